@@ -1,0 +1,60 @@
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
+
+
+class Axis(models.Model):
+    """One of FICOSEC's four strategic axes (ejes estratégicos)."""
+
+    number = models.PositiveSmallIntegerField(
+        _("número"), unique=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    name = models.CharField(_("nombre"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    short_name = models.CharField(_("nombre corto"), max_length=60)
+    description = models.TextField(_("descripción"), blank=True)
+    colour = models.CharField(
+        _("color"), max_length=7, default="#1f4e79", validators=[RegexValidator(HEX_COLOUR)],
+        help_text=_("Color hexadecimal para la interfaz, p. ej. #1f4e79."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("eje estratégico")
+        verbose_name_plural = _("ejes estratégicos")
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1), name="axis_number_positive"),
+            models.CheckConstraint(condition=Q(colour__regex=HEX_COLOUR), name="axis_colour_hex"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("axis_detail", args=[self.slug])
+
+
+class Line(models.Model):
+    """A line of action (línea de acción): a second taxonomy, independent of the axis."""
+
+    number = models.PositiveSmallIntegerField(_("número"), unique=True)
+    name = models.CharField(_("nombre"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    short_name = models.CharField(_("nombre corto"), max_length=60)
+    description = models.TextField(_("descripción"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("línea de acción")
+        verbose_name_plural = _("líneas de acción")
+        constraints = [models.CheckConstraint(condition=Q(number__gte=1), name="line_number_positive")]
+
+    def __str__(self):
+        return self.name
