@@ -1,0 +1,1 @@
+"""Pages of the strategic framework: the four axes and their projects."""

@@ -1,0 +1,1 @@
+"""HTML views: `public` holds the catalogue everybody may read, `staff` the workspace under /gestion/."""

@@ -1,0 +1,1 @@
+"""The staff workspace under /gestion/: editors capture projects, coordinators review, publish and manage keys."""

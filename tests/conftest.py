@@ -1,0 +1,156 @@
+"""Shared fixtures: Playwright on Debian's Chromium and the fixed cast of people and projects."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "chromium_sandbox": False,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "es-MX", "viewport": {"width": 1280, "height": 800}}
+
+
+# --- The fixed cast -------------------------------------------------------------------------------------------
+# Every test speaks about the same people and projects:
+#   visitor (anonymous), editor, coordinator, partner (member of org_a, group Socio), outsider (signed in, no role),
+#   superuser; organizations org_a and org_b (OSCs) and ficosec_org (the trust itself);
+#   published_project (org_a implements, complete and public), draft_project (org_a), review_project (org_b),
+#   archived_project (org_b), other_draft (org_b); partner_key (raw key of org_a), staff_key (raw key of the editor).
+
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.contrib.auth.models import AnonymousUser, Group, User  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from axes.models import Axis, Line  # noqa: E402
+from projects import roles  # noqa: E402
+from projects.models import ApiKey, Indicator, Municipality, Organization, Participation, Project  # noqa: E402
+
+
+def make_user(username, role=None, organization=None, **extra):
+    user = User.objects.create_user(username=username, password="clave-de-prueba-123", email=f"{username}@example.org", **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if organization:
+        organization.members.add(user)
+    return user
+
+
+def make_project(code, title, implementer, state=Project.Publication.DRAFT, ficosec=None, **fields):
+    """A project complete enough to be published: summary, axis, line, municipality, implementer, dates, indicator."""
+    defaults = dict(
+        summary=f"Resumen de {title}.", description=f"<p>Descripción de {title}.</p>",
+        axis=Axis.objects.get(number=3), status=Project.Status.IN_PROGRESS,
+        prevention_level=Project.PreventionLevel.SECONDARY, populations=["youth"],
+        planned_start=date(2024, 1, 15), planned_end=date(2024, 12, 15),
+        beneficiaries_target=100, award_type=Project.Award.OPEN_CALL, call_name="Convocatoria 2024",
+        internal_notes=f"NOTA-INTERNA-{code}",
+    )
+    defaults.update(fields)
+    project = Project.objects.create(code=code, title=title, **defaults)
+    project.lines.add(Line.objects.get(number=3))
+    project.municipalities.add(Municipality.objects.get(inegi_code="08037"))
+    Participation.objects.create(project=project, organization=implementer, role="implementer", amount=Decimal("250000"))
+    if ficosec:
+        Participation.objects.create(project=project, organization=ficosec, role="funder", amount=Decimal("1000000"))
+    indicator = Indicator.objects.create(project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100)
+    indicator.record(date(2024, 3, 31), 40, user=AnonymousUser())
+    if state != Project.Publication.DRAFT:
+        published_at = timezone.now() if state == Project.Publication.PUBLISHED else None
+        Project.objects.filter(pk=project.pk).update(publication_state=state, published_at=published_at)
+    project.refresh_derived()
+    project.refresh_from_db()
+    return project
+
+
+@pytest.fixture
+def ficosec_org(db):
+    return Organization.objects.create(
+        name="Fideicomiso para la Competitividad y Seguridad Ciudadana", acronym="FICOSEC", kind="foundation", is_ficosec=True
+    )
+
+
+@pytest.fixture
+def org_a(db):
+    return Organization.objects.create(name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB1")
+
+
+@pytest.fixture
+def org_b(db):
+    return Organization.objects.create(name="Red Beta por la Paz, A.C.", acronym="BETA", kind="osc", rfc="RBP110202CD2")
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editora", roles.EDITOR)
+
+
+@pytest.fixture
+def coordinator(db):
+    return make_user("coordinador", roles.COORDINATOR)
+
+
+@pytest.fixture
+def partner(db, org_a):
+    return make_user("socia", roles.PARTNER, organization=org_a)
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("ajena")
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("raiz", "raiz@example.org", "clave-de-prueba-123")
+
+
+@pytest.fixture
+def published_project(db, org_a, ficosec_org):
+    return make_project("FIC-2024-001", "Jóvenes constructores de paz", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_org)
+
+
+@pytest.fixture
+def draft_project(db, org_a):
+    return make_project("FIC-2024-002", "Borrador secreto de mediación escolar", org_a)
+
+
+@pytest.fixture
+def review_project(db, org_b):
+    return make_project("FIC-2024-003", "Proyecto en revisión de policía de proximidad", org_b, Project.Publication.REVIEW)
+
+
+@pytest.fixture
+def archived_project(db, org_b):
+    return make_project("FIC-2024-004", "Proyecto archivado de justicia cívica", org_b, Project.Publication.ARCHIVED)
+
+
+@pytest.fixture
+def other_draft(db, org_b):
+    return make_project("FIC-2024-005", "Borrador ajeno de reinserción", org_b)
+
+
+@pytest.fixture
+def partner_key(db, org_a, coordinator):
+    _key, raw = ApiKey.issue("Llave de Alfa", created_by=coordinator, organization=org_a)
+    return raw
+
+
+@pytest.fixture
+def staff_key(db, editor, coordinator):
+    _key, raw = ApiKey.issue("Llave de la editora", created_by=coordinator, user=editor)
+    return raw
