@@ -165,7 +165,7 @@ REAL_PROJECTS = [
         summary="Parque deportivo y familiar para policías de Juárez y sus familias: 180 millones de la iniciativa privada, 63 millones municipales y un terreno valuado en 20 millones.",
         start=date(2025, 1, 15), end=date(2026, 12, 15), status=S.IN_PROGRESS, target=None, reached=None,
         level="primary", populations=["police", "families"],
-        participations=[("municipio-juarez", "counterpart", "63000000", "cash"), ("municipio-juarez", "funder", "20000000", "in_kind"), ("ficosec", "funder", "180000000", "cash")],
+        participations=[("municipio-juarez", "implementer", "63000000", "cash"), ("municipio-juarez", "funder", "20000000", "in_kind"), ("ficosec", "funder", "180000000", "cash")],
         indicator=("Avance de obra", "%", 0, 100, "increase"),
     ),
     dict(
@@ -179,7 +179,7 @@ REAL_PROJECTS = [
     dict(
         code="FIC-2012-001", title="Observatorio Ciudadano: indicadores mensuales de delitos", axis=2, lines=[1], places=["08019", "08037", "08017", "08021", "08032", "08050"],
         summary="Medición mensual de homicidio, feminicidio, violencia familiar y otros siete delitos en todo el estado, con la Mesa de Seguridad y Justicia.",
-        start=date(2012, 6, 1), end=None, status=S.IN_PROGRESS, target=None, reached=None,
+        start=date(2012, 6, 1), end=date(2026, 12, 31), status=S.IN_PROGRESS, target=None, reached=None,
         level="", populations=["community"],
         participations=[("ficosec", "implementer", "0", "cash"), ("mesa-seguridad", "ally", "0", "in_kind")],
         indicator=("Reportes mensuales publicados", "reportes", 0, 12, "increase"),
@@ -422,9 +422,9 @@ class Loader:
         self.load_project(code, values, sorted({line, rng.randint(1, 4)}), places, participations, indicators, state)
 
 
-def load(stdout=None):
+def load(stdout=None, force=False):
     """Load the demo set; returns the number of rows written (0 when everything was already there)."""
-    if not settings.DEBUG and not getattr(settings, "ALLOW_DEMO_DATA", False):
+    if not settings.DEBUG and not force:
         raise RuntimeError("demo data with known passwords must not be loaded with DEBUG off")
     with transaction.atomic():
         return Loader(stdout).run()

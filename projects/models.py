@@ -5,6 +5,7 @@ HTML pages, the API, imports and management commands, calls it.
 """
 
 import hashlib
+import re
 import hmac
 import secrets
 from datetime import date, timedelta
@@ -284,10 +285,16 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(pk__in=own).exclude(publication_state=Project.Publication.ARCHIVED)
 
     def search(self, query):
-        """Spanish full-text search that ignores accents and stems words, ranked by relevance."""
+        """Spanish full-text search that ignores accents and stems words, ranked by relevance.
+        The websearch query (phrases, OR, -exclusions) is OR-ed with a prefix match of every stemmed word, because
+        Spanish stems differ between forms ("joven" stems to "jov", "jóvenes" to "joven")."""
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
+        words = re.findall(r"\w+", query)[:12]
         search_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        if words:
+            prefixes = " & ".join(f"{word}:*" for word in words)
+            search_query |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
         return self.filter(search_vector=search_query).annotate(rank=SearchRank(F("search_vector"), search_query))
 
     def refresh_derived(self):
