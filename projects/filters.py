@@ -15,10 +15,17 @@ from .models import Municipality, Organization, Participation, Population, Proje
 MAX_QUERY_LENGTH = 200
 
 
+def year_condition(year):
+    """Active during `year`: started by its end, and not finished before its start (or with no end date)."""
+    starts = Q(actual_start__year__lte=year) | Q(actual_start__isnull=True, planned_start__year__lte=year)
+    ends = Q(actual_end__year__gte=year) | Q(actual_end__isnull=True, planned_end__year__gte=year) | Q(actual_end__isnull=True, planned_end__isnull=True)
+    return starts & ends
+
+
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Buscar"), method="filter_search", max_length=MAX_QUERY_LENGTH)
     axis = django_filters.ModelMultipleChoiceFilter(
-        label=_("Eje estratégico"), field_name="axis", to_field_name="slug", queryset=Axis.objects.all()
+        label=_("Eje estratégico"), field_name="axis__slug", to_field_name="slug", queryset=Axis.objects.all()
     )
     line = django_filters.ModelMultipleChoiceFilter(
         label=_("Línea de acción"), to_field_name="slug", queryset=Line.objects.all(), method="filter_line"
@@ -78,13 +85,66 @@ class ProjectFilter(django_filters.FilterSet):
 
     def filter_year(self, queryset, name, value):
         """Projects active at some point of the year (started by its end and not finished before its start)."""
-        if value is None:
-            return queryset
-        year = int(value)
-        starts = Q(actual_start__year__lte=year) | Q(actual_start__isnull=True, planned_start__year__lte=year)
-        ends = (
-            Q(actual_end__year__gte=year)
-            | Q(actual_end__isnull=True, planned_end__year__gte=year)
-            | Q(actual_end__isnull=True, planned_end__isnull=True)
-        )
-        return queryset.filter(starts & ends)
+        return queryset if value is None else queryset.filter(year_condition(int(value)))
+
+
+# --- Facets ---------------------------------------------------------------------------------------------------
+# Each value of each filter shows how many published projects the list would have with that value chosen: the
+# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). Small
+# dimensions are counted with conditional aggregates in one query per distinct base; municipalities and
+# organizations with one GROUP BY each. The number of queries depends on how many filters are active (at most
+# a dozen), never on the number of results.
+
+FACET_YEARS = range(2012, 2027)
+
+
+def _choice_conditions():
+    """(dimension, value, label, condition) for the dimensions counted by conditional aggregation."""
+    lines = Project.lines.through.objects
+    places = Project.municipalities.through.objects
+    rows = [("axis", a.slug, str(a), Q(axis_id=a.pk)) for a in Axis.objects.all()]
+    rows += [("line", line.slug, line.name, Exists(lines.filter(project=OuterRef("pk"), line=line))) for line in Line.objects.all()]
+    rows += [("region", r.slug, r.name, Exists(places.filter(project=OuterRef("pk"), municipality__region=r))) for r in Region.objects.all()]
+    rows += [("status", value, label, Q(status=value)) for value, label in Project.Status.choices]
+    rows += [("prevention_level", value, label, Q(prevention_level=value)) for value, label in Project.PreventionLevel.choices]
+    rows += [("population", value, label, Q(populations__contains=[value])) for value, label in Population.choices]
+    rows += [("award_type", value, label, Q(award_type=value)) for value, label in Project.Award.choices]
+    rows += [("evidence_level", value, label, Q(evidence_level=value)) for value, label in Project.Evidence.choices]
+    rows += [("year", str(year), str(year), year_condition(year)) for year in FACET_YEARS]
+    return rows
+
+
+def facet_counts(data, queryset):
+    """{dimension: [(value, label, count, selected)]} for the filter form's data over `queryset`."""
+    from django.db.models import Count
+
+    conditions = _choice_conditions()
+    active = {name for name in ProjectFilter.base_filters if name != "q" and data.getlist(name) and any(data.getlist(name))}
+    results = {}
+
+    def base_without(dimension):
+        rest = data.copy()
+        rest.pop(dimension, None)
+        # A plain semi-join keeps the aggregate free of the list's annotations (search rank) and ordering.
+        return Project.objects.filter(pk__in=ProjectFilter(rest, queryset=queryset).qs.order_by().values("pk"))
+
+    bases = {dimension: dimension if dimension in active else None for dimension in {c[0] for c in conditions} | {"municipality", "organization"}}
+    for base_key in set(bases.values()):
+        qs = base_without(base_key) if base_key else base_without("__none__")
+        wanted = [c for c in conditions if bases[c[0]] == base_key]
+        if wanted:
+            counts = qs.aggregate(**{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)})
+            for i, (dimension, value, label, _cond) in enumerate(wanted):
+                results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
+        if bases["municipality"] == base_key:
+            rows = (Project.municipalities.through.objects.filter(project__in=qs)
+                    .values("municipality__inegi_code", "municipality__name").annotate(n=Count("project")).order_by("municipality__name"))
+            results["municipality"] = [(r["municipality__inegi_code"], r["municipality__name"], r["n"]) for r in rows]
+        if bases["organization"] == base_key:
+            rows = (Participation.objects.filter(project__in=qs)
+                    .values("organization__slug", "organization__name").annotate(n=Count("project", distinct=True)).order_by("-n", "organization__name")[:40])
+            results["organization"] = [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
+    return {
+        dimension: [(value, label, count, value in data.getlist(dimension)) for value, label, count in values if count or value in data.getlist(dimension)]
+        for dimension, values in results.items()
+    }

@@ -315,6 +315,7 @@ class ProjectQuerySet(models.QuerySet):
         )
         zero = Value(Decimal("0"))
         return self.update(
+            updated_at=timezone.now(),
             total_amount=Coalesce(models.Subquery(total), zero),
             ficosec_amount=Coalesce(models.Subquery(ficosec), zero),
             search_places=Coalesce(models.Subquery(places), Value("")),

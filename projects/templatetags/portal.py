@@ -16,3 +16,47 @@ def mxn(value, decimals=2):
     except (TypeError, ValueError, InvalidOperation):
         return "—"
     return f"${number_format(amount, int(decimals), force_grouping=True)}"
+
+
+@register.filter
+def get_label(form, name):
+    field = form.fields.get(name)
+    return field.label if field else name
+
+
+FACET_ORDER = ["axis", "line", "region", "municipality", "status", "prevention_level", "population", "organization",
+               "year", "award_type", "evidence_level"]
+
+
+@register.filter
+def facet_order(items):
+    """Facet groups in the order a reader scans them: the framework, places, the project, who, when."""
+    return sorted(items, key=lambda item: FACET_ORDER.index(item[0]) if item[0] in FACET_ORDER else 99)
+
+
+@register.filter
+def sparkline_points(indicator):
+    """SVG polyline points (300x60 box) for an indicator's measurements, scaled between baseline, target and values."""
+    values = [float(m.value) for m in indicator.measurements.all()]
+    if not values:
+        return ""
+    bounds = values + [float(v) for v in (indicator.baseline, indicator.target) if v is not None]
+    low, high = min(bounds), max(bounds)
+    span = (high - low) or 1
+    step = 300 / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{55 - (v - low) * 50 / span:.1f}" for i, v in enumerate(values))
+
+
+@register.filter
+def populations_display(project):
+    from projects.models import Population
+
+    labels = dict(Population.choices)
+    return ", ".join(str(labels[p]) for p in project.populations if p in labels)
+
+
+@register.filter
+def last_of(items):
+    """The last element of a (prefetched) sequence, or None."""
+    items = list(items)
+    return items[-1] if items else None
