@@ -1,0 +1,335 @@
+"""The public catalogue over HTTP: filters, facets, ordering, search, downloads, figures and the no-leak rule."""
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from axes.models import Axis, Line
+from projects.models import Municipality, Organization, Participation, Project
+
+from .conftest import make_project
+
+pytestmark = pytest.mark.django_db
+
+LEAK_MARKERS = ["Borrador secreto", "Proyecto en revisión", "Proyecto archivado", "Borrador ajeno", "NOTA-INTERNA"]
+
+
+@pytest.fixture
+def every_state(published_project, draft_project, review_project, archived_project, other_draft):
+    return published_project
+
+
+def codes(response):
+    return [project.code for project in response.context["page"]]
+
+
+def download(client, fmt, query=""):
+    response = client.get(reverse("project_download", args=[fmt]) + query)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+# --- Nobody sees what they should not --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "/", "/proyectos/", "/proyectos/?q=proyecto", "/proyectos/?q=borrador", "/ejes/", "/ejes/corresponsabilidad-ciudadana/",
+    "/organizaciones/", "/sitemap.xml", "/proyectos/descarga.csv", "/proyectos/descarga.json",
+])
+def test_visitor_never_sees_drafts_reviews_archived_projects_or_internal_notes(client, every_state, url):
+    response = client.get(url)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode("utf-8")
+    assert response.status_code == 200
+    for marker in LEAK_MARKERS:
+        assert marker not in text, f"{marker} leaked on {url}"
+
+
+@pytest.mark.parametrize("fixture", ["draft_project", "review_project", "archived_project"])
+def test_a_non_public_project_url_answers_404(client, request, fixture):
+    project = request.getfixturevalue(fixture)
+    assert client.get(project.get_absolute_url()).status_code == 404
+
+
+def test_the_public_project_page_shows_its_facts_but_not_its_internal_notes(client, published_project):
+    response = client.get(published_project.get_absolute_url())
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Jóvenes constructores de paz" in text and "$1,250,000.00" in text and "Juárez" in text
+    assert "0.25 pesos de otras fuentes por cada peso de FICOSEC" in text
+    assert "NOTA-INTERNA" not in text
+
+
+def test_facets_and_totals_count_published_projects_only(client, every_state):
+    response = client.get("/proyectos/")
+    axis_facet = dict((value, count) for value, _label, count, _sel in response.context["facets"]["axis"])
+    assert axis_facet == {"corresponsabilidad-ciudadana": 1}
+    home = client.get("/")
+    third = next(row for row in home.context["figures"]["axes"] if row["axis"].number == 3)
+    assert (third["projects"], third["money"]) == (1, Decimal("1250000.00"))
+
+
+def test_an_organization_with_only_non_public_projects_is_not_listed(client, every_state, org_b):
+    assert org_b.name not in client.get("/organizaciones/").content.decode()
+    assert client.get(org_b.get_absolute_url()).status_code == 404
+
+
+# --- Filters ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def catalogue(db, org_a, org_b, ficosec_org):
+    """Four published projects that differ on every filter dimension."""
+    delicias = Municipality.objects.get(inegi_code="08021")
+    first = make_project("FIC-2021-010", "Mediación escolar en Juárez", org_a, "published", ficosec=ficosec_org)
+    second = make_project(
+        "FIC-2022-011", "Policía de proximidad en Delicias", org_b, "published",
+        axis=Axis.objects.get(number=1), status="completed", prevention_level="primary", populations=["police"],
+        planned_start=date(2022, 2, 1), planned_end=date(2022, 11, 30), award_type="direct", call_name="",
+        evidence_level="effective",
+    )
+    second.municipalities.set([delicias])
+    second.lines.set([Line.objects.get(number=4)])
+    Participation.objects.create(project=second, organization=ficosec_org, role="funder", amount=Decimal("5000000"))
+    third = make_project("FIC-2023-012", "Observatorio de violencia familiar", org_b, "published", axis=Axis.objects.get(number=2),
+                         planned_start=date(2023, 1, 1), planned_end=date(2023, 12, 31), populations=["women", "families"])
+    fourth = make_project("FIC-2020-013", "Atención a víctimas en la familia", org_a, "published", axis=Axis.objects.get(number=2),
+                          planned_start=date(2020, 5, 1), planned_end=date(2021, 4, 30), status="cancelled", populations=["women"])
+    for project in (first, second, third, fourth):
+        project.refresh_derived()
+    return {"first": first, "second": second, "third": third, "fourth": fourth}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("axis=fortalecimiento-institucional", ["FIC-2022-011"]),
+    ("axis=evaluar-medir-monitorear&axis=fortalecimiento-institucional", ["FIC-2020-013", "FIC-2022-011", "FIC-2023-012"]),
+    ("line=capacidades-institucionales", ["FIC-2022-011"]),
+    ("region=delicias", ["FIC-2022-011"]),
+    ("region=juarez", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012"]),
+    ("municipality=08021", ["FIC-2022-011"]),
+    ("status=completed", ["FIC-2022-011"]),
+    ("status=cancelled&status=completed", ["FIC-2020-013", "FIC-2022-011"]),
+    ("prevention_level=primary", ["FIC-2022-011"]),
+    ("population=police", ["FIC-2022-011"]),
+    ("population=families", ["FIC-2023-012"]),
+    ("organization=beta", ["FIC-2022-011", "FIC-2023-012"]),
+    ("year=2021", ["FIC-2020-013"]),
+    ("year=2023", ["FIC-2023-012"]),
+    ("award_type=direct", ["FIC-2022-011"]),
+    ("award_type=open_call&axis=evaluar-medir-monitorear", ["FIC-2020-013", "FIC-2023-012"]),
+    ("evidence_level=effective", ["FIC-2022-011"]),
+    ("region=delicias&axis=corresponsabilidad-ciudadana", []),
+])
+def test_every_filter_narrows_the_list(client, catalogue, query, expected):
+    response = client.get(f"/proyectos/?{query}&orden=titulo")
+    assert response.status_code == 200
+    assert sorted(codes(response)) == expected
+
+
+def test_facet_counts_tell_how_many_results_each_value_would_give(client, catalogue):
+    response = client.get("/proyectos/?axis=evaluar-medir-monitorear")
+    facets = {name: {value: count for value, _label, count, _sel in values} for name, values in response.context["facets"].items()}
+    # Within the active dimension, counts ignore its own filter (choosing another axis adds to the list)...
+    assert facets["axis"] == {"fortalecimiento-institucional": 1, "evaluar-medir-monitorear": 2, "corresponsabilidad-ciudadana": 1}
+    # ...other dimensions count within the current results.
+    assert facets["status"] == {"in_progress": 1, "cancelled": 1}
+    assert facets["population"] == {"women": 2, "families": 1}
+    assert facets["municipality"] == {"08037": 2}
+    assert facets["organization"] == {"alfa": 1, "beta": 1}
+    for value, count in facets["status"].items():
+        assert len(codes(client.get(f"/proyectos/?axis=evaluar-medir-monitorear&status={value}"))) == count
+
+
+def test_active_filters_are_listed_and_each_removes_itself_in_one_click(client, catalogue):
+    response = client.get("/proyectos/?axis=evaluar-medir-monitorear&status=cancelled")
+    chips = response.context["active"]
+    assert [(label, value) for label, value, _rest in chips] == [
+        ("Eje estratégico", "2. Evaluar, medir y monitorear la acción de gobierno en seguridad y justicia"),
+        ("Estado del proyecto", "Cancelado"),
+    ]
+    without_status = client.get(f"/proyectos/?{chips[1][2]}")
+    assert sorted(codes(without_status)) == ["FIC-2020-013", "FIC-2023-012"]
+
+
+# --- Ordering and search -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order, expected", [
+    ("monto", ["FIC-2022-011", "FIC-2021-010", "FIC-2020-013", "FIC-2023-012"]),
+    ("titulo", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012", "FIC-2022-011"]),
+])
+def test_the_list_orders_by_money_and_title(client, catalogue, order, expected):
+    assert codes(client.get(f"/proyectos/?orden={order}")) == expected
+
+
+def test_the_list_orders_by_newest_publication(client, catalogue):
+    Project.objects.filter(pk=catalogue["third"].pk).update(published_at="2030-01-01T00:00:00Z")
+    assert codes(client.get("/proyectos/?orden=recientes"))[0] == "FIC-2023-012"
+
+
+def test_search_ranks_the_title_match_first(client, catalogue):
+    assert codes(client.get("/proyectos/?q=observatorio violencia"))[0] == "FIC-2023-012"
+
+
+@pytest.mark.parametrize("query, expected_code", [
+    ("joven", "FIC-2021-010"),
+    ("policia", "FIC-2022-011"),
+    ("POLICÍA", "FIC-2022-011"),
+    ("violencia familiar", "FIC-2023-012"),
+    ("mediacion", "FIC-2021-010"),
+    ("delicias", "FIC-2022-011"),
+    ("beta", "FIC-2022-011"),
+])
+def test_search_ignores_accents_and_case_and_stems_spanish(client, catalogue, query, expected_code):
+    Project.objects.filter(pk=catalogue["first"].pk).update(summary="Programa con jóvenes de secundaria.")
+    assert expected_code in codes(client.get("/proyectos/", {"q": query}))
+
+
+def test_violencia_familiar_finds_violencia_en_la_familia(client, catalogue):
+    assert "FIC-2020-013" not in codes(client.get("/proyectos/", {"q": "violencia familiar"}))
+    Project.objects.filter(pk=catalogue["fourth"].pk).update(summary="Atención a la violencia en la familia.")
+    assert "FIC-2020-013" in codes(client.get("/proyectos/", {"q": "violencia familiar"}))
+
+
+def test_search_is_served_by_the_gin_index(catalogue):
+    query = Project.objects.search("violencia familiar")
+    with connection.cursor() as cursor:
+        # The test table is tiny: forbid the plans that only win on tiny tables, as a big table would.
+        cursor.execute("SET enable_seqscan = off; SET enable_indexscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
+    assert "project_search_gin" in plan
+
+
+# --- Bad input never breaks a page ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [
+    "axis=no-existe", "page=9999", "page=-1", "page=abc", "year=dos-mil", "year=1800", "municipality=99999",
+    "q=" + "x" * 5000, "orden=drop%20table", "status=nope", "q=%00%27%22", "q=a:*b%20%26%20!", "updated_since=ayer",
+])
+def test_bad_query_parameters_get_a_friendly_page_never_a_500(client, catalogue, query):
+    response = client.get(f"/proyectos/?{query}")
+    assert response.status_code == 200
+    assert "<h1>Proyectos</h1>" in response.content.decode()
+
+
+def test_an_invalid_filter_explains_itself_in_spanish(client, catalogue):
+    text = client.get("/proyectos/?year=dos-mil").content.decode()
+    assert "Algunos filtros no son válidos" in text and "Año" in text
+
+
+def test_a_download_with_invalid_filters_answers_400(client, catalogue):
+    assert client.get("/proyectos/descarga.csv?year=nunca").status_code == 400
+
+
+# --- Downloads ------------------------------------------------------------------------------------------------------
+
+
+def test_csv_download_holds_exactly_the_filtered_list_and_opens_in_excel(client, catalogue):
+    text = download(client, "csv", "?axis=evaluar-medir-monitorear")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert sorted(row["clave"] for row in rows) == ["FIC-2020-013", "FIC-2023-012"]
+    assert rows[0]["eje"].startswith("Evaluar")
+    assert "NOTA-INTERNA" not in text
+
+
+def test_json_download_holds_exactly_the_filtered_list(client, catalogue):
+    data = json.loads(download(client, "json", "?region=delicias"))
+    assert [row["code"] for row in data] == ["FIC-2022-011"]
+    assert data[0]["municipalities"] == ["Delicias"] and data[0]["total_amount"] == "5250000.00"
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, catalogue):
+    Project.objects.filter(pk=catalogue["first"].pk).update(title='=HYPERLINK("http://evil","clic")')
+    text = download(client, "csv")
+    assert "'=HYPERLINK" in text and '\n=HYPERLINK' not in text
+
+
+# --- Figures --------------------------------------------------------------------------------------------------------
+
+
+def test_home_figures_are_right_immediately_after_a_publish(client, catalogue, review_project, coordinator):
+    def third_axis():
+        return next(row for row in client.get("/").context["figures"]["axes"] if row["axis"].number == 3)
+
+    before = third_axis()
+    review_project.transition("published", coordinator)
+    after = third_axis()
+    assert after["projects"] == before["projects"] + 1
+    assert after["money"] == before["money"] + review_project.total_amount
+
+
+def test_home_figures_are_cached_between_requests(client, catalogue, django_assert_max_num_queries):
+    client.get("/")
+    with django_assert_max_num_queries(3):  # freshness stamp, latest projects, their municipalities
+        client.get("/")
+
+
+# --- Query counts ---------------------------------------------------------------------------------------------------
+
+
+def list_queries(client):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/proyectos/?axis=corresponsabilidad-ciudadana").status_code == 200
+    return len(captured)
+
+
+def test_the_list_page_query_count_does_not_grow_with_the_results(client, org_a, ficosec_org, django_assert_num_queries):
+    make_project("FIC-2024-100", "Uno", org_a, "published", ficosec=ficosec_org)
+    one = list_queries(client)
+    for n in range(101, 125):
+        make_project(f"FIC-2024-{n}", f"Proyecto {n}", org_a, "published")
+    many = list_queries(client)
+    # count, page rows, municipalities of the page, axes/lines/regions for the facets, facet aggregates
+    # (one for the active axis, one for the rest), municipalities and organizations facets for each base.
+    assert one == many
+    assert many <= 14
+
+
+def test_the_project_page_query_count_does_not_grow_with_indicators(client, published_project, django_assert_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        client.get(published_project.get_absolute_url())
+    for n in range(5):
+        indicator = published_project.indicators.create(name=f"Indicador {n}", unit="personas", target=10)
+        indicator.record(date(2024, 6, 30), n, user=None)
+    with CaptureQueriesContext(connection) as second:
+        client.get(published_project.get_absolute_url())
+    assert len(first) == len(second)
+
+
+# --- Language -------------------------------------------------------------------------------------------------------
+
+
+def test_the_language_switch_keeps_the_page_and_shows_english(client, published_project):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/proyectos/?axis=corresponsabilidad-ciudadana"})
+    assert response.status_code == 302 and response["Location"] == "/proyectos/?axis=corresponsabilidad-ciudadana"
+    english = client.get(response["Location"]).content.decode()
+    assert 'lang="en"' in english and "Projects" in english and "Skip to content" in english
+    client.post("/i18n/setlang/", {"language": "es-mx", "next": "/"})
+    assert "Saltar al contenido" in client.get("/").content.decode()
+
+
+def test_sitemap_and_robots_point_at_public_pages_only(client, every_state):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert every_state.get_absolute_url() in sitemap and "/gestion/" not in sitemap
+    robots = client.get("/robots.txt").content.decode()
+    assert "Disallow: /gestion/" in robots and "sitemap.xml" in robots
+
+
+def test_missing_pages_answer_404_in_spanish(client):
+    response = client.get("/no-existe/")
+    assert response.status_code == 404 and "No encontramos esta página" in response.content.decode()
