@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from projects.models import history_user
+
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 
 
@@ -22,7 +24,7 @@ class Axis(models.Model):
         _("color"), max_length=7, default="#1f4e79", validators=[RegexValidator(HEX_COLOUR)],
         help_text=_("Color hexadecimal para la interfaz, p. ej. #1f4e79."),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["number"]
@@ -48,7 +50,7 @@ class Line(models.Model):
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     short_name = models.CharField(_("nombre corto"), max_length=60)
     description = models.TextField(_("descripción"), blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["number"]

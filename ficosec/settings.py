@@ -164,7 +164,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "projects.api.error_handler",
 }
+# API request budgets (DRF rate syntax): per API key or signed-in user, and per anonymous client address.
+API_RATE_KEY = env("API_RATE_KEY", "600/min")
+API_RATE_ANON = env("API_RATE_ANON", "120/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "FICOSEC — API de proyectos de prevención",
     "VERSION": "1.0.0",
@@ -172,6 +176,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Catálogo de proyectos de prevención de FICOSEC. Guía: /api/v1/guia/",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"PublicationStateEnum": "projects.models.Project.Publication"},
 }
 
 LOGGING = {

@@ -64,6 +64,16 @@ class RichTextField(models.TextField):
         return None if value is None else sanitize_html(value)
 
 
+def history_user(instance=None, request=None, **kwargs):
+    """Who a history row names: the signed-in person, or a staff key's person; an organization's key acts for no
+    person (the measurement itself records the key)."""
+    explicit = getattr(instance, "_history_user", None)
+    if explicit is not None:
+        return explicit
+    user = getattr(request, "user", None)
+    return user if getattr(user, "pk", None) and user.is_authenticated else None
+
+
 def constraint_message(text):
     return {"violation_error_message": text}
 
@@ -171,7 +181,7 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -426,7 +436,7 @@ class Project(models.Model):
     )
     version = models.PositiveIntegerField(_("versión"), default=1, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[lines, municipalities], excluded_fields=["search_places", "search_organizations", "search_vector"])
+    history = HistoricalRecords(get_user=history_user, m2m_fields=[lines, municipalities], excluded_fields=["search_places", "search_organizations", "search_vector"])
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
@@ -632,7 +642,7 @@ class Participation(models.Model):
         _("tipo de aportación"), max_length=10, choices=ContributionKind.choices, default=ContributionKind.CASH
     )
     note = models.CharField(_("nota"), max_length=250, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["role", "-amount", "pk"]
@@ -688,7 +698,7 @@ class Indicator(models.Model):
     direction = models.CharField(_("sentido"), max_length=10, choices=Direction.choices, default=Direction.INCREASE)
     frequency = models.PositiveSmallIntegerField(_("periodicidad"), choices=Frequency.choices, default=Frequency.QUARTERLY)
     order = models.PositiveSmallIntegerField(_("orden"), default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -744,7 +754,7 @@ class Measurement(models.Model):
     )
     created_at = models.DateTimeField(_("registrado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["indicator", "date"]
@@ -850,7 +860,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["last_used_at"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]

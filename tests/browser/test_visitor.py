@@ -13,7 +13,7 @@ from projects.models import Municipality
 
 from ..conftest import make_project
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("test-results/screenshots")
 
 

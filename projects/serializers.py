@@ -1,0 +1,299 @@
+"""The API's representations and input validation.
+
+Projects are read through `project_rows()`: one SQL query builds each project with its partners, places, lines and
+indicators (latest measurement included) as JSON in PostgreSQL, whatever the page size. List and detail both use
+it, so they cannot drift; `ProjectSerializer` documents that shape for the OpenAPI schema and validates writes.
+Writes call the model's own rules (`full_clean()`, which includes the database constraints' Spanish messages).
+"""
+
+from decimal import Decimal
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, OuterRef, Subquery, TextField
+from django.db.models.functions import Cast, JSONObject
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from axes.models import Axis, Line
+
+from .models import (
+    Indicator, Measurement, Municipality, Organization, Participation, Population, Project, Region, Sector, sector_expression,
+)
+
+SECTOR_LABELS = dict(Sector.choices)
+
+
+def model_errors(error):
+    """A Django ValidationError as DRF field errors (the model's non-field errors under `non_field_errors`)."""
+    from django.core.exceptions import NON_FIELD_ERRORS
+    from rest_framework.settings import api_settings
+
+    errors = serializers.as_serializer_error(error)
+    if NON_FIELD_ERRORS in errors:
+        errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+    return serializers.ValidationError(errors)
+
+
+def as_text(name):
+    return Cast(name, TextField())
+
+
+def project_rows(queryset, detail=False, staff=False, window=None):
+    """Plain dicts ready for JSON, one per project of `queryset` (in its order; `window` a slice), in one query."""
+    partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "-amount", "pk").values(
+        json=JSONObject(
+            organization=F("organization__slug"), name=F("organization__name"), role=F("role"), amount=as_text("amount"),
+            contribution_kind=F("contribution_kind"), sector=sector_expression("organization__"),
+        )
+    )
+    latest = Measurement.objects.filter(indicator=OuterRef("pk")).order_by("-date")
+    indicators = Indicator.objects.filter(project=OuterRef("pk")).order_by("order", "pk").values(
+        json=JSONObject(
+            id=F("pk"), name=F("name"), unit=F("unit"), baseline=as_text("baseline"), target=as_text("target"),
+            direction=F("direction"), frequency=F("frequency"),
+            latest_value=Subquery(latest.values(v=as_text("value"))[:1]), latest_date=Subquery(latest.values("date")[:1]),
+        )
+    )
+    places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by("municipality__inegi_code")
+    lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
+    fields = [
+        "code", "slug", "title", "summary", "status", "publication_state", "prevention_level", "populations",
+        "planned_start", "planned_end", "actual_start", "actual_end", "beneficiaries_target", "beneficiaries_reached",
+        "evidence_level", "evaluation_design", "award_type", "call_name", "conflict_of_interest", "total_amount",
+        "ficosec_amount", "published_at", "updated_at", "version",
+    ] + (["description"] if detail else []) + (["internal_notes"] if staff else [])
+    rows = queryset.annotate(
+        axis_slug=F("axis__slug"),
+        line_slugs=ArraySubquery(lines.values("line__slug")),
+        municipality_codes=ArraySubquery(places.values("municipality__inegi_code")),
+        region_slugs=ArraySubquery(places.exclude(municipality__region=None).values("municipality__region__slug").distinct()),
+        partner_list=ArraySubquery(partners),
+        indicator_list=ArraySubquery(indicators),
+    ).values(*fields, "axis_slug", "line_slugs", "municipality_codes", "region_slugs", "partner_list", "indicator_list")
+    if window is not None:
+        rows = rows[window]
+    return [shape(row) for row in rows]
+
+
+def shape(row):
+    """The public JSON shape of one project row (ISO dates, money as decimal strings)."""
+    total, ficosec = row.pop("total_amount"), row.pop("ficosec_amount")
+    by_sector = {}
+    for partner in row["partner_list"]:
+        by_sector[partner["sector"]] = by_sector.get(partner["sector"], Decimal("0")) + Decimal(partner["amount"])
+    out = {key: row[key] for key in ("code", "slug", "title", "summary")}
+    out.update(
+        url=f"/proyectos/{row['slug']}/",
+        axis=row["axis_slug"], lines=row["line_slugs"], municipalities=row["municipality_codes"], regions=sorted(row["region_slugs"]),
+        status=row["status"], publication_state=row["publication_state"], prevention_level=row["prevention_level"],
+        populations=row["populations"],
+        planned_start=iso(row["planned_start"]), planned_end=iso(row["planned_end"]),
+        actual_start=iso(row["actual_start"]), actual_end=iso(row["actual_end"]),
+        beneficiaries_target=row["beneficiaries_target"], beneficiaries_reached=row["beneficiaries_reached"],
+        evidence_level=row["evidence_level"], evaluation_design=row["evaluation_design"],
+        award_type=row["award_type"], call_name=row["call_name"], conflict_of_interest=row["conflict_of_interest"],
+        total_amount=f"{total:.2f}", ficosec_amount=f"{ficosec:.2f}",
+        leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec else None,
+        money_by_sector=[{"sector": sector, "amount": f"{amount:.2f}"} for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])],
+        partners=[{**partner, "amount": f"{Decimal(partner['amount']):.2f}"} for partner in row["partner_list"]],
+        indicators=row["indicator_list"],
+        published_at=iso(row["published_at"]), updated_at=iso(row["updated_at"]), version=row["version"],
+    )
+    if "description" in row:
+        out["description"] = row["description"]
+    if "internal_notes" in row:
+        out["internal_notes"] = row["internal_notes"]
+    return out
+
+
+def iso(value):
+    return value.isoformat() if value else None
+
+
+# --- Documentation of the project shape (and the nested parts) -------------------------------------------------
+
+
+class PartnerSerializer(serializers.Serializer):
+    organization = serializers.SlugField(help_text="Slug de la organización")
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Participation.Role.choices)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="MXN")
+    contribution_kind = serializers.ChoiceField(choices=Participation.ContributionKind.choices)
+    sector = serializers.ChoiceField(choices=Sector.choices)
+
+
+class SectorAmountSerializer(serializers.Serializer):
+    sector = serializers.ChoiceField(choices=Sector.choices)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class IndicatorSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    baseline = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    target = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    direction = serializers.ChoiceField(choices=Indicator.Direction.choices)
+    frequency = serializers.ChoiceField(choices=Indicator.Frequency.choices)
+    latest_value = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    latest_date = serializers.DateField(allow_null=True)
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project as the API returns it (list items and detail share it; detail adds `description`)."""
+
+    url = serializers.CharField(read_only=True)
+    axis = serializers.SlugRelatedField(slug_field="slug", queryset=Axis.objects.all(), allow_null=True, required=False)
+    lines = serializers.SlugRelatedField(slug_field="slug", queryset=Line.objects.all(), many=True, required=False)
+    municipalities = serializers.SlugRelatedField(slug_field="inegi_code", queryset=Municipality.objects.all(), many=True, required=False)
+    regions = serializers.ListField(child=serializers.SlugField(), read_only=True)
+    populations = serializers.ListField(child=serializers.ChoiceField(choices=Population.choices), required=False)
+    total_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    ficosec_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    leverage = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True, allow_null=True)
+    money_by_sector = SectorAmountSerializer(many=True, read_only=True)
+    partners = PartnerSerializer(many=True, read_only=True)
+    indicators = IndicatorSummarySerializer(many=True, read_only=True)
+    internal_notes = serializers.CharField(required=False, allow_blank=True, help_text="Solo para el personal; nunca público.")
+
+    class Meta:
+        model = Project
+        fields = [
+            "code", "slug", "title", "summary", "url", "axis", "lines", "municipalities", "regions", "status",
+            "publication_state", "prevention_level", "populations", "planned_start", "planned_end", "actual_start",
+            "actual_end", "beneficiaries_target", "beneficiaries_reached", "evidence_level", "evaluation_design",
+            "award_type", "call_name", "conflict_of_interest", "total_amount", "ficosec_amount", "leverage",
+            "money_by_sector", "partners", "indicators", "published_at", "updated_at", "version", "description",
+            "internal_notes",
+        ]
+        read_only_fields = ["slug", "publication_state", "published_at", "updated_at", "version"]
+        extra_kwargs = {"description": {"required": False}, "code": {"validators": []}}
+
+    def validate(self, data):
+        """The model's own rules (field validators and database constraints, in Spanish), before anything is saved."""
+        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
+        instance = self.instance or Project()
+        for field, value in data.items():
+            setattr(instance, field, value)
+        exclude = ["search_vector"] if instance.pk else ["search_vector", "slug"]
+        try:
+            instance.full_clean(exclude=exclude)
+        except DjangoValidationError as error:
+            raise model_errors(error) from error
+        data.update(m2m)
+        return data
+
+    def save_project(self, user, expected_version=None):
+        """Create or update in one transaction; updates go through the version check (StaleVersion when stale)."""
+        from django.db import transaction
+
+        data = dict(self.validated_data)
+        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
+        with transaction.atomic():
+            project = self.instance or Project(created_by=user if user.pk else None)
+            for field, value in data.items():
+                setattr(project, field, value)
+            if project.pk:
+                project.save_if_current(expected_version, user)
+            else:
+                project.updated_by = user if user.pk else None
+                project.save()
+            for key, values in m2m.items():
+                getattr(project, key).set(values)
+            project.refresh_derived()
+        return project
+
+
+class TransitionSerializer(serializers.Serializer):
+    to_state = serializers.ChoiceField(choices=Project.Publication.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API."""
+
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+# --- Reference data and the other resources ----------------------------------------------------------------------
+
+
+class AxisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Axis
+        fields = ["number", "slug", "name", "short_name", "description", "colour"]
+
+
+class LineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Line
+        fields = ["number", "slug", "name", "short_name", "description"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["slug", "name"]
+
+
+class MunicipalitySerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Municipality
+        fields = ["inegi_code", "slug", "name", "region"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    municipality = serializers.SlugRelatedField(slug_field="inegi_code", read_only=True, allow_null=True)
+    sector = serializers.ChoiceField(choices=Sector.choices, read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "acronym", "kind", "sector", "rfc", "cluni", "is_donataria", "website", "municipality", "description", "is_active"]
+
+
+class ModelRulesMixin:
+    """Run the model's full_clean() (validators and database constraints, in Spanish) on the would-be instance."""
+
+    def validate(self, data):
+        instance = self.instance or self.Meta.model()
+        for field, value in data.items():
+            setattr(instance, field, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as error:
+            raise model_errors(error) from error
+        return data
+
+
+class ParticipationSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
+    organization = serializers.SlugRelatedField(slug_field="slug", queryset=Organization.objects.all())
+
+    class Meta:
+        model = Participation
+        fields = ["id", "project", "organization", "role", "amount", "contribution_kind", "note"]
+        validators = []  # the unique (project, organization, role) rule is checked by full_clean, in Spanish
+
+
+class IndicatorSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
+
+    class Meta:
+        model = Indicator
+        fields = ["id", "project", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
+
+
+class MeasurementSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+    project = serializers.CharField(source="indicator.project.code", read_only=True)
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "indicator", "project", "date", "value", "note", "source", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []
