@@ -3,7 +3,7 @@ PY := .venv/bin/python
 ARGS ?=
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
-.PHONY: setup run test bench serve messages
+.PHONY: setup run test bench serve backup messages
 
 setup:
 	bash scripts/bootstrap.sh
@@ -19,6 +19,18 @@ test:
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(ARGS)
+
+# The production-like server: DEBUG off, gunicorn with WhiteNoise, a local-only secret key kept in .secret_key.
+serve: setup
+	@test -f .secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
+	DEBUG=false SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false \
+	  $(PY) manage.py collectstatic --noinput -v 0
+	DEBUG=false SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false \
+	  .venv/bin/gunicorn -c gunicorn.conf.py
+
+# A compressed pg_dump of the database in backups/ (restore with: manage.py restore FILE --yes).
+backup: setup
+	$(PY) manage.py backup
 
 bench:
 	bash scripts/bootstrap.sh bench

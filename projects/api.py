@@ -10,6 +10,7 @@ import hashlib
 import json
 
 import orjson
+from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.decorators import action
@@ -506,6 +507,10 @@ def guide(request):
     return render(request, "api/guide.html")
 
 
+# Swagger UI and Redoc (served from drf-spectacular-sidecar, no CDN) style their widgets inline and Redoc parses the
+# schema in a worker: allow exactly that on these two pages; scripts stay 'self' only, as everywhere else.
+DOCS_CSP = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
+
 router = DefaultRouter()
 router.register("axes", AxisViewSet, basename="api-axis")
 router.register("lines", LineViewSet, basename="api-line")
@@ -520,7 +525,7 @@ router.register("measurements", MeasurementViewSet, basename="api-measurement")
 urlpatterns = [
     path("guia/", guide, name="api_guide"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("docs/", DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
+    path("redoc/", DOCS_CSP(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
     path("", include(router.urls)),
 ]

@@ -154,3 +154,20 @@ def partner_key(db, org_a, coordinator):
 def staff_key(db, editor, coordinator):
     _key, raw = ApiKey.issue("Llave de la editora", created_by=coordinator, user=editor)
     return raw
+
+
+SEEDS = ["axes.migrations.0002_seed_axes_and_lines", "projects.migrations.0002_seed_geography"]
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Tests that commit (browser tests sharing the live server, backups read by pg_dump) run on a database that is
+    emptied after each of them: put the migrations' reference data (axes, lines, places, roles) back first."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Permission
+
+    for module in SEEDS:
+        importlib.import_module(module).seed(apps, None)
+    roles.ensure_roles(Group, Permission)

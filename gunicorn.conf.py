@@ -1,0 +1,14 @@
+"""gunicorn settings for the production-like server (`make serve`) and for deployments (docs/deployment.md)."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+preload_app = True
+timeout = 30
+keepalive = 5
+accesslog = None  # ficosec.middleware.RequestLogMiddleware writes one structured line per request
+errorlog = "-"
+wsgi_app = "ficosec.wsgi:application"
+control_socket_disable = True  # gunicorn 27 would otherwise open a control socket under ~/.gunicorn
