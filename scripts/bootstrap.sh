@@ -36,50 +36,56 @@ fi
 command -v msgfmt >/dev/null || apt_install gettext
 
 # --- PostgreSQL --------------------------------------------------------------------------------------------
-if ! command -v pg_lsclusters >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
-  apt_install postgresql postgresql-contrib
-fi
-PG_VERSION="$(ls /etc/postgresql | sort -V | tail -n1)"
-[ -d "/usr/share/postgresql/$PG_VERSION/extension" ] && [ -f "/usr/share/postgresql/$PG_VERSION/extension/unaccent.control" ] \
-  || apt_install "postgresql-contrib"
-if ! pg_lsclusters -h | grep -q .; then
-  say "creating PostgreSQL cluster $PG_VERSION/main"
-  pg_createcluster "$PG_VERSION" main >/dev/null
-fi
-if ! pg_isready -q -h 127.0.0.1; then
-  say "starting PostgreSQL $PG_VERSION"
-  pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start || true
-  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
-  pg_isready -q -h 127.0.0.1 || { echo "PostgreSQL did not start" >&2; exit 1; }
-fi
-
-# Superuser access: over TCP where trust/peer allows it, else as the postgres OS user.
-psql_admin() {
-  if psql -h 127.0.0.1 -U postgres -w -d postgres -tAc 'select 1' >/dev/null 2>&1; then
-    psql -h 127.0.0.1 -U postgres -w -v ON_ERROR_STOP=1 -q "$@"
-  else
-    runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q "$@"
-  fi
-}
+# Role, password, host, port and database come from DATABASE_URL (the same default as ficosec/settings.py).
 eval "$(.venv/bin/python - <<'PY'
 import os, shlex
 from urllib.parse import urlparse, unquote
 u = urlparse(os.environ.get("DATABASE_URL", "postgres://ficosec:ficosec@127.0.0.1:5432/ficosec"))
-for k, v in {"DB_USER": u.username, "DB_PASSWORD": unquote(u.password or ""), "DB_NAME": u.path.lstrip("/")}.items():
-    print(f"{k}={shlex.quote(v or '')}")
+for k, v in {"DB_USER": unquote(u.username or ""), "DB_PASSWORD": unquote(u.password or ""),
+             "DB_HOST": u.hostname or "127.0.0.1", "DB_PORT": str(u.port or 5432),
+             "DB_NAME": unquote(u.path.lstrip("/"))}.items():
+    print(f"{k}={shlex.quote(v)}")
 PY
 )"
-psql_admin -d postgres <<SQL
-SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', '$DB_USER', '$DB_PASSWORD')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER') \gexec
-ALTER ROLE "$DB_USER" LOGIN CREATEDB PASSWORD '$DB_PASSWORD';
-SELECT format('CREATE DATABASE %I OWNER %I', '$DB_NAME', '$DB_USER')
- WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DB_NAME') \gexec
+if ! command -v pg_lsclusters >/dev/null || ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null \
+   || ! compgen -G "/usr/share/postgresql/*/extension/unaccent.control" >/dev/null; then
+  apt_install postgresql postgresql-contrib
+fi
+if ! pg_lsclusters -h | grep -q .; then
+  PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)"
+  [ -n "$PG_VERSION" ] || PG_VERSION="$(ls /usr/lib/postgresql | sort -V | tail -n1)"
+  say "creating PostgreSQL cluster $PG_VERSION/main"
+  pg_createcluster "$PG_VERSION" main >/dev/null
+fi
+if ! pg_isready -q -h "$DB_HOST" -p "$DB_PORT"; then
+  read -r PG_VERSION PG_CLUSTER _ < <(pg_lsclusters -h | sort -V | tail -n1)
+  say "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
+  pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start || true
+  for _ in $(seq 1 30); do pg_isready -q -h "$DB_HOST" -p "$DB_PORT" && break; sleep 1; done
+  pg_isready -q -h "$DB_HOST" -p "$DB_PORT" || { echo "PostgreSQL did not start on $DB_HOST:$DB_PORT" >&2; exit 1; }
+fi
+
+# Superuser access: over TCP where trust allows it, else as the postgres OS user (peer auth on the socket).
+psql_admin() {
+  if psql -h "$DB_HOST" -p "$DB_PORT" -U postgres -w -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+    psql -h "$DB_HOST" -p "$DB_PORT" -U postgres -w -v ON_ERROR_STOP=1 -q "$@"
+  else
+    runuser -u postgres -- psql -p "$DB_PORT" -v ON_ERROR_STOP=1 -q "$@"
+  fi
+}
+# Values go in as psql variables (:'name' quotes them), so any character is safe in the password.
+psql_admin -d postgres -v db_user="$DB_USER" -v db_password="$DB_PASSWORD" -v db_name="$DB_NAME" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', :'db_user', :'db_password')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'db_user') \gexec
+SELECT format('ALTER ROLE %I LOGIN CREATEDB PASSWORD %L', :'db_user', :'db_password') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db_name', :'db_user')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db_name') \gexec
 SQL
+# template1 too, so pytest-django's test_<name> database has the extensions.
 for db in template1 "$DB_NAME"; do
   psql_admin -d "$db" -c "CREATE EXTENSION IF NOT EXISTS unaccent; CREATE EXTENSION IF NOT EXISTS pg_trgm;"
 done
-say "PostgreSQL ready: database $DB_NAME, role $DB_USER"
+say "PostgreSQL ready: database $DB_NAME, role $DB_USER on $DB_HOST:$DB_PORT"
 
 # --- Optional parts ----------------------------------------------------------------------------------------
 if want browser && [ ! -x /usr/bin/chromium ]; then
