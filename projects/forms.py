@@ -1,11 +1,18 @@
 """Forms of the staff workspace."""
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ficosec import throttle
+
+from . import roles
+from .models import ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Population, Project
 
 
 class SignInForm(AuthenticationForm):
@@ -35,3 +42,208 @@ class SignInForm(AuthenticationForm):
 
     def get_invalid_login_error(self):
         return ValidationError(self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.LOGIN_ATTEMPTS})
+
+
+# --- Projects and what hangs from them ------------------------------------------------------------------------
+
+
+class ProjectForm(forms.ModelForm):
+    """Every editable field of a project. The model's validators and constraints (full_clean) are the rules."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    populations = forms.MultipleChoiceField(
+        label=_("población objetivo"), choices=Population.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "code", "title", "summary", "description", "axis", "lines", "status", "prevention_level", "populations",
+            "municipalities", "planned_start", "planned_end", "actual_start", "actual_end", "beneficiaries_target",
+            "beneficiaries_reached", "evidence_level", "evaluation_design", "award_type", "call_name",
+            "conflict_of_interest", "internal_notes",
+        ]
+        widgets = {
+            "lines": forms.CheckboxSelectMultiple,
+            "municipalities": forms.SelectMultiple(attrs={"size": 8}),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 8}),
+            "conflict_of_interest": forms.Textarea(attrs={"rows": 2}),
+            "internal_notes": forms.Textarea(attrs={"rows": 3}),
+            **{name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+               for name in ("planned_start", "planned_end", "actual_start", "actual_end")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipalities"].queryset = Municipality.objects.select_related("region")
+        self.fields["version"].initial = self.instance.version
+        if not self.instance.pk:
+            self.fields["code"].initial = Project.next_code()
+
+
+class OrganizationChoiceField(forms.ModelChoiceField):
+    """An organization typed or picked from a searchable list (its slug), so that no JavaScript is needed."""
+
+    default_error_messages = {"invalid_choice": _("Elija una organización de la lista (o agréguela abajo).")}
+
+    def __init__(self):
+        super().__init__(queryset=Organization.objects.all(), to_field_name="slug", label=_("organización"),
+                         widget=forms.TextInput(attrs={"list": "organizaciones", "autocomplete": "off"}))
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # a bound instance's organization_id: show its slug
+            return Organization.objects.filter(pk=value).values_list("slug", flat=True).first()
+        return super().prepare_value(value)
+
+
+class ParticipationForm(forms.ModelForm):
+    organization = OrganizationChoiceField()
+
+    class Meta:
+        model = Participation
+        fields = ["organization", "role", "amount", "contribution_kind", "note"]
+
+
+ParticipationFormSet = forms.inlineformset_factory(Project, Participation, form=ParticipationForm, extra=2, can_delete=True)
+
+IndicatorFormSet = forms.inlineformset_factory(
+    Project, Indicator, fields=["name", "unit", "baseline", "target", "direction", "frequency"], extra=1, can_delete=True,
+)
+
+
+class MeasurementForm(forms.ModelForm):
+    class Meta:
+        model = Measurement
+        fields = ["indicator", "date", "value", "note", "source"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+def measurement_formset(project, data=None):
+    """The measurements of a project's indicators, editable on the project page."""
+    MeasurementFormSet = forms.modelformset_factory(Measurement, form=MeasurementForm, extra=1, can_delete=True)
+    formset = MeasurementFormSet(
+        data, prefix="measurements",
+        queryset=Measurement.objects.filter(indicator__project=project).select_related("indicator").order_by("indicator", "date"),
+    )
+    for form in formset.forms:
+        form.fields["indicator"].queryset = project.indicators.all()
+    return formset
+
+
+class TransitionForm(forms.Form):
+    to_state = forms.ChoiceField(choices=Project.Publication.choices)
+    comment = forms.CharField(label=_("comentario"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- Organizations --------------------------------------------------------------------------------------------
+
+
+class OrganizationForm(forms.ModelForm):
+    website = forms.URLField(label=_("sitio web"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "acronym", "kind", "rfc", "cluni", "is_donataria", "website", "email", "municipality",
+                  "description", "is_active", "members"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "members": forms.SelectMultiple(attrs={"size": 6})}
+
+
+class NewOrganizationForm(forms.ModelForm):
+    """The few fields needed to add an organization from the project page without leaving it."""
+
+    prefix = "new_org"
+
+    class Meta:
+        model = Organization
+        fields = ["name", "acronym", "kind"]
+
+
+class MergeForm(forms.Form):
+    duplicate = forms.ModelChoiceField(
+        label=_("registro duplicado"), queryset=Organization.objects.all(), to_field_name="slug",
+        help_text=_("Sus participaciones, miembros y llaves pasan a esta organización y el duplicado se elimina."),
+    )
+
+    def __init__(self, organization, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duplicate"].queryset = Organization.objects.exclude(pk=organization.pk)
+
+
+# --- People and API keys --------------------------------------------------------------------------------------
+
+
+class UserForm(forms.ModelForm):
+    """A staff or partner account: its role is one of the portal's groups."""
+
+    role = forms.ModelChoiceField(label=_("rol"), queryset=Group.objects.filter(name__in=roles.ROLE_PERMISSIONS), required=False,
+                                  empty_label=_("Sin rol"))
+    organizations = forms.ModelMultipleChoiceField(
+        label=_("organizaciones"), queryset=Organization.objects.all(), required=False,
+        help_text=_("Para socios: las organizaciones cuyos proyectos puede ver."), widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        if self.instance.pk:
+            self.fields["role"].initial = self.instance.groups.filter(name__in=roles.ROLE_PERMISSIONS).first()
+            self.fields["organizations"].initial = self.instance.organizations.all()
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        if not user.pk:
+            user.set_unusable_password()
+        with transaction.atomic():
+            user.save()
+            user.groups.remove(*Group.objects.filter(name__in=roles.ROLE_PERMISSIONS))
+            if self.cleaned_data["role"]:
+                user.groups.add(self.cleaned_data["role"])
+            user.organizations.set(self.cleaned_data["organizations"])
+        return user
+
+
+class ApiKeyForm(forms.ModelForm):
+    organization = forms.ModelChoiceField(label=_("organización"), queryset=Organization.objects.filter(is_active=True), required=False)
+    user = forms.ModelChoiceField(label=_("persona del personal"), queryset=User.objects.filter(is_active=True, groups__name__in=[roles.EDITOR, roles.COORDINATOR]).distinct(), required=False)
+    expires_at = forms.DateField(label=_("vence"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "organization", "user", "expires_at"]
+
+    def clean_expires_at(self):
+        day = self.cleaned_data["expires_at"]
+        if day and day <= timezone.localdate():
+            raise ValidationError(_("La fecha de vencimiento debe ser futura."))
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("organization")) == bool(cleaned.get("user")):
+            raise ValidationError(_("Elija una organización (llave de socio) o una persona del personal, no ambas."))
+        return cleaned
+
+    def _post_clean(self):
+        pass  # the model instance is made by ApiKey.issue(), which generates the prefix and hash
+
+
+# --- Bulk import ------------------------------------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    MAX_BYTES = 5 * 1024 * 1024
+    file = forms.FileField(label=_("archivo CSV o XLSX"), help_text=_("Use el formato de la exportación del espacio de gestión."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        extension = upload.name.rsplit(".", 1)[-1].lower()
+        if extension not in ("csv", "xlsx"):
+            raise ValidationError(_("Formato no admitido: suba un archivo .csv o .xlsx."))
+        if upload.size > self.MAX_BYTES:
+            raise ValidationError(_("El archivo supera los 5 MB."))
+        return upload

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -72,6 +73,12 @@ def history_user(instance=None, request=None, **kwargs):
         return explicit
     user = getattr(request, "user", None)
     return user if getattr(user, "pk", None) and user.is_authenticated else None
+
+
+def months_before(day, months):
+    """The day `months` months before `day` (clamped to the 28th, like Indicator.next_due)."""
+    month = day.month - 1 - months
+    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
 
 
 def constraint_message(text):
@@ -222,6 +229,29 @@ class Organization(models.Model):
         if not self.slug:
             self.slug = unique_slug(Organization, self.acronym or self.name)
         super().save(*args, **kwargs)
+
+    def merge_into(self, target):
+        """Fold this duplicate record into `target`: its participations (adding amounts where `target` already has
+        the same role in a project), members and API keys move over, then this record is deleted. One transaction."""
+        if target.pk == self.pk:
+            raise ValidationError(_("Una organización no puede fusionarse consigo misma."), code="merge_self")
+        with transaction.atomic():
+            project_ids = set()
+            for participation in self.participations.select_for_update():
+                project_ids.add(participation.project_id)
+                twin = target.participations.filter(project_id=participation.project_id, role=participation.role).first()
+                if twin:
+                    twin.amount += participation.amount
+                    twin.note = "; ".join(filter(None, [twin.note, participation.note]))[:250]
+                    twin.save()
+                    participation.delete()
+                else:
+                    participation.organization = target
+                    participation.save()
+            target.members.add(*self.members.all())
+            self.api_keys.update(organization=target)
+            self.delete()
+            Project.objects.filter(pk__in=project_ids).refresh_derived()
 
 
 def sector_expression(prefix=""):
@@ -542,6 +572,27 @@ class Project(models.Model):
                 self.updated_by = user
             self.save()
 
+    # Fields a restore brings back: everything a person edits, never the workflow state or derived columns.
+    RESTORABLE = [
+        "code", "title", "summary", "description", "axis_id", "status", "prevention_level", "populations", "planned_start",
+        "planned_end", "actual_start", "actual_end", "beneficiaries_target", "beneficiaries_reached", "evidence_level",
+        "evaluation_design", "award_type", "call_name", "conflict_of_interest", "internal_notes",
+    ]
+
+    def restore(self, record, user):
+        """Bring back the edited fields, lines and places of an earlier historical `record`. The restore is itself a
+        new version in the history, with the reason given; the publication state is left as it is."""
+        with transaction.atomic():
+            for field in self.RESTORABLE:
+                setattr(self, field, getattr(record, field))
+            self.full_clean(exclude=["slug"])
+            self.updated_by = user
+            self._change_reason = gettext("Restaurada la versión %(version)s") % {"version": record.version}
+            self.save()
+            self.lines.set([row.line_id for row in record.lines.all()])
+            self.municipalities.set([row.municipality_id for row in record.municipalities.all()])
+            self.refresh_derived()
+
     def refresh_derived(self):
         Project.objects.filter(pk=self.pk).refresh_derived()
         self.refresh_from_db(fields=["total_amount", "ficosec_amount", "search_places", "search_organizations"])
@@ -549,21 +600,22 @@ class Project(models.Model):
     # --- workflow -----------------------------------------------------------------------------------------
 
     def publication_gaps(self):
-        """What the project still lacks to be published (empty when it is ready), in Spanish."""
+        """What the project still lacks to be published (empty when it is ready), in Spanish. Reads the related rows
+        through .all(), so that a list prefetching them asks nothing more per project."""
         gaps = []
         if not self.summary.strip():
             gaps.append(_("Falta el resumen."))
         if not self.axis_id:
             gaps.append(_("Falta el eje estratégico."))
-        if not self.pk or not self.lines.exists():
+        if not self.pk or not self.lines.all():
             gaps.append(_("Falta al menos una línea de acción."))
-        if not self.pk or not self.municipalities.exists():
+        if not self.pk or not self.municipalities.all():
             gaps.append(_("Falta al menos un municipio."))
-        if not self.pk or not self.participations.filter(role=Participation.Role.IMPLEMENTER).exists():
+        if not self.pk or not any(p.role == Participation.Role.IMPLEMENTER for p in self.participations.all()):
             gaps.append(_("Falta la organización implementadora."))
         if not (self.start_date and self.end_date):
             gaps.append(_("Faltan las fechas de inicio y fin."))
-        if not self.pk or not self.indicators.exists():
+        if not self.pk or not self.indicators.all():
             gaps.append(_("Falta al menos un indicador."))
         return gaps
 
@@ -717,6 +769,22 @@ class Indicator(models.Model):
         if span == 0:
             return None
         return max(Decimal("0"), min(Decimal("1"), (value - baseline) / span))
+
+    @classmethod
+    def overdue(cls, projects, today=None):
+        """Indicators of running `projects` whose next measurement, one period after the latest (or after the
+        project's start when there is none), is past due; each annotated with `last_date` and `since`."""
+        today = today or timezone.localdate()
+        latest = Measurement.objects.filter(indicator=models.OuterRef("pk")).order_by("-date").values("date")[:1]
+        since = Coalesce(models.Subquery(latest), "project__actual_start", "project__planned_start")
+        late = Q()
+        for months in cls.Frequency.values:  # due = since + frequency months; one bound per frequency, in SQL
+            late |= Q(frequency=months, since__lt=months_before(today, months))
+        return (
+            cls.objects.filter(project__in=projects.filter(status=Project.Status.IN_PROGRESS).values("pk"))
+            .annotate(last_date=models.Subquery(latest), since=since).filter(late)
+            .select_related("project").order_by("since", "pk")
+        )
 
     def next_due(self, last_date):
         """When the next measurement is due after `last_date` (a date)."""

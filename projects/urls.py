@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
 from .sitemaps import SITEMAPS
-from .views import public, staff
+from .views import directory, public, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -20,6 +20,23 @@ public_urlpatterns = [
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------
 staff_urlpatterns = [
     path("gestion/", staff.dashboard, name="dashboard"),
+    path("gestion/proyectos/", staff.project_index, name="project_index"),
+    path("gestion/proyectos/nuevo/", staff.project_create, name="project_create"),
+    path("gestion/proyectos/importar/", transfer.project_import, name="project_import"),
+    re_path(r"^gestion/proyectos/exportar\.(?P<fmt>csv|xlsx)$", transfer.project_export, name="project_export"),
+    path("gestion/proyectos/<str:code>/", staff.project_edit, name="project_edit"),
+    path("gestion/proyectos/<str:code>/estado/", staff.project_transition, name="project_transition"),
+    path("gestion/proyectos/<str:code>/historial/", staff.project_history, name="project_history"),
+    path("gestion/proyectos/<str:code>/historial/<int:history_id>/restaurar/", staff.project_restore, name="project_restore"),
+    path("gestion/organizaciones/", directory.organization_index, name="organization_index"),
+    path("gestion/organizaciones/nueva/", directory.organization_create, name="organization_create"),
+    path("gestion/organizaciones/<slug:slug>/", directory.organization_edit, name="organization_edit"),
+    path("gestion/organizaciones/<slug:slug>/fusionar/", directory.organization_merge, name="organization_merge"),
+    path("gestion/personas/", directory.user_index, name="user_index"),
+    path("gestion/personas/nueva/", directory.user_create, name="user_create"),
+    path("gestion/personas/<int:pk>/", directory.user_edit, name="user_edit"),
+    path("gestion/llaves/", directory.apikey_index, name="apikey_index"),
+    path("gestion/llaves/<int:pk>/revocar/", directory.apikey_revoke, name="apikey_revoke"),
     path("gestion/entrar/", staff.sign_in, name="login"),
     path("gestion/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("gestion/contrasena/", auth_views.PasswordChangeView.as_view(success_url="/gestion/contrasena/cambiada/"), name="password_change"),

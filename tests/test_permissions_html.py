@@ -9,6 +9,10 @@ pytestmark = pytest.mark.django_db
 ROLES = ["visitor", "editor", "coordinator", "partner", "outsider", "superuser"]
 ALL = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {"visitor": 302, **dict.fromkeys(ROLES[1:], 200)}
+STAFF = {"visitor": 302, "editor": 200, "coordinator": 200, "partner": 403, "outsider": 403, "superuser": 200}
+COORDINATORS = {**STAFF, "editor": 403}
+POST_ONLY = {**STAFF, "editor": 405, "coordinator": 405, "superuser": 405}
+COORDINATORS_POST_ONLY = {**POST_ONLY, "editor": 403}
 
 # url name -> (path, expected status per role)
 TABLE = {
@@ -40,6 +44,25 @@ TABLE = {
     "password_reset_done": ("/gestion/contrasena/restablecer/enviado/", ALL),
     "password_reset_confirm": ("/gestion/contrasena/restablecer/MQ/token-invalido/", ALL),
     "password_reset_complete": ("/gestion/contrasena/restablecida/", ALL),
+    "project_index": ("/gestion/proyectos/", STAFF),
+    "project_create": ("/gestion/proyectos/nuevo/", STAFF),
+    "project_import": ("/gestion/proyectos/importar/", STAFF),
+    "project_export": ("/gestion/proyectos/exportar.csv", STAFF),
+    "project_edit (own draft)": ("/gestion/proyectos/{own_code}/", STAFF),
+    "project_edit (other draft)": ("/gestion/proyectos/{other_code}/", STAFF),
+    "project_edit (unknown)": ("/gestion/proyectos/FIC-1999-999/", {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404}),
+    "project_transition": ("/gestion/proyectos/{own_code}/estado/", POST_ONLY),
+    "project_history": ("/gestion/proyectos/{other_code}/historial/", STAFF),
+    "project_restore": ("/gestion/proyectos/{own_code}/historial/1/restaurar/", COORDINATORS_POST_ONLY),
+    "organization_index": ("/gestion/organizaciones/", STAFF),
+    "organization_create": ("/gestion/organizaciones/nueva/", STAFF),
+    "organization_edit": ("/gestion/organizaciones/beta/", STAFF),
+    "organization_merge": ("/gestion/organizaciones/beta/fusionar/", COORDINATORS_POST_ONLY),
+    "user_index": ("/gestion/personas/", COORDINATORS),
+    "user_create": ("/gestion/personas/nueva/", COORDINATORS),
+    "user_edit": ("/gestion/personas/{staffer}/", COORDINATORS),
+    "apikey_index": ("/gestion/llaves/", COORDINATORS),
+    "apikey_revoke": ("/gestion/llaves/999/revocar/", COORDINATORS_POST_ONLY),
     "set_language": ("/i18n/setlang/", dict.fromkeys(ROLES, 302)),
     "admin:index": ("/admin/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
     "admin:projects_project_changelist": ("/admin/projects/project/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
@@ -47,15 +70,42 @@ TABLE = {
 
 
 @pytest.mark.parametrize("name, role", [(name, role) for name in TABLE for role in ROLES])
-def test_every_html_url_answers_each_role_as_expected(client, request, name, role, published_project, draft_project, other_draft):
+def test_every_html_url_answers_each_role_as_expected(client, request, name, role, published_project, draft_project, other_draft, editor):
     if role != "visitor":
         client.force_login(request.getfixturevalue(role))
     path, expected = TABLE[name]
-    path = path.format(public=published_project.slug, own=draft_project.slug, other=other_draft.slug)
+    path = path.format(public=published_project.slug, own=draft_project.slug, other=other_draft.slug,
+                       own_code=draft_project.code, other_code=other_draft.code, staffer=editor.pk)
     response = client.get(path)
     assert response.status_code == expected[role], f"{path} as {role}"
     if response.status_code == 302 and name in ("dashboard", "password_change", "password_change_done"):
         assert response["Location"].startswith("/gestion/entrar/")
+
+
+# Every state-changing workspace URL, posted empty: who is turned away before anything is read or written.
+# 302 = sent to sign in; 403 = no permission; otherwise the request reaches the form (400 invalid, 302 done).
+POSTS = {
+    "/gestion/proyectos/nuevo/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/proyectos/{own_code}/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/proyectos/{own_code}/estado/": {**STAFF, "editor": 302, "coordinator": 302, "superuser": 302},
+    "/gestion/proyectos/{own_code}/historial/1/restaurar/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+    "/gestion/proyectos/importar/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/organizaciones/nueva/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/organizaciones/beta/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/organizaciones/beta/fusionar/": {**COORDINATORS, "coordinator": 302, "superuser": 302},
+    "/gestion/personas/nueva/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
+    "/gestion/personas/{staffer}/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
+    "/gestion/llaves/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
+    "/gestion/llaves/999/revocar/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+}
+
+
+@pytest.mark.parametrize("path, role", [(path, role) for path in POSTS for role in ROLES])
+def test_every_workspace_form_turns_away_whoever_may_not_post_to_it(client, request, path, role, draft_project, other_draft, editor):
+    if role != "visitor":
+        client.force_login(request.getfixturevalue(role))
+    url = path.format(own_code=draft_project.code, staffer=editor.pk)
+    assert client.post(url, {}).status_code == POSTS[path][role], f"POST {url} as {role}"
 
 
 def named_patterns(resolver=None, namespace=""):

@@ -1,20 +1,33 @@
-"""The staff workspace under /gestion/: signing in, and the dashboard of what needs attention."""
+"""The staff workspace under /gestion/: signing in, the dashboard of what needs attention, and the project
+pages: the form with its partners, indicators and measurements, the publication workflow and the history.
+
+Who may do what is asked of Django permissions only (the roles in projects/roles.py); which projects a person
+reaches is Project.objects.visible_to(), the same rule as the public pages and the API."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ficosec import throttle
 
-from ..forms import SignInForm
-from ..models import Project
+from .. import history
+from ..filters import ProjectFilter
+from ..forms import (
+    IndicatorFormSet, NewOrganizationForm, ParticipationFormSet, ProjectForm, SignInForm, TransitionForm, measurement_formset,
+)
+from ..models import Indicator, Organization, Project, StaleVersion
 
 
 @sensitive_post_parameters()
@@ -50,10 +63,162 @@ def password_reset(request):
 
 @login_required
 def dashboard(request):
-    """What needs attention: my drafts, projects awaiting review, recent changes (partners: their projects)."""
+    """What needs attention: my drafts, projects awaiting review, recent changes, projects not ready to publish
+    and indicators whose measurements are overdue (partners: the same, for their organizations' projects)."""
     visible = Project.objects.visible_to(request.user).select_related("axis").order_by("-updated_at")
+    unpublished = visible.filter(publication_state__in=[Project.Publication.DRAFT, Project.Publication.REVIEW])
+    not_ready = [(project, gaps) for project in unpublished.prefetch_related("lines", "municipalities", "participations", "indicators")[:20]
+                 if (gaps := project.publication_gaps())]
+    overdue = list(Indicator.overdue(visible)[:20])
+    for indicator in overdue:
+        indicator.due = indicator.next_due(indicator.since)
     return render(request, "projects/staff/dashboard.html", {
         "mine": visible.filter(publication_state=Project.Publication.DRAFT, created_by=request.user)[:20],
         "review": visible.filter(publication_state=Project.Publication.REVIEW)[:20],
         "recent": visible[:20],
+        "not_ready": not_ready,
+        "overdue": overdue,
     })
+
+
+@login_required
+@permission_required("projects.view_project", raise_exception=True)
+def project_index(request):
+    """Every project the person may see, in any state, with the catalogue's filters and search."""
+    filterset = ProjectFilter(request.GET, queryset=Project.objects.visible_to(request.user))
+    projects = filterset.qs if filterset.is_valid() else Project.objects.none()
+    state = request.GET.get("estado")
+    if state in Project.Publication.values:
+        projects = projects.filter(publication_state=state)
+    page = Paginator(projects.select_related("axis").order_by("-updated_at", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "projects/staff/project_index.html", {
+        "page": page, "filterset": filterset, "states": Project.Publication.choices, "state": state,
+    })
+
+
+@login_required
+@permission_required("projects.add_project", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def project_create(request):
+    return project_form(request, Project(created_by=request.user))
+
+
+@login_required
+@permission_required("projects.change_project", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def project_edit(request, code):
+    project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
+    return project_form(request, project)
+
+
+def project_form(request, project):
+    """The whole project on one page: its fields, partners, indicators and measurements, saved in one transaction.
+    An update is refused when somebody else saved since the page was read; the person keeps what they typed and
+    sees what the other person changed."""
+    posted = request.method == "POST"
+    data = request.POST if posted else None
+    form = ProjectForm(data, instance=project)
+    partners = ParticipationFormSet(data, instance=project, prefix="participations")
+    indicators = IndicatorFormSet(data, instance=project, prefix="indicators")
+    measurements = measurement_formset(project, data) if project.pk else None
+    new_organization = NewOrganizationForm(data if posted and "add_organization" in data else None)
+    conflict, status = None, 400 if posted else 200
+    if posted and "add_organization" in data:
+        if new_organization.is_valid():
+            status = 200
+            organization = new_organization.save()
+            messages.success(request, _("Organización «%(name)s» agregada: elíjala como «%(slug)s» en la lista.") % {"name": organization.name, "slug": organization.slug})
+            new_organization = NewOrganizationForm()
+    elif posted and all(part.is_valid() for part in (form, partners, indicators, measurements) if part is not None):
+        try:
+            project = save_project(request.user, form, partners, indicators, measurements)
+        except StaleVersion as stale:
+            changes, latest = history.changes_since(project, form.cleaned_data["version"])
+            conflict, status = {"changes": changes, "who": latest.history_user if latest else None, "when": latest.history_date if latest else None}, 409
+            form = ProjectForm(refresh_version(data, stale.current_version), instance=Project.objects.get(pk=project.pk))
+            form.is_valid()
+        else:
+            messages.success(request, _("Proyecto %(code)s guardado.") % {"code": project.code})
+            return redirect("project_edit", code=project.code)
+    return render(request, "projects/staff/project_form.html", {
+        "form": form, "partners": partners, "indicators": indicators, "measurements": measurements, "project": project,
+        "new_organization": new_organization, "conflict": conflict, "organizations": Organization.objects.only("slug", "name", "acronym"),
+        "gaps": project.publication_gaps() if project.pk else None,
+        "transitions": [(state, Project.Publication(state).label) for state in project.allowed_transitions(request.user)] if project.pk else [],
+    }, status=status)
+
+
+def save_project(user, form, partners, indicators, measurements):
+    with transaction.atomic():
+        project = form.save(commit=False)
+        if project.pk:
+            project.save_if_current(form.cleaned_data["version"] or 0, user)
+        else:
+            project.updated_by = user
+            project.save()
+        form.save_m2m()
+        partners.instance = indicators.instance = project
+        partners.save()
+        indicators.save()
+        if measurements is not None:
+            for measurement in measurements.save(commit=False):
+                measurement.reported_by = user
+                measurement.save()
+            for measurement in measurements.deleted_objects:
+                measurement.delete()
+        project.refresh_derived()
+    return project
+
+
+def refresh_version(data, version):
+    """The posted data with the version now stored: saving again, after reading the conflict, is a choice."""
+    data = data.copy()
+    data["version"] = str(version)
+    return data
+
+
+@login_required
+@permission_required("projects.change_project", raise_exception=True)
+@require_POST
+def project_transition(request, code):
+    """Move a project along the workflow (borrador -> en revisión -> publicado -> archivado) with a comment."""
+    project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Estado de publicación desconocido."))
+        return redirect("project_edit", code=code)
+    try:
+        project.transition(form.cleaned_data["to_state"], request.user, form.cleaned_data["comment"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("El proyecto pasó a «%(state)s».") % {"state": project.get_publication_state_display()})
+    return redirect("project_edit", code=code)
+
+
+@login_required
+@permission_required("projects.view_project", raise_exception=True)
+def project_history(request, code):
+    """Every recorded change of the project and its partners, indicators and measurements, newest first."""
+    project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
+    page = Paginator(history.project_timeline(project), 25).get_page(request.GET.get("page"))
+    history.fill(page.object_list)
+    return render(request, "projects/staff/project_history.html", {
+        "project": project, "page": page, "steps": project.workflow_steps.select_related("actor", "api_key"),
+        "can_restore": request.user.has_perm("projects.restore_project"),
+    })
+
+
+@login_required
+@permission_required("projects.restore_project", raise_exception=True)
+@require_POST
+def project_restore(request, code, history_id):
+    project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
+    record = get_object_or_404(project.history.all(), history_id=history_id)
+    try:
+        project.restore(record, request.user)
+    except ValidationError as error:
+        messages.error(request, _("No se pudo restaurar: %(reason)s") % {"reason": " ".join(error.messages)})
+    else:
+        messages.success(request, _("Se restauró la versión %(version)s.") % {"version": record.version})
+    return redirect("project_history", code=project.code)
