@@ -52,7 +52,7 @@ class ProjectForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     populations = forms.MultipleChoiceField(
-        label=_("población objetivo"), choices=Population.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Población objetivo"), choices=Population.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -78,8 +78,8 @@ class ProjectForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["municipalities"].queryset = Municipality.objects.select_related("region")
         self.fields["version"].initial = self.instance.version
-        if not self.instance.pk:
-            self.fields["code"].initial = Project.next_code()
+        if not self.instance.pk and not self.initial.get("code"):
+            self.initial["code"] = Project.next_code()
 
 
 class OrganizationChoiceField(forms.ModelChoiceField):

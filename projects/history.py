@@ -115,10 +115,11 @@ def fill(entries):
 
 
 def changes_since(project, version):
-    """What was saved to the project after the copy at `version` was read: the changes, and who made the last one."""
+    """What was saved to the project after the copy at `version` was read: the changes, the record of that copy
+    and the latest record (who made the last change)."""
     records = project.history.select_related("history_user").order_by("-history_date", "-history_id")
     latest = records.first()
     seen = records.filter(version=version).first()
     if latest is None or seen is None:
-        return [], latest
-    return changes_between(seen, latest), latest
+        return [], seen, latest
+    return changes_between(seen, latest), seen, latest

@@ -176,6 +176,9 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_shows_what_the_other_
     assert "Otra persona guardó este proyecto" in text
     assert "Título de la coordinadora" in text and "coordinador" in text
     assert "Resumen de la editora" in text  # what the editor typed is still in the form
+    form = second.context["form"]
+    assert form["summary"].value() == "Resumen de la editora"
+    assert form["title"].value() == "Título de la coordinadora"  # the field she left alone takes the other's value
     published_project.refresh_from_db()
     assert published_project.title == "Título de la coordinadora" and published_project.summary != "Resumen de la editora"
     # Saving again, having seen the conflict, is a deliberate choice and goes through.

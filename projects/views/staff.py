@@ -133,9 +133,10 @@ def project_form(request, project):
         try:
             project = save_project(request.user, form, partners, indicators, measurements)
         except StaleVersion as stale:
-            changes, latest = history.changes_since(project, form.cleaned_data["version"])
+            changes, seen, latest = history.changes_since(project, form.cleaned_data["version"])
             conflict, status = {"changes": changes, "who": latest.history_user if latest else None, "when": latest.history_date if latest else None}, 409
-            form = ProjectForm(refresh_version(data, stale.current_version), instance=Project.objects.get(pk=project.pk))
+            current = Project.objects.get(pk=project.pk)
+            form = ProjectForm(carry_over(data, form, seen, current, stale.current_version), instance=current)
             form.is_valid()
         else:
             messages.success(request, _("Proyecto %(code)s guardado.") % {"code": project.code})
@@ -170,11 +171,34 @@ def save_project(user, form, partners, indicators, measurements):
     return project
 
 
-def refresh_version(data, version):
-    """The posted data with the version now stored: saving again, after reading the conflict, is a choice."""
+def carry_over(data, form, seen, current, version):
+    """The refused form's data, rebased on the version now stored: every field this person left as it was when
+    they read the page takes the other person's value; the fields they changed keep what they typed. Saving
+    again is then a choice made after reading the conflict, and loses neither person's work."""
     data = data.copy()
     data["version"] = str(version)
+    if seen is None:
+        return data
+    stored = ProjectForm(instance=current)
+    for name, field in form.fields.items():
+        if name == "version" or not untouched(form, seen, name):
+            continue
+        value = stored[name].value()
+        if isinstance(value, (list, tuple)):
+            data.setlist(name, [str(item) for item in value])
+        else:
+            data[name] = "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
     return data
+
+
+def untouched(form, seen, name):
+    """Whether the submitted value of `name` equals the one in the historical record `seen` (the copy read)."""
+    mine = form.cleaned_data.get(name)
+    if name in ("lines", "municipalities"):
+        column = "line_id" if name == "lines" else "municipality_id"
+        return {item.pk for item in mine} == {getattr(row, column) for row in getattr(seen, name).all()}
+    theirs = getattr(seen, form.instance._meta.get_field(name).attname)
+    return (mine.pk if hasattr(mine, "pk") else mine) == theirs
 
 
 @login_required
