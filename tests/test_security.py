@@ -13,7 +13,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 
-from projects.models import Organization, Participation, Project
+from projects.models import ApiKey, Organization, Participation, Project
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,9 +105,16 @@ def test_script_payloads_stay_data_in_downloads_and_the_api(client, poisoned):
     assert "<script" not in api["description"]  # rich text was sanitised when stored
 
 
-def test_script_payloads_render_inert_in_the_workspace_and_the_admin(client, poisoned, superuser, editor):
-    client.force_login(editor)
-    assert_inert(client.get("/gestion/").content.decode())
+def test_script_payloads_render_inert_in_the_workspace_and_the_admin(client, poisoned, superuser, coordinator, org_a):
+    client.force_login(coordinator)
+    poisoned.title = f"Otro título {PAYLOAD}"
+    poisoned.save()  # a recorded change, so that the history page shows the payload as from -> to
+    for url in ["/gestion/", "/gestion/proyectos/", f"/gestion/proyectos/{poisoned.code}/", f"/gestion/proyectos/{poisoned.code}/historial/",
+                "/gestion/organizaciones/", f"/gestion/organizaciones/{org_a.slug}/"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_inert(response.content.decode())
+        assert "&lt;script&gt;" in response.content.decode(), url
     client.force_login(superuser)
     for url in ["/admin/projects/project/", f"/admin/projects/project/{poisoned.pk}/change/", "/admin/projects/organization/"]:
         response = client.get(url)
@@ -133,14 +140,28 @@ def test_password_reset_emails_escape_nothing_dangerous_because_they_are_plain_t
     ("/gestion/salir/", {}, True),
     ("/gestion/contrasena/", {"old_password": "clave-de-prueba-123", "new_password1": "Otra-clave-9876", "new_password2": "Otra-clave-9876"}, True),
     ("/api/v1/projects/", {"code": "FIC-2026-100", "title": "x"}, True),
+    ("/gestion/proyectos/nuevo/", {"code": "FIC-2026-100", "title": "x"}, True),
+    ("/gestion/proyectos/{code}/", {"code": "FIC-2026-100", "title": "x"}, True),
+    ("/gestion/proyectos/{code}/estado/", {"to_state": "archived"}, True),
+    ("/gestion/proyectos/{code}/historial/{history_id}/restaurar/", {}, True),
+    ("/gestion/proyectos/importar/", {"confirm": "1"}, True),
+    ("/gestion/organizaciones/nueva/", {"name": "x", "kind": "osc"}, True),
+    ("/gestion/organizaciones/alfa/fusionar/", {"duplicate": "beta"}, True),
+    ("/gestion/personas/nueva/", {"username": "x", "email": "x@example.org"}, True),
+    ("/gestion/llaves/", {"name": "x"}, True),
+    ("/gestion/llaves/{key}/revocar/", {}, True),
 ])
-def test_every_state_changing_form_requires_the_csrf_token(editor, url, data, signed_in):
+def test_every_state_changing_form_requires_the_csrf_token(coordinator, draft_project, org_a, org_b, url, data, signed_in):
+    key, _raw = ApiKey.issue("Llave", created_by=coordinator, organization=org_a)
     client = Client(enforce_csrf_checks=True)
     if signed_in:
-        client.force_login(editor)
+        client.force_login(coordinator)  # may do everything: only the missing token can refuse
+    url = url.format(code=draft_project.code, history_id=draft_project.history.latest().history_id, key=key.pk)
+    before = (Project.objects.count(), draft_project.version, Organization.objects.count(), ApiKey.objects.active().count())
     response = client.post(url, data)
     assert response.status_code == 403
-    assert not Project.objects.filter(code="FIC-2026-100").exists()
+    draft_project.refresh_from_db()
+    assert (Project.objects.count(), draft_project.version, Organization.objects.count(), ApiKey.objects.active().count()) == before
 
 
 # --- Guessing another organization's ids and slugs -----------------------------------------------------------------
