@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent machine set-up behind `make run` / `make test` / `make bench`, for a Debian machine that has
-# Python 3.11 and apt. Arguments add optional parts: `browser` (Debian's Chromium), `redis` (a local Redis
-# server), `bench` (wrk). Safe to run again and again: each step checks before it acts.
+# Python 3.11 and apt. Arguments add optional parts: `browser` (Debian's Chromium and the page checkers),
+# `redis` (a local Redis server), `bench` (wrk). Safe to run again and again: each step checks before it acts.
 set -euo pipefail
 export PGOPTIONS="-c client_min_messages=warning"
 cd "$(dirname "$0")/.."
@@ -90,6 +90,16 @@ say "PostgreSQL ready: database $DB_NAME, role $DB_USER on $DB_HOST:$DB_PORT"
 # --- Optional parts ----------------------------------------------------------------------------------------
 if want browser && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
+fi
+# The page checkers the browser tests use: axe-core and the Nu HTML checker (npm packages; the checker runs on Java).
+if want browser; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  command -v java >/dev/null || apt_install default-jre-headless
+  if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ package-lock.json -nt node_modules ]; then
+    say "installing the page checkers (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    touch node_modules
+  fi
 fi
 if want redis; then
   if ! (command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG); then
