@@ -14,9 +14,14 @@ from axes.models import Axis
 from .models import Project, Region
 
 
+def stamp():
+    """The time of the newest change to any project: part of every cache key of public aggregates and pages."""
+    newest = Project.objects.aggregate(m=Max("updated_at"))["m"]
+    return newest.timestamp() if newest else 0
+
+
 def figures():
-    stamp = Project.objects.aggregate(m=Max("updated_at"))["m"]
-    key = f"public-figures:{stamp.timestamp() if stamp else 0}"
+    key = f"public-figures:{stamp()}"
     data = cache.get(key)
     if data is None:
         data = compute()

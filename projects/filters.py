@@ -25,7 +25,8 @@ def year_condition(year):
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Buscar"), method="filter_search", max_length=MAX_QUERY_LENGTH)
     axis = django_filters.ModelMultipleChoiceFilter(
-        label=_("Eje estratégico"), field_name="axis__slug", to_field_name="slug", queryset=Axis.objects.all()
+        label=_("Eje estratégico"), field_name="axis__slug", to_field_name="slug", queryset=Axis.objects.all(),
+        distinct=False,  # a foreign key never repeats a project; DISTINCT would make every list query sort its rows
     )
     line = django_filters.ModelMultipleChoiceFilter(
         label=_("Línea de acción"), to_field_name="slug", queryset=Line.objects.all(), method="filter_line"
@@ -90,21 +91,19 @@ class ProjectFilter(django_filters.FilterSet):
 
 # --- Facets ---------------------------------------------------------------------------------------------------
 # Each value of each filter shows how many published projects the list would have with that value chosen: the
-# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). Small
-# dimensions are counted with conditional aggregates in one query per distinct base; municipalities and
-# organizations with one GROUP BY each. The number of queries depends on how many filters are active (at most
-# a dozen), never on the number of results.
+# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). The columns
+# of the project row (axis, status, level, populations, award, evidence, year) are counted with conditional
+# aggregates in one scan per distinct base; lines, regions, municipalities and organizations with one GROUP BY
+# over their link table each. The number of queries depends on how many filters are active (at most a dozen),
+# never on the number of results.
 
 FACET_YEARS = range(2012, 2027)
+LINKED = ("line", "region", "municipality", "organization")
 
 
-def _choice_conditions():
+def _column_conditions():
     """(dimension, value, label, condition) for the dimensions counted by conditional aggregation."""
-    lines = Project.lines.through.objects
-    places = Project.municipalities.through.objects
     rows = [("axis", a.slug, str(a), Q(axis_id=a.pk)) for a in Axis.objects.all()]
-    rows += [("line", line.slug, line.name, Exists(lines.filter(project=OuterRef("pk"), line=line))) for line in Line.objects.all()]
-    rows += [("region", r.slug, r.name, Exists(places.filter(project=OuterRef("pk"), municipality__region=r))) for r in Region.objects.all()]
     rows += [("status", value, label, Q(status=value)) for value, label in Project.Status.choices]
     rows += [("prevention_level", value, label, Q(prevention_level=value)) for value, label in Project.PreventionLevel.choices]
     rows += [("population", value, label, Q(populations__contains=[value])) for value, label in Population.choices]
@@ -114,36 +113,59 @@ def _choice_conditions():
     return rows
 
 
+def _linked_counts(dimension, projects):
+    """[(value, label, count)] of a linked dimension over the projects of `projects` (a values("pk") queryset)."""
+    from django.db.models import Count
+
+    places = Project.municipalities.through.objects.filter(project__in=projects)
+    if dimension == "line":
+        rows = (Project.lines.through.objects.filter(project__in=projects).values("line__slug", "line__name", "line__number")
+                .annotate(n=Count("project")).order_by("line__number"))
+        return [(r["line__slug"], r["line__name"], r["n"]) for r in rows]
+    if dimension == "region":
+        rows = (places.exclude(municipality__region=None).values("municipality__region__slug", "municipality__region__name", "municipality__region__order")
+                .annotate(n=Count("project", distinct=True)).order_by("municipality__region__order"))
+        return [(r["municipality__region__slug"], r["municipality__region__name"], r["n"]) for r in rows]
+    if dimension == "municipality":
+        rows = places.values("municipality__inegi_code", "municipality__name").annotate(n=Count("project")).order_by("municipality__name")
+        return [(r["municipality__inegi_code"], r["municipality__name"], r["n"]) for r in rows]
+    rows = (Participation.objects.filter(project__in=projects).values("organization__slug", "organization__name")
+            .annotate(n=Count("project", distinct=True)).order_by("-n", "organization__name")[:40])
+    return [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
+
+
 def facet_counts(data, queryset):
     """{dimension: [(value, label, count, selected)]} for the filter form's data over `queryset`."""
     from django.db.models import Count
 
-    conditions = _choice_conditions()
-    active = {name for name in ProjectFilter.base_filters if name != "q" and data.getlist(name) and any(data.getlist(name))}
-    results = {}
+    conditions = _column_conditions()
+    active = {name for name in ProjectFilter.base_filters if name != "q" and any(data.getlist(name))}
 
     def base_without(dimension):
         rest = data.copy()
         rest.pop(dimension, None)
-        # A plain semi-join keeps the aggregate free of the list's annotations (search rank) and ordering.
-        return Project.objects.filter(pk__in=ProjectFilter(rest, queryset=queryset).qs.order_by().values("pk"))
+        # A plain pk list keeps the counts free of the list's annotations (search rank) and ordering.
+        return ProjectFilter(rest, queryset=queryset).qs.order_by().values("pk")
 
-    bases = {dimension: dimension if dimension in active else None for dimension in {c[0] for c in conditions} | {"municipality", "organization"}}
+    results = {}
+    dimensions = {c[0] for c in conditions} | set(LINKED)
+    bases = {dimension: dimension if dimension in active else None for dimension in dimensions}
     for base_key in set(bases.values()):
-        qs = base_without(base_key) if base_key else base_without("__none__")
+        projects = base_without(base_key or "__none__")
         wanted = [c for c in conditions if bases[c[0]] == base_key]
         if wanted:
-            counts = qs.aggregate(**{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)})
+            counts = Project.objects.filter(pk__in=projects).aggregate(
+                **{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)})
             for i, (dimension, value, label, _cond) in enumerate(wanted):
                 results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
-        if bases["municipality"] == base_key:
-            rows = (Project.municipalities.through.objects.filter(project__in=qs)
-                    .values("municipality__inegi_code", "municipality__name").annotate(n=Count("project")).order_by("municipality__name"))
-            results["municipality"] = [(r["municipality__inegi_code"], r["municipality__name"], r["n"]) for r in rows]
-        if bases["organization"] == base_key:
-            rows = (Participation.objects.filter(project__in=qs)
-                    .values("organization__slug", "organization__name").annotate(n=Count("project", distinct=True)).order_by("-n", "organization__name")[:40])
-            results["organization"] = [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
+        for dimension in LINKED:
+            if bases[dimension] == base_key:
+                results[dimension] = _linked_counts(dimension, projects)
+                missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
+                if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
+                    field = ProjectFilter.base_filters[dimension]
+                    for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
+                        results[dimension].append((getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0))
     return {
         dimension: [(value, label, count, value in data.getlist(dimension)) for value, label, count in values if count or value in data.getlist(dimension)]
         for dimension, values in results.items()

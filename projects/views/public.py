@@ -4,10 +4,14 @@ Lists, facets, totals, charts, downloads and the sitemap show published projects
 the projects the visitor may see (`Project.objects.visible_to`), which for the public is the published ones too.
 """
 
+import operator
+from functools import partial
+
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -50,13 +54,21 @@ def home(request):
 
 @require_GET
 def project_list(request):
+    """The catalogue. Its content is cached per query string and language until any project changes (the template's
+    cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
+    computed = SimpleLazyObject(lambda: catalogue_page(request))
+    lazy = {name: SimpleLazyObject(partial(operator.getitem, computed, name)) for name in ("page", "filterset", "order", "facets", "active")}
+    return render(request, "projects/public/project_list.html", {"stamp": figures.stamp(), "orderings": ORDERINGS, **lazy})
+
+
+def catalogue_page(request):
     projects, filterset, order = catalogue(request)
     page = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "projects/public/project_list.html", {
-        "page": page, "filterset": filterset, "order": order, "orderings": ORDERINGS,
+    return {
+        "page": page, "filterset": filterset, "order": order,
         "facets": facet_counts(request.GET, Project.objects.published()) if filterset.is_valid() else {},
         "active": active_filters(request, filterset),
-    })
+    }
 
 
 def active_filters(request, filterset):
