@@ -212,6 +212,20 @@ def test_search_is_served_by_the_gin_index(catalogue):
 # --- Bad input never breaks a page ----------------------------------------------------------------------------------
 
 
+def test_a_search_broader_than_the_bound_is_listed_newest_first_without_counting_everything(client, catalogue, monkeypatch):
+    from projects.views import public
+
+    narrow = client.get("/proyectos/?q=resumen")
+    assert narrow.context["order"] == "relevancia" and narrow.context["facets"]
+    monkeypatch.setattr(public, "BROAD_SEARCH", 1)
+    response = client.get("/proyectos/?q=resumen&orden=relevancia&x=1")  # another URL: not the cached fragment
+    assert response.status_code == 200
+    assert response.context["broad"] and response.context["order"] == "recientes"
+    assert codes(response) == list(Project.objects.published().search("resumen").order_by("-published_at", "-pk").values_list("code", flat=True))[:2]  # listed up to the bound + 1
+    text = response.content.decode()
+    assert "Más de 1 proyectos" in text and "La búsqueda es muy amplia" in text
+
+
 @pytest.mark.parametrize("query", [
     "axis=no-existe", "page=9999", "page=-1", "page=abc", "year=dos-mil", "year=1800", "municipality=99999",
     "q=" + "x" * 5000, "orden=drop%20table", "status=nope", "q=%00%27%22", "q=a:*b%20%26%20!", "updated_since=ayer",

@@ -23,6 +23,9 @@ from ..filters import ProjectFilter, facet_counts
 from ..models import Measurement, Organization, Participation, Project
 
 PAGE_SIZE = 20
+# A search matching more published projects than this is too broad for relevance to mean much: its list is shown
+# newest first and its size as "more than" this, so that PostgreSQL never ranks or counts every project for it.
+BROAD_SEARCH = 10_000
 ORDERINGS = {
     "relevancia": ("-rank", "-pk"),
     "recientes": ("-published_at", "-pk"),
@@ -57,16 +60,24 @@ def project_list(request):
     """The catalogue. Its content is cached per query string and language until any project changes (the template's
     cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
     computed = SimpleLazyObject(lambda: catalogue_page(request))
-    lazy = {name: SimpleLazyObject(partial(operator.getitem, computed, name)) for name in ("page", "filterset", "order", "facets", "active")}
-    return render(request, "projects/public/project_list.html", {"stamp": figures.stamp(), "orderings": ORDERINGS, **lazy})
+    lazy = {name: SimpleLazyObject(partial(operator.getitem, computed, name)) for name in ("page", "filterset", "order", "facets", "active", "broad")}
+    return render(request, "projects/public/project_list.html", {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy})
 
 
 def catalogue_page(request):
     projects, filterset, order = catalogue(request)
-    page = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
+    matched = projects.order_by()[:BROAD_SEARCH + 1].count() if searching else None  # stops at the bound
+    broad = matched is not None and matched > BROAD_SEARCH
+    if broad and order == "relevancia":
+        order = "recientes"
+        projects = projects.order_by(*ORDERINGS[order])
+    paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
+    if matched is not None:
+        paginator.count = matched  # exact up to the bound, the bound + 1 beyond it
     return {
-        "page": page, "filterset": filterset, "order": order,
-        "facets": facet_counts(request.GET, Project.objects.published()) if filterset.is_valid() else {},
+        "page": paginator.get_page(request.GET.get("page")), "filterset": filterset, "order": order, "broad": broad,
+        "facets": facet_counts(request.GET, Project.objects.published()) if filterset.is_valid() and not broad else {},
         "active": active_filters(request, filterset),
     }
 
