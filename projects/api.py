@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import include, path
@@ -425,7 +426,9 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         size = self.paginator.get_page_size(request) or api_settings.PAGE_SIZE
         if request.query_params.get("cursor"):
             moment, code = decode_cursor(request.query_params["cursor"])
-            queryset = queryset.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, code__gt=code))
+            # A row comparison, so that the scan of the (updated_at, code) index starts at the cursor.
+            after = RawSQL('("projects_project"."updated_at", "projects_project"."code") > (%s, %s)', (moment, code), output_field=BooleanField())
+            queryset = queryset.filter(after)
         rows = project_rows(queryset, staff=is_staff_user(request.user), window=slice(0, size + 1))
         more, rows = len(rows) > size, rows[:size]
         next_url = None

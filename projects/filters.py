@@ -54,6 +54,14 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = []
 
+    def qs_without(self, name):
+        """The filtered queryset with every chosen filter but `name` (values validated once, by is_valid())."""
+        queryset = self.queryset
+        for filter_name, value in self.form.cleaned_data.items():
+            if filter_name != name:
+                queryset = self.filters[filter_name].filter(queryset, value)
+        return queryset
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         return queryset.search(value) if value else queryset
@@ -134,18 +142,17 @@ def _linked_counts(dimension, projects):
     return [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
 
 
-def facet_counts(data, queryset):
-    """{dimension: [(value, label, count, selected)]} for the filter form's data over `queryset`."""
+def facet_counts(filterset):
+    """{dimension: [(value, label, count, selected)]} for a valid ProjectFilter's data over its queryset."""
     from django.db.models import Count
 
+    data = filterset.data
     conditions = _column_conditions()
     active = {name for name in ProjectFilter.base_filters if name != "q" and any(data.getlist(name))}
 
     def base_without(dimension):
-        rest = data.copy()
-        rest.pop(dimension, None)
         # A plain pk list keeps the counts free of the list's annotations (search rank) and ordering.
-        return ProjectFilter(rest, queryset=queryset).qs.order_by().values("pk")
+        return filterset.qs_without(dimension).order_by().values("pk")
 
     results = {}
     dimensions = {c[0] for c in conditions} | set(LINKED)

@@ -483,7 +483,9 @@ class Project(models.Model):
             GinIndex(fields=["search_vector"], name="project_search_gin"),
             GinIndex(fields=["populations"], name="project_populations_gin"),
             models.Index(fields=["publication_state", "-published_at"], name="project_state_published"),
-            models.Index(fields=["updated_at", "id"], name="project_updated"),
+            # The sync cursor's order: for staff, and (after the state) for the public.
+            models.Index(fields=["updated_at", "code"], name="project_updated"),
+            models.Index(fields=["publication_state", "updated_at", "code"], name="project_state_updated"),
         ]
         constraints = [
             models.CheckConstraint(

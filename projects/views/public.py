@@ -77,7 +77,7 @@ def catalogue_page(request):
         paginator.count = matched  # exact up to the bound, the bound + 1 beyond it
     return {
         "page": paginator.get_page(request.GET.get("page")), "filterset": filterset, "order": order, "broad": broad,
-        "facets": facet_counts(request.GET, Project.objects.published()) if filterset.is_valid() and not broad else {},
+        "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
         "active": active_filters(request, filterset),
     }
 
