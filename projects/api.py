@@ -212,6 +212,21 @@ class Pages(PageNumberPagination):
         return number
 
 
+def public_count(request, queryset):
+    """The number of published projects matching the request's filters, cached until any project changes."""
+    from django.core.cache import cache
+
+    from .figures import stamp
+
+    filters = sorted((key, value) for key, value in request.query_params.lists() if key not in ("page", "page_size", "format"))
+    key = "api-count:" + hashlib.sha256(repr((stamp(), filters)).encode()).hexdigest()
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, 60 * 60)
+    return count
+
+
 def encode_cursor(row):
     return base64.urlsafe_b64encode(f"{row['updated_at']}|{row['code']}".encode()).decode()
 
@@ -364,13 +379,18 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         queryset = filterset.qs.order_by(*PROJECT_ORDERINGS[ordering])
         paginator = self.paginator
         pages = paginator.django_paginator_class(queryset.values("pk"), paginator.get_page_size(request))
+        if not request.user.is_authenticated:  # the public count changes only when a project does
+            pages.count = public_count(request, queryset)
         try:
             paginator.page = pages.page(paginator.get_page_number(request, pages))
         except InvalidPage:
             raise exceptions.NotFound(_("Esa página no existe.")) from None
         paginator.request = request
         window = slice(paginator.page.start_index() - 1, paginator.page.end_index()) if pages.count else slice(0, 0)
-        return paginator.get_paginated_response(project_rows(queryset, staff=is_staff_user(request.user), window=window))
+        # The page's ids are chosen in a subquery, so that PostgreSQL builds the nested parts of the rows of this
+        # page only (with a plain OFFSET it would build them for every row it skips: the last page would crawl).
+        page = queryset.filter(pk__in=queryset.values("pk")[window])
+        return paginator.get_paginated_response(project_rows(page, staff=is_staff_user(request.user)))
 
     def retrieve(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)

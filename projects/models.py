@@ -482,7 +482,8 @@ class Project(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="project_search_gin"),
             GinIndex(fields=["populations"], name="project_populations_gin"),
-            models.Index(fields=["publication_state", "-published_at"], name="project_state_published"),
+            # The catalogue's and the API's default order; with the id, pages are chosen from the index alone.
+            models.Index(fields=["publication_state", "-published_at", "-id"], name="project_state_published"),
             # The sync cursor's order: for staff, and (after the state) for the public.
             models.Index(fields=["updated_at", "code"], name="project_updated"),
             models.Index(fields=["publication_state", "updated_at", "code"], name="project_state_updated"),

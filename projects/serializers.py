@@ -85,7 +85,7 @@ def shape(row):
     out = {key: row[key] for key in ("code", "slug", "title", "summary")}
     out.update(
         url=f"/proyectos/{row['slug']}/",
-        axis=row["axis_slug"], lines=row["line_slugs"], municipalities=row["municipality_codes"], regions=sorted(row["region_slugs"]),
+        axis=row["axis_slug"], lines=row["line_slugs"], municipalities=row["municipality_codes"], regions=sorted(set(row["region_slugs"])),
         status=row["status"], publication_state=row["publication_state"], prevention_level=row["prevention_level"],
         populations=row["populations"],
         planned_start=iso(row["planned_start"]), planned_end=iso(row["planned_end"]),

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -116,18 +117,30 @@ def test_bad_cursor_answers_400(client, cast):
     assert client.get("/api/v1/projects/sync/?cursor=%%%").status_code == 400
 
 
+def test_the_public_project_count_is_cached_until_a_project_changes(client, org_a, coordinator, published_project, review_project):
+    cache.clear()
+    assert client.get("/api/v1/projects/").json()["count"] == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/projects/?page=1").json()["count"] == 1
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    review_project.transition("published", coordinator)
+    assert client.get("/api/v1/projects/").json()["count"] == 2  # correct right after a publish
+    assert client.get("/api/v1/projects/?axis=no-such-axis").status_code == 400
+
+
 @pytest.mark.parametrize("endpoint", ["/api/v1/projects/", "/api/v1/indicators/", "/api/v1/measurements/", "/api/v1/participations/", "/api/v1/organizations/"])
 def test_list_endpoints_use_the_same_number_of_queries_whatever_the_page_size(client, org_a, ficosec_org, endpoint):
     for n in range(12):
         make_project(f"FIC-2024-5{n:02d}", f"Proyecto {n}", org_a, "published", ficosec=ficosec_org)
     counts = []
     for size in (1, 10):
+        cache.clear()  # the public project count is cached; count it each time here
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"{endpoint}?page_size={size}").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
     if endpoint == "/api/v1/projects/":
-        assert counts[0] == 2  # the count, and one data query building the whole page
+        assert counts[0] == 3  # the freshness stamp, the count (cached for the public), one data query for the page
 
 
 def test_list_endpoints_answer_csv(client, cast):

@@ -1,0 +1,662 @@
+"""`python -m bench` (`make bench`): how fast the portal serves its catalogue and API, against a floor.
+
+1. Seeds a separate database (default `ficosec_bench_data`) with the synthetic catalogue of bench/seed.py, after
+   `manage.py migrate`; skipped when the database already holds the requested scale.
+2. Serves the portal with gunicorn as in production (`make serve`: DEBUG off, gunicorn.conf.py, one worker per core)
+   and the floor (bench/floor.py) with the same number of workers on the next port.
+3. Measures on loopback with wrk: a warm-up pass, then interleaved repetitions of every target; reports medians.
+4. Downloads the whole catalogue (CSV page and API CSV) watching the workers' memory, holds a fixed-rate load on
+   the catalogue page (bench/load.py), and times the search queries with EXPLAIN ANALYZE.
+5. Writes bench/results/latest.{md,json} and a dated copy, and prints the table with the issue's targets.
+
+Options: `python -m bench --help`; see bench/README.md.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+WRK_SCRIPT = ROOT / "bench" / "report.lua"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+DEFAULT_DATABASE_URL = "postgres://ficosec:ficosec@127.0.0.1:5432/ficosec"
+HUGE_RATE = "1000000000/s"  # API throttles out of the way: the benchmark is one client hammering from one address
+
+# The issue's targets.
+FLOOR_SHARE = 0.5  # API 50-row list: at least half the floor's throughput
+ROWS_PER_SECOND = 150_000  # 1,000-row pages
+LAST_PAGE_FACTOR = 1.5  # last page no slower than 1.5 x the first
+HELD_P95_MS = 25  # catalogue page, held at the target rate, zero errors
+SEARCH_P95_MS = 100  # search SQL at 100k projects
+DOWNLOAD_GROWTH_MB = 50  # worker memory growth while downloading the catalogue
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description="The FICOSEC portal's benchmark suite.")
+    quick = parser.add_argument_group("smoke run")
+    quick.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
+                       help="scale 5,000, one repetition, a few seconds per measurement (also BENCH_QUICK=1); results go "
+                            "to bench/results/quick.*.tmp, never over latest.*")
+    parser.add_argument("--scale", type=int, help="projects in the data set (default 100,000; 5,000 with --quick)")
+    parser.add_argument("--reseed", action="store_true", help="seed again even if the database holds the requested scale")
+    parser.add_argument("--database", help="benchmark database name (default ficosec_bench_data; ficosec_bench_quick with --quick)")
+    parser.add_argument("--reps", type=int, help="interleaved repetitions of every measurement (default 3; 1 with --quick)")
+    parser.add_argument("--duration", type=float, help="seconds per wrk measurement (default 10; 2 with --quick)")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up per target (default 3; 1 with --quick)")
+    parser.add_argument("--held", type=float, help="seconds of the held fixed-rate load (default 60; 5 with --quick)")
+    parser.add_argument("--rate", type=float, default=250, help="requests per second of the held load (default 250)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="gunicorn workers, portal and floor (default: cores)")
+    parser.add_argument("--connections", type=int, help="wrk connections (default: 2 per worker)")
+    parser.add_argument("--port", type=int, default=8100, help="portal port; the floor takes the next one (default 8100)")
+    parser.add_argument("--seed-only", action="store_true", help="seed (or check) the database and stop")
+    args = parser.parse_args(argv)
+    defaults = dict(scale=5_000, reps=1, duration=2, warmup=1, held=5, database="ficosec_bench_quick") if args.quick else \
+        dict(scale=100_000, reps=3, duration=10, warmup=3, held=60, database="ficosec_bench_data")
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.connections = args.connections or 2 * args.workers
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: stopped"))  # still stop the servers on the way out
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is missing; `bash scripts/bootstrap.sh bench` installs it (make bench does).")
+    RESULTS.mkdir(exist_ok=True)
+    database_url = bench_database_url(args.database)
+    env = server_environment(database_url, args.workers)
+    create_database(database_url)
+    say(f"migrating {args.database}")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    os.environ.update(env)  # this process speaks to the benchmark database with the servers' settings
+    import django
+
+    django.setup()
+    from . import seed
+
+    rows = seed.ensure(args.scale, force=args.reseed, log=say)
+    if args.seed_only:
+        return
+    say("collecting static files (production storage needs the manifest)")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+
+    results = {"machine": machine(args), "dataset": {"scale": args.scale, "seed": seed.SEED, "rows": rows},
+               "method": method(args)}
+    with ExitStack() as stack:
+        app = stack.enter_context(server("app", [str(GUNICORN), "-c", "gunicorn.conf.py"], env, args.port, "/healthz"))
+        floor = stack.enter_context(server("floor", [str(GUNICORN), "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port + 1}",
+                                                     "--no-control-socket", "--preload", "bench.floor:app"], env, args.port + 1, "/?page_size=1"))
+        targets, facts = discover(app.base, floor.base)
+        results["dataset"].update(facts)
+        results["floor_check"] = check_targets(targets, app.base, floor.base)
+        results["throughput"] = measure(targets, args)
+        results["downloads"] = downloads(app, facts)
+        results["held"] = held_load(app, args)
+        results["peak_worker_rss_mb"] = app.peak_rss_mb
+    results["sql"] = search_sql(args)
+    results["targets"] = judge(results, args)
+    write_results(results, args)
+
+
+# --- Set-up ---------------------------------------------------------------------------------------------------
+
+
+def say(message):
+    print(f"bench: {message}", flush=True)
+
+
+def bench_database_url(name):
+    """DATABASE_URL (or the portal's default) with the benchmark database's name instead."""
+    parts = urlsplit(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def create_database(url):
+    import psycopg2
+    from psycopg2 import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    admin = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            say(f"creating database {name}")
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def server_environment(database_url, workers):
+    """Production settings, as `make serve` sets them, against the benchmark database."""
+    return {
+        **os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false", "WEB_CONCURRENCY": str(workers),
+        "API_RATE_ANON": HUGE_RATE, "API_RATE_KEY": HUGE_RATE, "DJANGO_SETTINGS_MODULE": "ficosec.settings",
+    }
+
+
+def manage(env, *arguments):
+    subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, check=True)
+
+
+class Server:
+    """A gunicorn master started by the benchmark, its workers' memory sampled every 50 ms while it runs."""
+
+    def __init__(self, name, process, port):
+        self.name, self.process, self.base = name, process, f"http://127.0.0.1:{port}"
+        self.peak_rss_mb = 0.0
+        self.sampling = True
+        threading.Thread(target=self.sample, daemon=True).start()
+
+    def workers(self):
+        """PIDs of the master's children (its workers), from /proc."""
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                    children.append(int(entry))
+        return children
+
+    def rss_mb(self):
+        """{worker pid: resident memory in MB}."""
+        result = {}
+        for pid in self.workers():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            result[pid] = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+        return result
+
+    def sample(self):
+        while self.sampling:
+            self.peak_rss_mb = max([self.peak_rss_mb, *self.rss_mb().values()])
+            time.sleep(0.05)
+
+    @contextmanager
+    def watch(self):
+        """Peak growth of any worker's memory over the block: yields a dict filled in when the block ends."""
+        before, peaks, outcome = self.rss_mb(), {}, {}
+        running = True
+
+        def watch_loop():
+            while running:
+                for pid, mb in self.rss_mb().items():
+                    peaks[pid] = max(peaks.get(pid, 0), mb)
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=watch_loop, daemon=True)
+        thread.start()
+        try:
+            yield outcome
+        finally:
+            running = False
+            thread.join()
+            growth = {pid: peaks.get(pid, mb) - mb for pid, mb in before.items()}
+            outcome.update(rss_before_mb=round(max(before.values()), 1), rss_peak_mb=round(max(peaks.values()), 1),
+                           rss_growth_mb=round(max(growth.values()), 1))
+
+
+@contextmanager
+def server(name, command, env, port, probe):
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", port)) == 0:
+            sys.exit(f"bench: port {port} is taken; choose another with --port")
+    log = open(RESULTS / f"{name}-server.log.tmp", "w")
+    process = subprocess.Popen(command, cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}"}, stdout=log, stderr=log)
+    instance = Server(name, process, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(instance.base + probe, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"bench: the {name} server did not start; see bench/results/{name}-server.log.tmp")
+                time.sleep(0.3)
+        say(f"{name} server up on port {port} ({len(instance.workers())} workers)")
+        yield instance
+    finally:
+        instance.sampling = False
+        process.terminate()  # gunicorn's master stops its workers gracefully on SIGTERM
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# --- What is measured ----------------------------------------------------------------------------------------
+
+
+class Target:
+    def __init__(self, key, label, path, group, rows=None, floor=None):
+        self.key, self.label, self.path, self.group, self.rows, self.floor = key, label, path, group, rows, floor
+        self.url = None  # the server's base and the path, once the servers are up
+        self.single_s = 0.0  # how long one request took alone (check_targets)
+
+    def window(self, seconds, args):
+        """wrk's window for this target: `seconds`, stretched for a target so slow that the window would otherwise
+        end before each connection saw a couple of responses (their latency would go unreported)."""
+        return max(seconds, 2 * self.single_s * args.connections / args.workers)
+
+
+def query(**params):
+    return "?" + urlencode(params, quote_via=quote)
+
+
+def discover(app_base, floor_base):
+    """The URLs to measure, from the seeded data: last pages, a cursor near the end, a typical project."""
+    from django.db.models import Count
+
+    from axes.models import Axis
+    from projects.api import encode_cursor
+    from projects.models import Municipality, Project
+
+    from .vocabulary import COMMON_WORD, SELECTIVE_WORD
+
+    published = Project.objects.published()
+    total = published.count()
+    middle = published.order_by("code").values("code", "slug")[total // 2]
+    axis = Axis.objects.annotate(n=Count("projects")).order_by("n").first()  # the least common axis: a real narrowing
+    place = Municipality.objects.get(inegi_code="08017")  # Cuauhtémoc, a mid-sized municipality
+
+    def last_cursor(size):
+        """The cursor whose page is the last one of the sync walk (the API's own encoding of the row before it)."""
+        row = published.order_by("updated_at", "code").values("updated_at", "code")[total - size - 1]
+        return encode_cursor({"updated_at": row["updated_at"].isoformat(), "code": row["code"]})
+
+    api = "/api/v1/projects/"
+    targets = [
+        Target("floor_50", "Floor: 50 rows, with count", "/" + query(page=1, page_size=50), "floor", 50),
+        Target("floor_50_nocount", "Floor: 50 rows, no count", "/" + query(page=1, page_size=50, count=0), "floor", 50),
+        Target("floor_1000", "Floor: 1,000 rows, with count", "/" + query(page=1, page_size=1000), "floor", 1000),
+        Target("floor_1000_nocount", "Floor: 1,000 rows, no count", "/" + query(page=1, page_size=1000, count=0), "floor", 1000),
+    ]
+    for size in (50, 1000):
+        last = total // size  # the last full page, so that first and last pages carry the same number of rows
+        targets += [
+            Target(f"api_list_{size}_first", f"API list, {size:,} rows, first page", api + query(page=1, page_size=size), "api", size, f"floor_{size}"),
+            Target(f"api_list_{size}_last", f"API list, {size:,} rows, last full page ({last:,})", api + query(page=last, page_size=size),
+                   "api", size, f"floor_{size}"),
+            Target(f"api_sync_{size}_first", f"API sync, {size:,} rows, first page", api + "sync/" + query(page_size=size), "api", size, f"floor_{size}_nocount"),
+            Target(f"api_sync_{size}_last", f"API sync, {size:,} rows, last page (cursor)", api + "sync/" + query(page_size=size, cursor=last_cursor(size)),
+                   "api", size, f"floor_{size}_nocount"),
+        ]
+    targets += [
+        Target("api_detail", "API project detail", f"{api}{middle['code']}/", "api", 1, "floor_50"),
+        Target("api_axis", f"API list filtered by axis ({axis.slug})", api + query(axis=axis.slug, page_size=50), "api", 50, "floor_50"),
+        Target("api_municipality", "API list filtered by municipality (08017)", api + query(municipality=place.inegi_code, page_size=50), "api", 50, "floor_50"),
+        Target("api_search_selective", f"API search q={SELECTIVE_WORD}", api + query(q=SELECTIVE_WORD, page_size=50), "api", 50, "floor_50"),
+        Target("api_search_common", f"API search q={COMMON_WORD}", api + query(q=COMMON_WORD, page_size=50), "api", 50, "floor_50"),
+        Target("home", "Home page /", "/", "html"),
+        Target("catalogue", "Catalogue /proyectos/", "/proyectos/", "html"),
+        Target("project", "Project page", f"/proyectos/{middle['slug']}/", "html"),
+        Target("search_selective", f"Catalogue search q={SELECTIVE_WORD}", "/proyectos/" + query(q=SELECTIVE_WORD), "html"),
+        Target("search_common", f"Catalogue search q={COMMON_WORD}", "/proyectos/" + query(q=COMMON_WORD), "html"),
+    ]
+    for target in targets:
+        target.url = (floor_base if target.group == "floor" else app_base) + target.path
+    facts = {
+        "published": total, "axis_filter": axis.slug, "axis_matches": published.filter(axis=axis).count(),
+        "municipality_matches": published.filter(municipalities=place).count(),
+        "selective_word": SELECTIVE_WORD, "selective_matches": published.search(SELECTIVE_WORD).count(),
+        "common_word": COMMON_WORD, "common_matches": published.search(COMMON_WORD).count(),
+    }
+    return targets, facts
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=120) as response:
+        return response.status, response.read()
+
+
+def check_targets(targets, app_base, floor_base):
+    """Every target answers 200 before it is measured, and the floor serves the API's rows: same projects in the same
+    order, same fields, and (money_by_sector compared as a set, since ties may order either way) the same values."""
+    for target in targets:
+        started = time.perf_counter()
+        status, _body = fetch(target.url)
+        target.single_s = time.perf_counter() - started
+        if status != 200:
+            sys.exit(f"bench: {target.url} answered {status}")
+    report = {}
+    for size in (50, 1000):
+        api = json.loads(fetch(f"{app_base}/api/v1/projects/{query(page=1, page_size=size)}")[1])
+        floor = json.loads(fetch(f"{floor_base}/{query(page=1, page_size=size)}")[1])
+        if [r["code"] for r in api["results"]] != [r["code"] for r in floor["results"]] or api["count"] != floor["count"]:
+            sys.exit(f"bench: the floor's {size}-row page does not hold the API's projects")
+        if any(set(a) != set(f) for a, f in zip(api["results"], floor["results"])):
+            sys.exit(f"bench: the floor's {size}-row page does not have the API's fields")
+        differing = {}
+        for a, f in zip(api["results"], floor["results"]):
+            for field in a:
+                if normalise(field, a[field]) != normalise(field, f[field]):
+                    differing[field] = differing.get(field, 0) + 1
+        report[f"page_{size}"] = {"rows": len(api["results"]), "rows_differing_by_field": differing}
+    say(f"floor check: {report}")
+    return report
+
+
+def normalise(field, value):
+    """Ties in money by sector may order either way."""
+    return sorted((m["sector"], m["amount"]) for m in value) if field == "money_by_sector" else value
+
+
+def wrk(url, seconds, connections):
+    completed = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{math.ceil(seconds)}s", "--timeout", "60s", "-s", str(WRK_SCRIPT), url],
+        capture_output=True, text=True, check=True,
+    )
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH-JSON "))
+    raw = json.loads(line.removeprefix("BENCH-JSON "))
+    errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["status_errors"] + raw["timeouts"]
+    done = raw["requests"] > 0  # a target slower than the window completes nothing: no latency to report
+    return {"rps": raw["requests"] / (raw["duration_us"] / 1e6), "p50_ms": raw["p50_us"] / 1000 if done else None,
+            "p99_ms": raw["p99_us"] / 1000 if done else None, "requests": raw["requests"],
+            "seconds": raw["duration_us"] / 1e6, "errors": errors,
+            "bytes_per_response": raw["bytes"] / max(1, raw["requests"])}
+
+
+def settle(timeout=120):
+    """Wait until the database runs no query but ours for a moment: a slow request that wrk gave up on goes on in
+    its worker, and must not eat into the next measurement."""
+    from django.db import connection
+
+    quiet, deadline = 0, time.monotonic() + timeout
+    while quiet < 3 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                           "AND pid <> pg_backend_pid()")
+            quiet = quiet + 1 if cursor.fetchone()[0] == 0 else 0
+        time.sleep(0.1)
+
+
+def measure(targets, args):
+    say(f"warm-up: {args.warmup:g} s per target")
+    for target in targets:
+        wrk(target.url, target.window(args.warmup, args), args.connections)
+        settle()
+    runs = {target.key: [] for target in targets}
+    for rep in range(1, args.reps + 1):
+        for target in targets:
+            result = wrk(target.url, target.window(args.duration, args), args.connections)
+            settle()
+            runs[target.key].append(result)
+            say(f"rep {rep}/{args.reps} {target.label}: {result['rps']:.1f} req/s, p50 {ms(result['p50_ms'])} ms, errors {result['errors']}")
+    table = {}
+    for target in targets:
+        own = runs[target.key]
+        row = {
+            "label": target.label, "url": target.path, "group": target.group, "rows": target.rows,
+            "rps": statistics.median(r["rps"] for r in own), "p50_ms": median_or_none(r["p50_ms"] for r in own),
+            "p99_ms": median_or_none(r["p99_ms"] for r in own), "errors": sum(r["errors"] for r in own),
+            "bytes_per_response": round(statistics.median(r["bytes_per_response"] for r in own)), "runs": own, "floor": target.floor,
+        }
+        if target.rows and target.rows >= 1000:
+            row["rows_per_s"] = row["rps"] * target.rows
+        table[target.key] = row
+    for row in table.values():
+        if row["floor"]:
+            floor = table[row["floor"]]
+            row["floor_ratio"] = row["rps"] / floor["rps"]
+    return table
+
+
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def downloads(app, facts):
+    """Worker memory while streaming the whole catalogue: the CSV download, then the API's CSV page by page."""
+    fetch(f"{app.base}/proyectos/descarga.csv?municipality=08050")  # warm-up: code paths loaded, connection open
+    fetch(f"{app.base}/api/v1/projects/?format=csv&page_size=10")
+    result = {}
+    with app.watch() as memory:
+        started = time.perf_counter()
+        size, rows = stream(f"{app.base}/proyectos/descarga.csv")
+        seconds = time.perf_counter() - started
+    result["catalogue_csv"] = {"url": "/proyectos/descarga.csv", "bytes": size, "rows": rows, "seconds": round(seconds, 2),
+                               "rows_per_s": round(rows / seconds), **memory}
+    pages = math.ceil(facts["published"] / 1000)
+    with app.watch() as memory:
+        started = time.perf_counter()
+        size = rows = 0
+        for page in range(1, pages + 1):
+            page_size, page_rows = stream(f"{app.base}/api/v1/projects/?format=csv&page_size=1000&page={page}")
+            size, rows = size + page_size, rows + page_rows
+        seconds = time.perf_counter() - started
+    result["api_csv"] = {"url": f"/api/v1/projects/?format=csv&page_size=1000&page=1..{pages}", "bytes": size, "rows": rows,
+                         "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds), **memory}
+    for name, row in result.items():
+        say(f"download {name}: {row['rows']:,} rows in {row['seconds']} s, worker RSS growth {row['rss_growth_mb']} MB")
+    return result
+
+
+def stream(url):
+    """(bytes, data rows) of a CSV response read in 64 KB pieces, never held whole."""
+    size = lines = 0
+    with urllib.request.urlopen(url, timeout=600) as response:
+        while chunk := response.read(65536):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return size, lines - 1  # less the header
+
+
+def held_load(app, args):
+    say(f"held load: {args.rate:g} req/s on /proyectos/ for {args.held:g} s (open loop, bench/load.py)")
+    with app.watch() as memory:
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.load", f"{app.base}/proyectos/", "--rate", str(args.rate), "--duration", str(args.held),
+             "--warmup", str(min(5.0, args.held))],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )
+    result = json.loads(completed.stdout) | memory
+    say(f"held load: p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, p99 {result['latency_ms']['p99']} ms, "
+        f"errors {result['errors']}, achieved {result['achieved_rate']} req/s")
+    return result
+
+
+def search_sql(args):
+    """EXPLAIN ANALYZE of the catalogue's search queries (the results page and its count), as the page runs them."""
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.views.public import PAGE_SIZE, catalogue
+
+    from .vocabulary import COMMON_WORD, SELECTIVE_WORD
+
+    settle()
+    runs = 3 if args.quick else 15
+    result = {}
+    for kind, word in (("selective", SELECTIVE_WORD), ("common", COMMON_WORD)):
+        projects, _filterset, _order = catalogue(RequestFactory().get("/proyectos/", {"q": word}))
+        with CaptureQueriesContext(connection) as captured:
+            projects.count()
+            list(projects.select_related("axis")[:PAGE_SIZE])
+        for name, sql in zip(("count", "page"), (q["sql"] for q in captured.captured_queries)):
+            timings, plan = [], None
+            for _ in range(runs):
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
+                    plan = cursor.fetchone()[0][0]
+                timings.append(plan["Planning Time"] + plan["Execution Time"])
+            timings.sort()
+            result[f"{kind}_{name}"] = {
+                "word": word, "median_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[min(len(timings) - 1, math.ceil(0.95 * len(timings)) - 1)], 2),
+                "uses_gin_index": "project_search_gin" in json.dumps(plan), "runs": runs,
+            }
+            say(f"sql {kind} {name}: median {result[f'{kind}_{name}']['median_ms']} ms")
+    return result
+
+
+# --- Judging and writing -------------------------------------------------------------------------------------
+
+
+def judge(results, args):
+    """Each target of the issue: the figure, the bound and whether it is met."""
+    table, held = results["throughput"], results["held"]
+    share = table["api_list_50_first"]["floor_ratio"]
+    thousand = {k: table[k]["rows_per_s"] for k in ("api_list_1000_first", "api_list_1000_last", "api_sync_1000_first", "api_sync_1000_last")}
+    slowdowns = {f"{kind}_{size}": table[f"api_{kind}_{size}_first"]["rps"] / table[f"api_{kind}_{size}_last"]["rps"]
+                 if table[f"api_{kind}_{size}_last"]["rps"] else math.inf for kind in ("list", "sync") for size in (50, 1000)}
+    search = max(row["p95_ms"] for row in results["sql"].values())
+    growth = max(row["rss_growth_mb"] for row in results["downloads"].values())
+    full_hold = args.held >= 60 and args.rate >= 250
+    return [
+        {"target": "API 50-row list >= 50 % of the floor's throughput", "figure": f"{share:.0%}", "met": share >= FLOOR_SHARE},
+        {"target": "1,000-row pages >= 150,000 rows/s", "figure": ", ".join(f"{k.removeprefix('api_')}: {v:,.0f}" for k, v in thousand.items()),
+         "met": min(thousand.values()) >= ROWS_PER_SECOND},
+        {"target": "last page no slower than 1.5x the first", "figure": ", ".join(f"{k}: {times(v)}" for k, v in slowdowns.items()),
+         "met": max(slowdowns.values()) <= LAST_PAGE_FACTOR},
+        {"target": "catalogue held at 250 req/s for 60 s: zero errors, p95 <= 25 ms",
+         "figure": f"{held['rate']:g} req/s for {held['duration_s']:g} s: {held['errors']} errors, p95 {held['latency_ms']['p95']} ms",
+         "met": full_hold and held["errors"] == 0 and (held["latency_ms"]["p95"] or math.inf) <= HELD_P95_MS},
+        {"target": "search p95 <= 100 ms at 100k (SQL)", "figure": f"worst p95 {search:.1f} ms at {args.scale:,}",
+         "met": search <= SEARCH_P95_MS and args.scale >= 100_000},
+        {"target": "download RSS growth < 50 MB", "figure": f"worst {growth:.1f} MB", "met": growth < DOWNLOAD_GROWTH_MB},
+    ]
+
+
+def times(factor):
+    return "no response within the window" if factor == math.inf else f"{factor:.2f}x"
+
+
+def machine(args):
+    from django.db import connection
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    memory = int(re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()).group(1))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    import django
+    import gunicorn
+
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit or "unknown", "cpu": cpu, "cores": os.cpu_count(),
+        "ram_gb": round(memory / 1024**2, 1), "postgresql": postgres, "kernel": platform.release(),
+        "python": platform.python_version(), "django": django.get_version(), "gunicorn": gunicorn.__version__, "wrk": wrk_version,
+    }
+
+
+def method(args):
+    return {
+        "workers": args.workers, "connections": args.connections, "reps": args.reps, "duration_s": args.duration,
+        "warmup_s": args.warmup, "held_s": args.held, "rate": args.rate, "quick": args.quick,
+        "notes": [
+            "Portal: gunicorn with gunicorn.conf.py (sync workers, one per core), DEBUG=false, WhiteNoise, request log on, "
+            "in-process cache (no REDIS_URL), API throttles raised out of the way.",
+            f"Floor: bench/floor.py, one SQL query building the page's JSON, bare WSGI on gunicorn with the same {args.workers} workers.",
+            f"Throughput: wrk -t1 -c{args.connections}, a warm-up pass, then {args.reps} interleaved repetitions of {args.duration:g} s per "
+            "target (longer for a target whose single request is slow: 2 x its time x connections / workers), medians; after each "
+            "run the database is let go quiet. Load generator, servers and PostgreSQL share the machine's cores.",
+            "Ratios: each API figure over the floor of the same page size and shape (with count for page-number lists, "
+            "without for sync); detail, filters and searches over the 50-row floor.",
+            "Held load: bench/load.py, open loop at a fixed rate, latency from each request's scheduled time (no coordinated omission).",
+            "Memory: VmRSS of every worker from /proc, sampled every 20 ms; growth = peak minus the value before, worst worker.",
+            "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs (count, then the 20-row page).",
+        ],
+    }
+
+
+def ms(value):
+    return f"{value:,.1f}" if value is not None else "–"
+
+
+def markdown(results):
+    m, d, table = results["machine"], results["dataset"], results["throughput"]
+    rows = d["rows"]
+    lines = [
+        "# FICOSEC portal benchmark", "",
+        f"{m['date']} · commit {m.get('commit', 'unknown')} · {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM · PostgreSQL {m['postgresql']} · "
+        f"Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']} · {m['wrk']}", "",
+        f"Data set: {d['scale']:,} projects ({d['published']:,} published), {rows['projects_organization']:,} organizations, "
+        f"{rows['projects_participation']:,} participations, {rows['projects_indicator']:,} indicators, "
+        f"{rows['projects_measurement']:,} measurements (seed {d['seed']}). Search words: «{d['selective_word']}» in "
+        f"{d['selective_matches']:,} published projects, «{d['common_word']}» in {d['common_matches']:,}.", "",
+        "## Targets", "", "| target | figure | met |", "|---|---|---|",
+    ]
+    lines += [f"| {t['target']} | {t['figure']} | {'met' if t['met'] else '**not met**'} |" for t in results["targets"]]
+    lines += ["", "## Throughput (medians)", "",
+              "| target | req/s | p50 ms | p99 ms | rows/s | × floor | KB/response | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in table.values():
+        lines.append(
+            f"| {row['label']} | {row['rps']:,.1f} | {ms(row['p50_ms'])} | {ms(row['p99_ms'])} | "
+            f"{format(round(row['rows_per_s']), ',') if 'rows_per_s' in row else ''} | "
+            f"{format(row['floor_ratio'], '.2f') if 'floor_ratio' in row else ''} | {row['bytes_per_response'] / 1024:,.1f} | {row['errors']} |"
+        )
+    held = results["held"]
+    lat = held["latency_ms"]
+    lines += ["", "## Held load on /proyectos/", "",
+              f"{held['rate']:g} req/s for {held['duration_s']:g} s after {held['warmup_s']:g} s of warm-up, open loop: "
+              f"{held['completed']:,} of {held['due']:,} requests completed, {held['errors']} errors {held['error_kinds'] or ''}; "
+              f"achieved {held['achieved_rate']} req/s.", "",
+              "| p50 | p90 | p95 | p99 | max | worker RSS peak |", "|---:|---:|---:|---:|---:|---:|",
+              f"| {ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p95'])} | {ms(lat['p99'])} | {ms(lat['max'])} | {held['rss_peak_mb']} MB |",
+              "", "## Search SQL (EXPLAIN ANALYZE, planning + execution)", "",
+              "| query | word | median ms | p95 ms | GIN index |", "|---|---|---:|---:|---|"]
+    for name, row in results["sql"].items():
+        lines.append(f"| {name.split('_', 1)[1]} | {row['word']} | {ms(row['median_ms'])} | {ms(row['p95_ms'])} | {'yes' if row['uses_gin_index'] else 'no'} |")
+    lines += ["", "## Downloads and worker memory", "", "| download | rows | MB | seconds | rows/s | RSS before | RSS peak | growth |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in results["downloads"].values():
+        lines.append(f"| `{row['url']}` | {row['rows']:,} | {row['bytes'] / 2**20:,.1f} | {row['seconds']} | {row['rows_per_s']:,} | "
+                     f"{row['rss_before_mb']} MB | {row['rss_peak_mb']} MB | {row['rss_growth_mb']} MB |")
+    lines += ["", f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
+              f"Floor check: {results['floor_check']}.", "", "## Method", ""]
+    lines += [f"- {note}" for note in results["method"]["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results, args):
+    text = markdown(results)
+    payload = json.dumps(results, indent=2, ensure_ascii=False, default=str)
+    if args.quick:
+        names = ["quick.md.tmp"]
+        (RESULTS / "quick.json.tmp").write_text(payload)
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d-%H%M")
+        names = ["latest.md", f"{stamp}-{args.scale}.md"]
+        for name in ("latest.json", f"{stamp}-{args.scale}.json"):
+            (RESULTS / name).write_text(payload)
+    for name in names:
+        (RESULTS / name).write_text(text)
+    print(text)
+    say(f"results in bench/results/{names[0]}")
+
+
+if __name__ == "__main__":
+    main()
