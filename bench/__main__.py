@@ -491,7 +491,7 @@ def search_sql(args):
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from projects.views.public import PAGE_SIZE, catalogue
+    from projects.views.public import BROAD_SEARCH, PAGE_SIZE, catalogue_page
 
     from .vocabulary import COMMON_WORD, SELECTIVE_WORD
 
@@ -499,11 +499,13 @@ def search_sql(args):
     runs = 3 if args.quick else 15
     result = {}
     for kind, word in (("selective", SELECTIVE_WORD), ("common", COMMON_WORD)):
-        projects, _filterset, _order = catalogue(RequestFactory().get("/proyectos/", {"q": word}))
         with CaptureQueriesContext(connection) as captured:
-            projects.count()
-            list(projects.select_related("axis")[:PAGE_SIZE])
-        for name, sql in zip(("count", "page"), (q["sql"] for q in captured.captured_queries)):
+            data = catalogue_page(RequestFactory().get("/proyectos/", {"q": word}))
+            list(data["page"].object_list)
+        searches = [q["sql"] for q in captured.captured_queries if "@@" in q["sql"]]
+        count_sql = next(sql for sql in searches if f"LIMIT {BROAD_SEARCH + 1}" in sql)  # the bounded count
+        page_sql = next(sql for sql in searches if f"LIMIT {PAGE_SIZE}" in sql)
+        for name, sql in (("count", count_sql), ("page", page_sql)):
             timings, plan = [], None
             for _ in range(runs):
                 with connection.cursor() as cursor:

@@ -67,7 +67,7 @@ def project_list(request):
 def catalogue_page(request):
     projects, filterset, order = catalogue(request)
     searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
-    matched = projects.order_by()[:BROAD_SEARCH + 1].count() if searching else None  # stops at the bound
+    matched = projects.order_by().values("pk")[:BROAD_SEARCH + 1].count() if searching else None  # stops at the bound
     broad = matched is not None and matched > BROAD_SEARCH
     if broad and order == "relevancia":
         order = "recientes"
