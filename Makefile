@@ -38,4 +38,4 @@ bench:
 
 # Refresh the translation catalogues after adding user-facing strings (source strings are Spanish).
 messages:
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=bench --no-obsolete
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=bench --ignore=node_modules --no-obsolete

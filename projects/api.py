@@ -42,7 +42,8 @@ from axes.models import Axis, Line
 from .exports import csv_cell
 from .filters import ProjectFilter
 from .models import (
-    ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, Region, StaleVersion, is_staff_user,
+    BROAD_SEARCH, ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, Region, StaleVersion,
+    is_staff_user,
 )
 from .serializers import (
     model_errors,
@@ -376,6 +377,8 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         ordering = request.query_params.get("ordering") or ("relevance" if filterset.form.cleaned_data.get("q") else "-published_at")
         if ordering not in PROJECT_ORDERINGS or (ordering == "relevance" and not filterset.form.cleaned_data.get("q")):
             raise exceptions.ValidationError({"ordering": [_("Orden no válido.")]})
+        if ordering == "relevance" and filterset.qs.count_up_to(BROAD_SEARCH) > BROAD_SEARCH:
+            ordering = "-published_at"  # too broad a search to rank: newest first, as in the catalogue
         queryset = filterset.qs.order_by(*PROJECT_ORDERINGS[ordering])
         paginator = self.paginator
         pages = paginator.django_paginator_class(queryset.values("pk"), paginator.get_page_size(request))

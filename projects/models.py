@@ -301,6 +301,11 @@ def is_staff_user(user):
     return user.has_perm("projects.view_project")
 
 
+# A search matching more projects than this is too broad for relevance to mean much: lists show it newest first and
+# count it as "more than" this, so that no request makes PostgreSQL rank or count every project.
+BROAD_SEARCH = 10_000
+
+
 class ProjectQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=Project.Publication.PUBLISHED)
@@ -336,6 +341,10 @@ class ProjectQuerySet(models.QuerySet):
             prefixes = " & ".join(f"{word}:*" for word in words)
             search_query |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
         return self.filter(search_vector=search_query).annotate(rank=SearchRank(F("search_vector"), search_query))
+
+    def count_up_to(self, bound):
+        """The number of rows, counting no further than bound + 1 (ids only: no rank or other annotation)."""
+        return self.order_by().values("pk")[: bound + 1].count()
 
     def refresh_derived(self):
         """Recompute the columns derived from related rows (money totals and search text) for these projects,

@@ -117,6 +117,18 @@ def test_bad_cursor_answers_400(client, cast):
     assert client.get("/api/v1/projects/sync/?cursor=%%%").status_code == 400
 
 
+def test_a_search_broader_than_the_bound_is_listed_newest_first(client, org_a, monkeypatch):
+    from projects import api
+
+    for n in range(3):
+        make_project(f"FIC-2024-6{n:02d}", f"Proyecto {n}", org_a, "published")
+    newest_first = list(Project.objects.published().order_by("-published_at", "-pk").values_list("code", flat=True))
+    monkeypatch.setattr(api, "BROAD_SEARCH", 2)
+    assert [row["code"] for row in client.get("/api/v1/projects/?q=resumen").json()["results"]] == newest_first
+    monkeypatch.setattr(api, "BROAD_SEARCH", 3)  # not broader than the bound: ranked (here all alike, then by -pk)
+    assert client.get("/api/v1/projects/?q=resumen&x=1").json()["count"] == 3
+
+
 def test_the_public_project_count_is_cached_until_a_project_changes(client, org_a, coordinator, published_project, review_project):
     cache.clear()
     assert client.get("/api/v1/projects/").json()["count"] == 1

@@ -20,12 +20,9 @@ from axes.models import Axis
 from .. import exports, figures
 from ..charts import bars
 from ..filters import ProjectFilter, facet_counts
-from ..models import Measurement, Organization, Participation, Project
+from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
 
 PAGE_SIZE = 20
-# A search matching more published projects than this is too broad for relevance to mean much: its list is shown
-# newest first and its size as "more than" this, so that PostgreSQL never ranks or counts every project for it.
-BROAD_SEARCH = 10_000
 ORDERINGS = {
     "relevancia": ("-rank", "-pk"),
     "recientes": ("-published_at", "-pk"),
@@ -67,7 +64,7 @@ def project_list(request):
 def catalogue_page(request):
     projects, filterset, order = catalogue(request)
     searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
-    matched = projects.order_by().values("pk")[:BROAD_SEARCH + 1].count() if searching else None  # stops at the bound
+    matched = projects.count_up_to(BROAD_SEARCH) if searching else None
     broad = matched is not None and matched > BROAD_SEARCH
     if broad and order == "relevancia":
         order = "recientes"

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -127,6 +127,8 @@ def project_form(request, project):
     new_organization = NewOrganizationForm(data if posted and "add_organization" in data else None)
     conflict, status = None, 400 if posted else 200
     if posted and "add_organization" in data:
+        if not request.user.has_perm("projects.add_organization"):
+            raise PermissionDenied
         if new_organization.is_valid():
             status = 200
             organization = new_organization.save()
