@@ -171,3 +171,14 @@ def reference_data(transactional_db):
     for module in SEEDS:
         importlib.import_module(module).seed(apps, None)
     roles.ensure_roles(Group, Permission)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that commit (browser tests on the live server, backups, VACUUM) leave the database emptied behind them,
+    the migrations' reference data included: run them after every other test, which relies on that data."""
+    def commits(item):
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+    items.sort(key=commits)  # stable: the order within each group is kept
