@@ -14,9 +14,10 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.cache import cache
 from django.core.paginator import InvalidPage
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
+from rest_framework import exceptions, mixins, renderers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -40,6 +41,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from axes.models import Axis, Line
 
 from .exports import csv_cell
+from .figures import stamp
 from .filters import ProjectFilter
 from .models import (
     BROAD_SEARCH, ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, Region, StaleVersion,
@@ -215,10 +217,6 @@ class Pages(PageNumberPagination):
 
 def public_count(request, queryset):
     """The number of published projects matching the request's filters, cached until any project changes."""
-    from django.core.cache import cache
-
-    from .figures import stamp
-
     filters = sorted((key, value) for key, value in request.query_params.lists() if key not in ("page", "page_size", "format"))
     key = "api-count:" + hashlib.sha256(repr((stamp(), filters)).encode()).hexdigest()
     count = cache.get(key)

@@ -10,13 +10,14 @@ from datetime import date, datetime
 from django.db import models
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Indicator, Measurement, Participation, Project
 
 # Columns a person never edits: left out of the changes shown.
 NOT_SHOWN = {"id", "slug", "total_amount", "ficosec_amount", "created_at", "updated_at", "created_by", "updated_by",
              "version", "published_at", "project", "reported_by", "reported_by_key"}
-KINDS = {"+": _("creó"), "~": _("cambió"), "-": _("eliminó")}
+KINDS = {"+": gettext_lazy("creó"), "~": gettext_lazy("cambió"), "-": gettext_lazy("eliminó")}
 
 
 @dataclass

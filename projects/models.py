@@ -25,7 +25,6 @@ from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -296,6 +295,11 @@ def partner_organization_ids(user):
     return user._partner_organization_ids
 
 
+def own_project_ids(user):
+    """The ids of the projects in which a partner member's (or an API key's) organizations take part."""
+    return Participation.objects.filter(organization_id__in=partner_organization_ids(user)).values("project_id")
+
+
 def is_staff_user(user):
     """Editors, coordinators and superusers see every project, whatever its state."""
     return user.has_perm("projects.view_project")
@@ -314,11 +318,13 @@ class ProjectQuerySet(models.QuerySet):
         """The one rule for who sees which project: used by pages, search, exports, the sitemap and the API."""
         if is_staff_user(user):
             return self
-        organization_ids = partner_organization_ids(user)
-        if not organization_ids:
+        if not partner_organization_ids(user):
             return self.published()
-        own = Participation.objects.filter(organization_id__in=organization_ids).values("project_id")
-        return self.filter(Q(publication_state=Project.Publication.PUBLISHED) | Q(pk__in=own))
+        return self.filter(Q(publication_state=Project.Publication.PUBLISHED) | Q(pk__in=own_project_ids(user)))
+
+    def of_partner(self, user):
+        """The projects in which the caller's organizations take part, whatever their state."""
+        return self.filter(pk__in=own_project_ids(user))
 
     def reportable_by(self, user):
         """Projects whose indicators this caller may measure: staff everywhere, partners on their own projects."""
@@ -326,8 +332,7 @@ class ProjectQuerySet(models.QuerySet):
             return self.none()
         if is_staff_user(user):
             return self
-        own = Participation.objects.filter(organization_id__in=partner_organization_ids(user)).values("project_id")
-        return self.filter(pk__in=own).exclude(publication_state=Project.Publication.ARCHIVED)
+        return self.of_partner(user).exclude(publication_state=Project.Publication.ARCHIVED)
 
     def search(self, query):
         """Spanish full-text search that ignores accents and stems words, ranked by relevance.

@@ -12,7 +12,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast, JSONObject
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from axes.models import Axis, Line

@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from axes.models import Axis, Line
-from projects.models import ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, WorkflowStep
+from projects.models import ApiKey, Measurement, Municipality, Organization, Participation, Project, WorkflowStep
 
 from .conftest import make_project
 

@@ -15,7 +15,6 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from axes.models import Axis
 
 from .. import exports, figures
 from ..charts import bars

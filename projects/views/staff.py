@@ -27,7 +27,7 @@ from ..filters import ProjectFilter
 from ..forms import (
     IndicatorFormSet, NewOrganizationForm, ParticipationFormSet, ProjectForm, SignInForm, TransitionForm, measurement_formset,
 )
-from ..models import Indicator, Organization, Participation, Project, StaleVersion, is_staff_user, partner_organization_ids
+from ..models import Indicator, Organization, Project, StaleVersion, is_staff_user
 
 
 @sensitive_post_parameters()
@@ -67,8 +67,7 @@ def dashboard(request):
     and indicators whose measurements are overdue (partners: the same, for their organizations' projects)."""
     visible = Project.objects.visible_to(request.user).select_related("axis").order_by("-updated_at")
     if not is_staff_user(request.user):  # partners: their organizations' projects, not the whole public catalogue
-        own = Participation.objects.filter(organization_id__in=partner_organization_ids(request.user)).values("project_id")
-        visible = visible.filter(pk__in=own)
+        visible = visible.of_partner(request.user)
     unpublished = visible.filter(publication_state__in=[Project.Publication.DRAFT, Project.Publication.REVIEW])
     not_ready = [(project, gaps) for project in unpublished.prefetch_related("lines", "municipalities", "participations", "indicators")[:20]
                  if (gaps := project.publication_gaps())]

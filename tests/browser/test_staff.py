@@ -2,7 +2,6 @@
 it and a visitor finds it; two people edit one project at once; a failed import changes nothing."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
