@@ -17,6 +17,7 @@ run: setup
 test:
 	bash scripts/bootstrap.sh browser redis
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
+	.venv/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(ARGS)
 

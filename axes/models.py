@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from projects.models import history_user
+from ficosec.history import history_user
 
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 
@@ -21,7 +21,10 @@ class Axis(models.Model):
     short_name = models.CharField(_("nombre corto"), max_length=60)
     description = models.TextField(_("descripción"), blank=True)
     colour = models.CharField(
-        _("color"), max_length=7, default="#1f4e79", validators=[RegexValidator(HEX_COLOUR)],
+        _("color"),
+        max_length=7,
+        default="#1f4e79",
+        validators=[RegexValidator(HEX_COLOUR)],
         help_text=_("Color hexadecimal para la interfaz, p. ej. #1f4e79."),
     )
     history = HistoricalRecords(get_user=history_user)

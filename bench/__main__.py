@@ -52,24 +52,41 @@ DOWNLOAD_GROWTH_MB = 50  # worker memory growth while downloading the catalogue
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description="The FICOSEC portal's benchmark suite.")
     quick = parser.add_argument_group("smoke run")
-    quick.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
-                       help="scale 5,000, one repetition, a few seconds per measurement (also BENCH_QUICK=1); results go "
-                            "to bench/results/quick.*.tmp, never over latest.*")
+    quick.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
+        help="scale 5,000, one repetition, a few seconds per measurement (also BENCH_QUICK=1); results go "
+        "to bench/results/quick.*.tmp, never over latest.*",
+    )
     parser.add_argument("--scale", type=int, help="projects in the data set (default 100,000; 5,000 with --quick)")
-    parser.add_argument("--reseed", action="store_true", help="seed again even if the database holds the requested scale")
-    parser.add_argument("--database", help="benchmark database name (default ficosec_bench_data; ficosec_bench_quick with --quick)")
-    parser.add_argument("--reps", type=int, help="interleaved repetitions of every measurement (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--reseed", action="store_true", help="seed again even if the database holds the requested scale"
+    )
+    parser.add_argument(
+        "--database", help="benchmark database name (default ficosec_bench_data; ficosec_bench_quick with --quick)"
+    )
+    parser.add_argument(
+        "--reps", type=int, help="interleaved repetitions of every measurement (default 3; 1 with --quick)"
+    )
     parser.add_argument("--duration", type=float, help="seconds per wrk measurement (default 10; 2 with --quick)")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per target (default 3; 1 with --quick)")
     parser.add_argument("--held", type=float, help="seconds of the held fixed-rate load (default 60; 5 with --quick)")
     parser.add_argument("--rate", type=float, default=250, help="requests per second of the held load (default 250)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="gunicorn workers, portal and floor (default: cores)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count(), help="gunicorn workers, portal and floor (default: cores)"
+    )
     parser.add_argument("--connections", type=int, help="wrk connections (default: 2 per worker)")
-    parser.add_argument("--port", type=int, default=8100, help="portal port; the floor takes the next one (default 8100)")
+    parser.add_argument(
+        "--port", type=int, default=8100, help="portal port; the floor takes the next one (default 8100)"
+    )
     parser.add_argument("--seed-only", action="store_true", help="seed (or check) the database and stop")
     args = parser.parse_args(argv)
-    defaults = dict(scale=5_000, reps=1, duration=2, warmup=1, held=5, database="ficosec_bench_quick") if args.quick else \
-        dict(scale=100_000, reps=3, duration=10, warmup=3, held=60, database="ficosec_bench_data")
+    defaults = (
+        dict(scale=5_000, reps=1, duration=2, warmup=1, held=5, database="ficosec_bench_quick")
+        if args.quick
+        else dict(scale=100_000, reps=3, duration=10, warmup=3, held=60, database="ficosec_bench_data")
+    )
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -100,12 +117,31 @@ def main(argv=None):
     say("collecting static files (production storage needs the manifest)")
     manage(env, "collectstatic", "--noinput", "-v", "0")
 
-    results = {"machine": machine(args), "dataset": {"scale": args.scale, "seed": seed.SEED, "rows": rows},
-               "method": method(args)}
+    results = {
+        "machine": machine(args),
+        "dataset": {"scale": args.scale, "seed": seed.SEED, "rows": rows},
+        "method": method(args),
+    }
     with ExitStack() as stack:
         app = stack.enter_context(server("app", [str(GUNICORN), "-c", "gunicorn.conf.py"], env, args.port, "/healthz"))
-        floor = stack.enter_context(server("floor", [str(GUNICORN), "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port + 1}",
-                                                     "--no-control-socket", "--preload", "bench.floor:app"], env, args.port + 1, "/?page_size=1"))
+        floor = stack.enter_context(
+            server(
+                "floor",
+                [
+                    str(GUNICORN),
+                    "--workers",
+                    str(args.workers),
+                    "--bind",
+                    f"127.0.0.1:{args.port + 1}",
+                    "--no-control-socket",
+                    "--preload",
+                    "bench.floor:app",
+                ],
+                env,
+                args.port + 1,
+                "/?page_size=1",
+            )
+        )
         targets, facts = discover(app.base, floor.base)
         results["dataset"].update(facts)
         results["floor_check"] = check_targets(targets, app.base, floor.base)
@@ -149,9 +185,16 @@ def create_database(url):
 def server_environment(database_url, workers):
     """Production settings, as `make serve` sets them, against the benchmark database."""
     return {
-        **os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false", "WEB_CONCURRENCY": str(workers),
-        "API_RATE_ANON": HUGE_RATE, "API_RATE_KEY": HUGE_RATE, "DJANGO_SETTINGS_MODULE": "ficosec.settings",
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "WEB_CONCURRENCY": str(workers),
+        "API_RATE_ANON": HUGE_RATE,
+        "API_RATE_KEY": HUGE_RATE,
+        "DJANGO_SETTINGS_MODULE": "ficosec.settings",
     }
 
 
@@ -217,8 +260,11 @@ class Server:
             running = False
             thread.join()
             growth = {pid: peaks.get(pid, mb) - mb for pid, mb in before.items()}
-            outcome.update(rss_before_mb=round(max(before.values()), 1), rss_peak_mb=round(max(peaks.values()), 1),
-                           rss_growth_mb=round(max(growth.values()), 1))
+            outcome.update(
+                rss_before_mb=round(max(before.values()), 1),
+                rss_peak_mb=round(max(peaks.values()), 1),
+                rss_growth_mb=round(max(growth.values()), 1),
+            )
 
 
 @contextmanager
@@ -277,7 +323,7 @@ def discover(app_base, floor_base):
     from django.db.models import Count
 
     from axes.models import Axis
-    from projects.api import encode_cursor
+    from projects.api.rendering import encode_cursor
     from projects.models import Municipality, Project
 
     from .vocabulary import COMMON_WORD, SELECTIVE_WORD
@@ -298,37 +344,103 @@ def discover(app_base, floor_base):
         Target("floor_50", "Floor: 50 rows, with count", "/" + query(page=1, page_size=50), "floor", 50),
         Target("floor_50_nocount", "Floor: 50 rows, no count", "/" + query(page=1, page_size=50, count=0), "floor", 50),
         Target("floor_1000", "Floor: 1,000 rows, with count", "/" + query(page=1, page_size=1000), "floor", 1000),
-        Target("floor_1000_nocount", "Floor: 1,000 rows, no count", "/" + query(page=1, page_size=1000, count=0), "floor", 1000),
+        Target(
+            "floor_1000_nocount",
+            "Floor: 1,000 rows, no count",
+            "/" + query(page=1, page_size=1000, count=0),
+            "floor",
+            1000,
+        ),
     ]
     for size in (50, 1000):
         last = total // size  # the last full page, so that first and last pages carry the same number of rows
         targets += [
-            Target(f"api_list_{size}_first", f"API list, {size:,} rows, first page", api + query(page=1, page_size=size), "api", size, f"floor_{size}"),
-            Target(f"api_list_{size}_last", f"API list, {size:,} rows, last full page ({last:,})", api + query(page=last, page_size=size),
-                   "api", size, f"floor_{size}"),
-            Target(f"api_sync_{size}_first", f"API sync, {size:,} rows, first page", api + "sync/" + query(page_size=size), "api", size, f"floor_{size}_nocount"),
-            Target(f"api_sync_{size}_last", f"API sync, {size:,} rows, last page (cursor)", api + "sync/" + query(page_size=size, cursor=last_cursor(size)),
-                   "api", size, f"floor_{size}_nocount"),
+            Target(
+                f"api_list_{size}_first",
+                f"API list, {size:,} rows, first page",
+                api + query(page=1, page_size=size),
+                "api",
+                size,
+                f"floor_{size}",
+            ),
+            Target(
+                f"api_list_{size}_last",
+                f"API list, {size:,} rows, last full page ({last:,})",
+                api + query(page=last, page_size=size),
+                "api",
+                size,
+                f"floor_{size}",
+            ),
+            Target(
+                f"api_sync_{size}_first",
+                f"API sync, {size:,} rows, first page",
+                api + "sync/" + query(page_size=size),
+                "api",
+                size,
+                f"floor_{size}_nocount",
+            ),
+            Target(
+                f"api_sync_{size}_last",
+                f"API sync, {size:,} rows, last page (cursor)",
+                api + "sync/" + query(page_size=size, cursor=last_cursor(size)),
+                "api",
+                size,
+                f"floor_{size}_nocount",
+            ),
         ]
     targets += [
         Target("api_detail", "API project detail", f"{api}{middle['code']}/", "api", 1, "floor_50"),
-        Target("api_axis", f"API list filtered by axis ({axis.slug})", api + query(axis=axis.slug, page_size=50), "api", 50, "floor_50"),
-        Target("api_municipality", "API list filtered by municipality (08017)", api + query(municipality=place.inegi_code, page_size=50), "api", 50, "floor_50"),
-        Target("api_search_selective", f"API search q={SELECTIVE_WORD}", api + query(q=SELECTIVE_WORD, page_size=50), "api", 50, "floor_50"),
-        Target("api_search_common", f"API search q={COMMON_WORD}", api + query(q=COMMON_WORD, page_size=50), "api", 50, "floor_50"),
+        Target(
+            "api_axis",
+            f"API list filtered by axis ({axis.slug})",
+            api + query(axis=axis.slug, page_size=50),
+            "api",
+            50,
+            "floor_50",
+        ),
+        Target(
+            "api_municipality",
+            "API list filtered by municipality (08017)",
+            api + query(municipality=place.inegi_code, page_size=50),
+            "api",
+            50,
+            "floor_50",
+        ),
+        Target(
+            "api_search_selective",
+            f"API search q={SELECTIVE_WORD}",
+            api + query(q=SELECTIVE_WORD, page_size=50),
+            "api",
+            50,
+            "floor_50",
+        ),
+        Target(
+            "api_search_common",
+            f"API search q={COMMON_WORD}",
+            api + query(q=COMMON_WORD, page_size=50),
+            "api",
+            50,
+            "floor_50",
+        ),
         Target("home", "Home page /", "/", "html"),
         Target("catalogue", "Catalogue /proyectos/", "/proyectos/", "html"),
         Target("project", "Project page", f"/proyectos/{middle['slug']}/", "html"),
-        Target("search_selective", f"Catalogue search q={SELECTIVE_WORD}", "/proyectos/" + query(q=SELECTIVE_WORD), "html"),
+        Target(
+            "search_selective", f"Catalogue search q={SELECTIVE_WORD}", "/proyectos/" + query(q=SELECTIVE_WORD), "html"
+        ),
         Target("search_common", f"Catalogue search q={COMMON_WORD}", "/proyectos/" + query(q=COMMON_WORD), "html"),
     ]
     for target in targets:
         target.url = (floor_base if target.group == "floor" else app_base) + target.path
     facts = {
-        "published": total, "axis_filter": axis.slug, "axis_matches": published.filter(axis=axis).count(),
+        "published": total,
+        "axis_filter": axis.slug,
+        "axis_matches": published.filter(axis=axis).count(),
         "municipality_matches": published.filter(municipalities=place).count(),
-        "selective_word": SELECTIVE_WORD, "selective_matches": published.search(SELECTIVE_WORD).count(),
-        "common_word": COMMON_WORD, "common_matches": published.search(COMMON_WORD).count(),
+        "selective_word": SELECTIVE_WORD,
+        "selective_matches": published.search(SELECTIVE_WORD).count(),
+        "common_word": COMMON_WORD,
+        "common_matches": published.search(COMMON_WORD).count(),
     }
     return targets, facts
 
@@ -351,12 +463,14 @@ def check_targets(targets, app_base, floor_base):
     for size in (50, 1000):
         api = json.loads(fetch(f"{app_base}/api/v1/projects/{query(page=1, page_size=size)}")[1])
         floor = json.loads(fetch(f"{floor_base}/{query(page=1, page_size=size)}")[1])
-        if [r["code"] for r in api["results"]] != [r["code"] for r in floor["results"]] or api["count"] != floor["count"]:
+        if [r["code"] for r in api["results"]] != [r["code"] for r in floor["results"]] or api["count"] != floor[
+            "count"
+        ]:
             sys.exit(f"bench: the floor's {size}-row page does not hold the API's projects")
-        if any(set(a) != set(f) for a, f in zip(api["results"], floor["results"])):
+        if any(set(a) != set(f) for a, f in zip(api["results"], floor["results"], strict=False)):
             sys.exit(f"bench: the floor's {size}-row page does not have the API's fields")
         differing = {}
-        for a, f in zip(api["results"], floor["results"]):
+        for a, f in zip(api["results"], floor["results"], strict=False):
             for field in a:
                 if normalise(field, a[field]) != normalise(field, f[field]):
                     differing[field] = differing.get(field, 0) + 1
@@ -373,16 +487,23 @@ def normalise(field, value):
 def wrk(url, seconds, connections):
     completed = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{math.ceil(seconds)}s", "--timeout", "60s", "-s", str(WRK_SCRIPT), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(line for line in completed.stdout.splitlines() if line.startswith("BENCH-JSON "))
     raw = json.loads(line.removeprefix("BENCH-JSON "))
     errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["status_errors"] + raw["timeouts"]
     done = raw["requests"] > 0  # a target slower than the window completes nothing: no latency to report
-    return {"rps": raw["requests"] / (raw["duration_us"] / 1e6), "p50_ms": raw["p50_us"] / 1000 if done else None,
-            "p99_ms": raw["p99_us"] / 1000 if done else None, "requests": raw["requests"],
-            "seconds": raw["duration_us"] / 1e6, "errors": errors,
-            "bytes_per_response": raw["bytes"] / max(1, raw["requests"])}
+    return {
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000 if done else None,
+        "p99_ms": raw["p99_us"] / 1000 if done else None,
+        "requests": raw["requests"],
+        "seconds": raw["duration_us"] / 1e6,
+        "errors": errors,
+        "bytes_per_response": raw["bytes"] / max(1, raw["requests"]),
+    }
 
 
 def settle(timeout=120):
@@ -393,8 +514,10 @@ def settle(timeout=120):
     quiet, deadline = 0, time.monotonic() + timeout
     while quiet < 3 and time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-                           "AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                "AND pid <> pg_backend_pid()"
+            )
             quiet = quiet + 1 if cursor.fetchone()[0] == 0 else 0
         time.sleep(0.1)
 
@@ -410,15 +533,25 @@ def measure(targets, args):
             result = wrk(target.url, target.window(args.duration, args), args.connections)
             settle()
             runs[target.key].append(result)
-            say(f"rep {rep}/{args.reps} {target.label}: {result['rps']:.1f} req/s, p50 {ms(result['p50_ms'])} ms, errors {result['errors']}")
+            say(
+                f"rep {rep}/{args.reps} {target.label}: {result['rps']:.1f} req/s, p50 {ms(result['p50_ms'])} ms, "
+                f"errors {result['errors']}"
+            )
     table = {}
     for target in targets:
         own = runs[target.key]
         row = {
-            "label": target.label, "url": target.path, "group": target.group, "rows": target.rows,
-            "rps": statistics.median(r["rps"] for r in own), "p50_ms": median_or_none(r["p50_ms"] for r in own),
-            "p99_ms": median_or_none(r["p99_ms"] for r in own), "errors": sum(r["errors"] for r in own),
-            "bytes_per_response": round(statistics.median(r["bytes_per_response"] for r in own)), "runs": own, "floor": target.floor,
+            "label": target.label,
+            "url": target.path,
+            "group": target.group,
+            "rows": target.rows,
+            "rps": statistics.median(r["rps"] for r in own),
+            "p50_ms": median_or_none(r["p50_ms"] for r in own),
+            "p99_ms": median_or_none(r["p99_ms"] for r in own),
+            "errors": sum(r["errors"] for r in own),
+            "bytes_per_response": round(statistics.median(r["bytes_per_response"] for r in own)),
+            "runs": own,
+            "floor": target.floor,
         }
         if target.rows and target.rows >= 1000:
             row["rows_per_s"] = row["rps"] * target.rows
@@ -444,8 +577,14 @@ def downloads(app, facts):
         started = time.perf_counter()
         size, rows = stream(f"{app.base}/proyectos/descarga.csv")
         seconds = time.perf_counter() - started
-    result["catalogue_csv"] = {"url": "/proyectos/descarga.csv", "bytes": size, "rows": rows, "seconds": round(seconds, 2),
-                               "rows_per_s": round(rows / seconds), **memory}
+    result["catalogue_csv"] = {
+        "url": "/proyectos/descarga.csv",
+        "bytes": size,
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        **memory,
+    }
     pages = math.ceil(facts["published"] / 1000)
     with app.watch() as memory:
         started = time.perf_counter()
@@ -454,8 +593,14 @@ def downloads(app, facts):
             page_size, page_rows = stream(f"{app.base}/api/v1/projects/?format=csv&page_size=1000&page={page}")
             size, rows = size + page_size, rows + page_rows
         seconds = time.perf_counter() - started
-    result["api_csv"] = {"url": f"/api/v1/projects/?format=csv&page_size=1000&page=1..{pages}", "bytes": size, "rows": rows,
-                         "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds), **memory}
+    result["api_csv"] = {
+        "url": f"/api/v1/projects/?format=csv&page_size=1000&page=1..{pages}",
+        "bytes": size,
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+        **memory,
+    }
     for name, row in result.items():
         say(f"download {name}: {row['rows']:,} rows in {row['seconds']} s, worker RSS growth {row['rss_growth_mb']} MB")
     return result
@@ -475,13 +620,29 @@ def held_load(app, args):
     say(f"held load: {args.rate:g} req/s on /proyectos/ for {args.held:g} s (open loop, bench/load.py)")
     with app.watch() as memory:
         completed = subprocess.run(
-            [sys.executable, "-m", "bench.load", f"{app.base}/proyectos/", "--rate", str(args.rate), "--duration", str(args.held),
-             "--warmup", str(min(5.0, args.held))],
-            cwd=ROOT, capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                f"{app.base}/proyectos/",
+                "--rate",
+                str(args.rate),
+                "--duration",
+                str(args.held),
+                "--warmup",
+                str(min(5.0, args.held)),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     result = json.loads(completed.stdout) | memory
-    say(f"held load: p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, p99 {result['latency_ms']['p99']} ms, "
-        f"errors {result['errors']}, achieved {result['achieved_rate']} req/s")
+    say(
+        f"held load: p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, p99 "
+        f"{result['latency_ms']['p99']} ms, "
+        f"errors {result['errors']}, achieved {result['achieved_rate']} req/s"
+    )
     return result
 
 
@@ -514,9 +675,11 @@ def search_sql(args):
                 timings.append(plan["Planning Time"] + plan["Execution Time"])
             timings.sort()
             result[f"{kind}_{name}"] = {
-                "word": word, "median_ms": round(statistics.median(timings), 2),
+                "word": word,
+                "median_ms": round(statistics.median(timings), 2),
                 "p95_ms": round(timings[min(len(timings) - 1, math.ceil(0.95 * len(timings)) - 1)], 2),
-                "uses_gin_index": "project_search_gin" in json.dumps(plan), "runs": runs,
+                "uses_gin_index": "project_search_gin" in json.dumps(plan),
+                "runs": runs,
             }
             say(f"sql {kind} {name}: median {result[f'{kind}_{name}']['median_ms']} ms")
     return result
@@ -529,24 +692,52 @@ def judge(results, args):
     """Each target of the issue: the figure, the bound and whether it is met."""
     table, held = results["throughput"], results["held"]
     share = table["api_list_50_first"]["floor_ratio"]
-    thousand = {k: table[k]["rows_per_s"] for k in ("api_list_1000_first", "api_list_1000_last", "api_sync_1000_first", "api_sync_1000_last")}
-    slowdowns = {f"{kind}_{size}": table[f"api_{kind}_{size}_first"]["rps"] / table[f"api_{kind}_{size}_last"]["rps"]
-                 if table[f"api_{kind}_{size}_last"]["rps"] else math.inf for kind in ("list", "sync") for size in (50, 1000)}
+    thousand = {
+        k: table[k]["rows_per_s"]
+        for k in ("api_list_1000_first", "api_list_1000_last", "api_sync_1000_first", "api_sync_1000_last")
+    }
+    slowdowns = {
+        f"{kind}_{size}": table[f"api_{kind}_{size}_first"]["rps"] / table[f"api_{kind}_{size}_last"]["rps"]
+        if table[f"api_{kind}_{size}_last"]["rps"]
+        else math.inf
+        for kind in ("list", "sync")
+        for size in (50, 1000)
+    }
     search = max(row["p95_ms"] for row in results["sql"].values())
     growth = max(row["rss_growth_mb"] for row in results["downloads"].values())
     full_hold = args.held >= 60 and args.rate >= 250
     return [
-        {"target": "API 50-row list >= 50 % of the floor's throughput", "figure": f"{share:.0%}", "met": share >= FLOOR_SHARE},
-        {"target": "1,000-row pages >= 150,000 rows/s", "figure": ", ".join(f"{k.removeprefix('api_')}: {v:,.0f}" for k, v in thousand.items()),
-         "met": min(thousand.values()) >= ROWS_PER_SECOND},
-        {"target": "last page no slower than 1.5x the first", "figure": ", ".join(f"{k}: {times(v)}" for k, v in slowdowns.items()),
-         "met": max(slowdowns.values()) <= LAST_PAGE_FACTOR},
-        {"target": "catalogue held at 250 req/s for 60 s: zero errors, p95 <= 25 ms",
-         "figure": f"{held['rate']:g} req/s for {held['duration_s']:g} s: {held['errors']} errors, p95 {held['latency_ms']['p95']} ms",
-         "met": full_hold and held["errors"] == 0 and (held["latency_ms"]["p95"] or math.inf) <= HELD_P95_MS},
-        {"target": "search p95 <= 100 ms at 100k (SQL)", "figure": f"worst p95 {search:.1f} ms at {args.scale:,}",
-         "met": search <= SEARCH_P95_MS and args.scale >= 100_000},
-        {"target": "download RSS growth < 50 MB", "figure": f"worst {growth:.1f} MB", "met": growth < DOWNLOAD_GROWTH_MB},
+        {
+            "target": "API 50-row list >= 50 % of the floor's throughput",
+            "figure": f"{share:.0%}",
+            "met": share >= FLOOR_SHARE,
+        },
+        {
+            "target": "1,000-row pages >= 150,000 rows/s",
+            "figure": ", ".join(f"{k.removeprefix('api_')}: {v:,.0f}" for k, v in thousand.items()),
+            "met": min(thousand.values()) >= ROWS_PER_SECOND,
+        },
+        {
+            "target": "last page no slower than 1.5x the first",
+            "figure": ", ".join(f"{k}: {times(v)}" for k, v in slowdowns.items()),
+            "met": max(slowdowns.values()) <= LAST_PAGE_FACTOR,
+        },
+        {
+            "target": "catalogue held at 250 req/s for 60 s: zero errors, p95 <= 25 ms",
+            "figure": f"{held['rate']:g} req/s for {held['duration_s']:g} s: {held['errors']} errors, "
+            f"p95 {held['latency_ms']['p95']} ms",
+            "met": full_hold and held["errors"] == 0 and (held["latency_ms"]["p95"] or math.inf) <= HELD_P95_MS,
+        },
+        {
+            "target": "search p95 <= 100 ms at 100k (SQL)",
+            "figure": f"worst p95 {search:.1f} ms at {args.scale:,}",
+            "met": search <= SEARCH_P95_MS and args.scale >= 100_000,
+        },
+        {
+            "target": "download RSS growth < 50 MB",
+            "figure": f"worst {growth:.1f} MB",
+            "met": growth < DOWNLOAD_GROWTH_MB,
+        },
     ]
 
 
@@ -557,7 +748,14 @@ def times(factor):
 def machine(args):
     from django.db import connection
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     memory = int(re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()).group(1))
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -566,30 +764,53 @@ def machine(args):
     import django
     import gunicorn
 
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "commit": commit or "unknown", "cpu": cpu, "cores": os.cpu_count(),
-        "ram_gb": round(memory / 1024**2, 1), "postgresql": postgres, "kernel": platform.release(),
-        "python": platform.python_version(), "django": django.get_version(), "gunicorn": gunicorn.__version__, "wrk": wrk_version,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit or "unknown",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(memory / 1024**2, 1),
+        "postgresql": postgres,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "wrk": wrk_version,
     }
 
 
 def method(args):
     return {
-        "workers": args.workers, "connections": args.connections, "reps": args.reps, "duration_s": args.duration,
-        "warmup_s": args.warmup, "held_s": args.held, "rate": args.rate, "quick": args.quick,
+        "workers": args.workers,
+        "connections": args.connections,
+        "reps": args.reps,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "held_s": args.held,
+        "rate": args.rate,
+        "quick": args.quick,
         "notes": [
-            "Portal: gunicorn with gunicorn.conf.py (sync workers, one per core), DEBUG=false, WhiteNoise, request log on, "
+            "Portal: gunicorn with gunicorn.conf.py (sync workers, one per core), DEBUG=false, WhiteNoise, request "
+            "log on, "
             "in-process cache (no REDIS_URL), API throttles raised out of the way.",
-            f"Floor: bench/floor.py, one SQL query building the page's JSON, bare WSGI on gunicorn with the same {args.workers} workers.",
-            f"Throughput: wrk -t1 -c{args.connections}, a warm-up pass, then {args.reps} interleaved repetitions of {args.duration:g} s per "
-            "target (longer for a target whose single request is slow: 2 x its time x connections / workers), medians; after each "
+            f"Floor: bench/floor.py, one SQL query building the page's JSON, bare WSGI on gunicorn with the same "
+            f"{args.workers} workers.",
+            f"Throughput: wrk -t1 -c{args.connections}, a warm-up pass, then {args.reps} interleaved repetitions of "
+            f"{args.duration:g} s per "
+            "target (longer for a target whose single request is slow: 2 x its time x connections / workers), "
+            "medians; after each "
             "run the database is let go quiet. Load generator, servers and PostgreSQL share the machine's cores.",
             "Ratios: each API figure over the floor of the same page size and shape (with count for page-number lists, "
             "without for sync); detail, filters and searches over the 50-row floor.",
-            "Held load: bench/load.py, open loop at a fixed rate, latency from each request's scheduled time (no coordinated omission).",
-            "Memory: VmRSS of every worker from /proc, sampled every 20 ms; growth = peak minus the value before, worst worker.",
-            "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs (count, then the 20-row page).",
+            "Held load: bench/load.py, open loop at a fixed rate, latency from each request's scheduled time (no "
+            "coordinated omission).",
+            "Memory: VmRSS of every worker from /proc, sampled every 20 ms; growth = peak minus the value before, "
+            "worst worker.",
+            "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs (count, then the 20-row "
+            "page).",
         ],
     }
 
@@ -602,43 +823,85 @@ def markdown(results):
     m, d, table = results["machine"], results["dataset"], results["throughput"]
     rows = d["rows"]
     lines = [
-        "# FICOSEC portal benchmark", "",
-        f"{m['date']} · commit {m.get('commit', 'unknown')} · {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM · PostgreSQL {m['postgresql']} · "
-        f"Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']} · {m['wrk']}", "",
-        f"Data set: {d['scale']:,} projects ({d['published']:,} published), {rows['projects_organization']:,} organizations, "
+        "# FICOSEC portal benchmark",
+        "",
+        f"{m['date']} · commit {m.get('commit', 'unknown')} · {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM · "
+        f"PostgreSQL {m['postgresql']} · "
+        f"Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']} · {m['wrk']}",
+        "",
+        f"Data set: {d['scale']:,} projects ({d['published']:,} published), {rows['projects_organization']:,} "
+        f"organizations, "
         f"{rows['projects_participation']:,} participations, {rows['projects_indicator']:,} indicators, "
         f"{rows['projects_measurement']:,} measurements (seed {d['seed']}). Search words: «{d['selective_word']}» in "
-        f"{d['selective_matches']:,} published projects, «{d['common_word']}» in {d['common_matches']:,}.", "",
-        "## Targets", "", "| target | figure | met |", "|---|---|---|",
+        f"{d['selective_matches']:,} published projects, «{d['common_word']}» in {d['common_matches']:,}.",
+        "",
+        "## Targets",
+        "",
+        "| target | figure | met |",
+        "|---|---|---|",
     ]
     lines += [f"| {t['target']} | {t['figure']} | {'met' if t['met'] else '**not met**'} |" for t in results["targets"]]
-    lines += ["", "## Throughput (medians)", "",
-              "| target | req/s | p50 ms | p99 ms | rows/s | × floor | KB/response | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Throughput (medians)",
+        "",
+        "| target | req/s | p50 ms | p99 ms | rows/s | × floor | KB/response | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in table.values():
         lines.append(
             f"| {row['label']} | {row['rps']:,.1f} | {ms(row['p50_ms'])} | {ms(row['p99_ms'])} | "
             f"{format(round(row['rows_per_s']), ',') if 'rows_per_s' in row else ''} | "
-            f"{format(row['floor_ratio'], '.2f') if 'floor_ratio' in row else ''} | {row['bytes_per_response'] / 1024:,.1f} | {row['errors']} |"
+            f"{format(row['floor_ratio'], '.2f') if 'floor_ratio' in row else ''} | "
+            f"{row['bytes_per_response'] / 1024:,.1f} | {row['errors']} |"
         )
     held = results["held"]
     lat = held["latency_ms"]
-    lines += ["", "## Held load on /proyectos/", "",
-              f"{held['rate']:g} req/s for {held['duration_s']:g} s after {held['warmup_s']:g} s of warm-up, open loop: "
-              f"{held['completed']:,} of {held['due']:,} requests completed, {held['errors']} errors {held['error_kinds'] or ''}; "
-              f"achieved {held['achieved_rate']} req/s.", "",
-              "| p50 | p90 | p95 | p99 | max | worker RSS peak |", "|---:|---:|---:|---:|---:|---:|",
-              f"| {ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p95'])} | {ms(lat['p99'])} | {ms(lat['max'])} | {held['rss_peak_mb']} MB |",
-              "", "## Search SQL (EXPLAIN ANALYZE, planning + execution)", "",
-              "| query | word | median ms | p95 ms | GIN index |", "|---|---|---:|---:|---|"]
+    lines += [
+        "",
+        "## Held load on /proyectos/",
+        "",
+        f"{held['rate']:g} req/s for {held['duration_s']:g} s after {held['warmup_s']:g} s of warm-up, open loop: "
+        f"{held['completed']:,} of {held['due']:,} requests completed, {held['errors']} errors "
+        f"{held['error_kinds'] or ''}; "
+        f"achieved {held['achieved_rate']} req/s.",
+        "",
+        "| p50 | p90 | p95 | p99 | max | worker RSS peak |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p95'])} | {ms(lat['p99'])} | {ms(lat['max'])} | "
+        f"{held['rss_peak_mb']} MB |",
+        "",
+        "## Search SQL (EXPLAIN ANALYZE, planning + execution)",
+        "",
+        "| query | word | median ms | p95 ms | GIN index |",
+        "|---|---|---:|---:|---|",
+    ]
     for name, row in results["sql"].items():
-        lines.append(f"| {name.split('_', 1)[1]} | {row['word']} | {ms(row['median_ms'])} | {ms(row['p95_ms'])} | {'yes' if row['uses_gin_index'] else 'no'} |")
-    lines += ["", "## Downloads and worker memory", "", "| download | rows | MB | seconds | rows/s | RSS before | RSS peak | growth |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {name.split('_', 1)[1]} | {row['word']} | {ms(row['median_ms'])} | {ms(row['p95_ms'])} | "
+            f"{'yes' if row['uses_gin_index'] else 'no'} |"
+        )
+    lines += [
+        "",
+        "## Downloads and worker memory",
+        "",
+        "| download | rows | MB | seconds | rows/s | RSS before | RSS peak | growth |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in results["downloads"].values():
-        lines.append(f"| `{row['url']}` | {row['rows']:,} | {row['bytes'] / 2**20:,.1f} | {row['seconds']} | {row['rows_per_s']:,} | "
-                     f"{row['rss_before_mb']} MB | {row['rss_peak_mb']} MB | {row['rss_growth_mb']} MB |")
-    lines += ["", f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
-              f"Floor check: {results['floor_check']}.", "", "## Method", ""]
+        lines.append(
+            f"| `{row['url']}` | {row['rows']:,} | {row['bytes'] / 2**20:,.1f} | {row['seconds']} | "
+            f"{row['rows_per_s']:,} | "
+            f"{row['rss_before_mb']} MB | {row['rss_peak_mb']} MB | {row['rss_growth_mb']} MB |"
+        )
+    lines += [
+        "",
+        f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
+        f"Floor check: {results['floor_check']}.",
+        "",
+        "## Method",
+        "",
+    ]
     lines += [f"- {note}" for note in results["method"]["notes"]]
     return "\n".join(lines) + "\n"
 

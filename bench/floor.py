@@ -94,7 +94,11 @@ SELECT json_build_object(
 """
 # The page-number shape (count, and a next link while pages remain) and the sync shape (no count, so the unused
 # `total` is never computed; a next link when the page is full).
-COUNTED = QUERY.replace("{head}", "'count', (SELECT n FROM total), 'next', CASE WHEN %(offset)s + %(limit)s < (SELECT n FROM total) THEN %(next)s END")
+COUNTED = QUERY.replace(
+    "{head}",
+    "'count', (SELECT n FROM total), 'next', CASE WHEN %(offset)s + %(limit)s < (SELECT n FROM total) THEN %(next)s "
+    "END",
+)
 UNCOUNTED = QUERY.replace("{head}", "'next', CASE WHEN (SELECT count(*) FROM item) = %(limit)s THEN %(next)s END")
 
 _connection = None
@@ -124,7 +128,12 @@ def app(environ, start_response):
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [b"page and page_size must be positive integers (page_size at most 1000)\n"]
     base = f"http://{environ.get('HTTP_HOST', 'localhost')}/?page_size={size}&page="
-    values = {"limit": size, "offset": (page - 1) * size, "next": f"{base}{page + 1}", "previous": f"{base}{page - 1}" if page > 1 else None}
+    values = {
+        "limit": size,
+        "offset": (page - 1) * size,
+        "next": f"{base}{page + 1}",
+        "previous": f"{base}{page - 1}" if page > 1 else None,
+    }
     with connection().cursor() as cursor:
         cursor.execute(UNCOUNTED if params.get("count") == ["0"] else COUNTED, values)
         body = cursor.fetchone()[0].encode()

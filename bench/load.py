@@ -133,12 +133,21 @@ async def run(url, rate, duration, warmup, timeout, max_in_flight):
         writer.close()
     latencies.sort()
     return {
-        "url": url, "rate": rate, "duration_s": duration, "warmup_s": warmup, "timeout_s": timeout,
-        "due": total - int(measured_from), "completed": len(sizes), "errors": sum(errors.values()), "error_kinds": errors,
+        "url": url,
+        "rate": rate,
+        "duration_s": duration,
+        "warmup_s": warmup,
+        "timeout_s": timeout,
+        "due": total - int(measured_from),
+        "completed": len(sizes),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
         "timeouts_counted_at_timeout": censored[0],
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "achieved_rate": round(len(sizes) / elapsed, 1) if elapsed > 0 else None,
-        "latency_ms": {f"p{p}": round(percentile(latencies, p), 2) if latencies else None for p in (50, 90, 95, 99, 99.9)}
+        "latency_ms": {
+            f"p{p}": round(percentile(latencies, p), 2) if latencies else None for p in (50, 90, 95, 99, 99.9)
+        }
         | {"max": round(latencies[-1], 2) if latencies else None},
         "mean_response_bytes": round(sum(sizes) / len(sizes)) if sizes else None,
     }
@@ -150,7 +159,9 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=250, help="requests per second (default 250)")
     parser.add_argument("--duration", type=float, default=60, help="measured seconds (default 60)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds at the same rate before measuring (default 5)")
-    parser.add_argument("--timeout", type=float, default=10, help="seconds before a request counts as failed (default 10)")
+    parser.add_argument(
+        "--timeout", type=float, default=10, help="seconds before a request counts as failed (default 10)"
+    )
     parser.add_argument("--max-in-flight", type=int, default=512, help="requests pending at once at most (default 512)")
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.url, args.rate, args.duration, args.warmup, args.timeout, args.max_in_flight))

@@ -25,7 +25,15 @@ from django.utils.text import slugify
 
 from axes.models import Axis, Line
 from projects.models import (
-    ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Population, Project, WorkflowStep,
+    ApiKey,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Population,
+    Project,
+    WorkflowStep,
 )
 
 from . import vocabulary as V
@@ -41,10 +49,23 @@ UTC = timezone.utc
 PLACE_WEIGHTS = {"08037": 38, "08019": 28, "08017": 6, "08021": 4, "08032": 3, "08050": 2}
 OTHER_PLACES_WEIGHT = 19  # shared by the other 61 municipalities
 
-PUBLICATION = [(Project.Publication.PUBLISHED, 0.90), (Project.Publication.DRAFT, 0.05),
-               (Project.Publication.REVIEW, 0.03), (Project.Publication.ARCHIVED, 0.02)]
-ORGANIZATION_KINDS = [("osc", 55), ("foundation", 7), ("company", 12), ("academia", 5), ("gov_municipal", 8),
-                      ("gov_state", 7), ("gov_federal", 2), ("autonomous", 1), ("international", 3)]
+PUBLICATION = [
+    (Project.Publication.PUBLISHED, 0.90),
+    (Project.Publication.DRAFT, 0.05),
+    (Project.Publication.REVIEW, 0.03),
+    (Project.Publication.ARCHIVED, 0.02),
+]
+ORGANIZATION_KINDS = [
+    ("osc", 55),
+    ("foundation", 7),
+    ("company", 12),
+    ("academia", 5),
+    ("gov_municipal", 8),
+    ("gov_state", 7),
+    ("gov_federal", 2),
+    ("autonomous", 1),
+    ("international", 3),
+]
 
 
 # --- Marker: which data set the database holds ------------------------------------------------------------------
@@ -57,7 +78,9 @@ def wanted_marker(scale):
 def read_marker():
     """The marker stored as the database's comment by the last complete seed, or None."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()")
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+        )
         comment = cursor.fetchone()[0]
     try:
         return json.loads(comment or "")
@@ -89,7 +112,15 @@ def ensure(scale, force=False, log=print):
 
 
 def counts():
-    models = [Organization, Project, Participation, Indicator, Measurement, Project.lines.through, Project.municipalities.through]
+    models = [
+        Organization,
+        Project,
+        Participation,
+        Indicator,
+        Measurement,
+        Project.lines.through,
+        Project.municipalities.through,
+    ]
     with connection.cursor() as cursor:
         result = {}
         for model in models:
@@ -106,7 +137,10 @@ def counts():
 def empty():
     """Remove every catalogue row (reference data, axes, lines and places, stays) and history."""
     models = [Measurement, Indicator, Participation, WorkflowStep, ApiKey, Project, Organization]
-    tables = [m._meta.db_table for m in models] + [Project.lines.through._meta.db_table, Project.municipalities.through._meta.db_table]
+    tables = [m._meta.db_table for m in models] + [
+        Project.lines.through._meta.db_table,
+        Project.municipalities.through._meta.db_table,
+    ]
     tables += [m.history.model._meta.db_table for m in models if hasattr(m, "history")]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
@@ -114,7 +148,15 @@ def empty():
 
 def vacuum():
     """Fresh statistics and visibility map, as autovacuum would leave a production database."""
-    tables = [Organization, Project, Participation, Indicator, Measurement, Project.lines.through, Project.municipalities.through]
+    tables = [
+        Organization,
+        Project,
+        Participation,
+        Indicator,
+        Measurement,
+        Project.lines.through,
+        Project.municipalities.through,
+    ]
     with connection.cursor() as cursor:
         for model in tables:
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
@@ -127,9 +169,15 @@ def check_derived(sample=300):
     ids = list(Project.objects.order_by("?").values_list("pk", flat=True)[:sample])
 
     def read():
-        return {row["pk"]: (row["total_amount"], row["ficosec_amount"], sorted(row["search_places"].split()),
-                            sorted(row["search_organizations"].split()))
-                for row in Project.objects.filter(pk__in=ids).values("pk", *columns)}
+        return {
+            row["pk"]: (
+                row["total_amount"],
+                row["ficosec_amount"],
+                sorted(row["search_places"].split()),
+                sorted(row["search_organizations"].split()),
+            )
+            for row in Project.objects.filter(pk__in=ids).values("pk", *columns)
+        }
 
     written = read()
     with transaction.atomic():
@@ -214,7 +262,9 @@ class Catalogue:
         self.lines = list(Line.objects.order_by("number").values_list("pk", flat=True))
         places = list(Municipality.objects.select_related("region").order_by("inegi_code"))
         self.places = places
-        weights = [PLACE_WEIGHTS.get(m.inegi_code, OTHER_PLACES_WEIGHT / (len(places) - len(PLACE_WEIGHTS))) for m in places]
+        weights = [
+            PLACE_WEIGHTS.get(m.inegi_code, OTHER_PLACES_WEIGHT / (len(places) - len(PLACE_WEIGHTS))) for m in places
+        ]
         self.place_weights = list(_accumulate(weights))
         self.place_by_code = {m.inegi_code: m for m in places}
         self.slugs, self.codes_per_year = {}, {}
@@ -232,20 +282,62 @@ class Catalogue:
     def write(self):
         organizations = self.write_organizations()
         self.pools = self.partner_pools(organizations)
-        self.projects = CopyBuffer(Project, [
-            "id", "code", "title", "slug", "summary", "description", "axis_id", "status", "publication_state",
-            "prevention_level", "populations", "planned_start", "planned_end", "actual_start", "actual_end",
-            "beneficiaries_target", "beneficiaries_reached", "evidence_level", "evaluation_design", "award_type",
-            "call_name", "conflict_of_interest", "internal_notes", "total_amount", "ficosec_amount", "search_places",
-            "search_organizations", "published_at", "created_at", "updated_at", "version",
-        ])
+        self.projects = CopyBuffer(
+            Project,
+            [
+                "id",
+                "code",
+                "title",
+                "slug",
+                "summary",
+                "description",
+                "axis_id",
+                "status",
+                "publication_state",
+                "prevention_level",
+                "populations",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "beneficiaries_target",
+                "beneficiaries_reached",
+                "evidence_level",
+                "evaluation_design",
+                "award_type",
+                "call_name",
+                "conflict_of_interest",
+                "internal_notes",
+                "total_amount",
+                "ficosec_amount",
+                "search_places",
+                "search_organizations",
+                "published_at",
+                "created_at",
+                "updated_at",
+                "version",
+            ],
+        )
         self.project_lines = CopyBuffer(Project.lines.through, ["project_id", "line_id"])
         self.project_places = CopyBuffer(Project.municipalities.through, ["project_id", "municipality_id"])
-        self.participations = CopyBuffer(Participation, ["id", "project_id", "organization_id", "role", "amount", "contribution_kind", "note"])
-        self.indicators = CopyBuffer(Indicator, ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"])
-        self.measurements = CopyBuffer(Measurement, ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"])
+        self.participations = CopyBuffer(
+            Participation, ["id", "project_id", "organization_id", "role", "amount", "contribution_kind", "note"]
+        )
+        self.indicators = CopyBuffer(
+            Indicator, ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
+        )
+        self.measurements = CopyBuffer(
+            Measurement, ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"]
+        )
         self.next_participation = self.next_indicator = 1
-        buffers = [self.projects, self.project_lines, self.project_places, self.participations, self.indicators, self.measurements]
+        buffers = [
+            self.projects,
+            self.project_lines,
+            self.project_places,
+            self.participations,
+            self.indicators,
+            self.measurements,
+        ]
         started = time.perf_counter()
         for first in range(1, self.scale + 1, BATCH):
             for pk in range(first, min(first + BATCH, self.scale + 1)):
@@ -255,7 +347,17 @@ class Catalogue:
                     buffer.send(cursor)
             done = min(first + BATCH - 1, self.scale)
             self.log(f"seed: {done:,}/{self.scale:,} projects ({done / (time.perf_counter() - started):,.0f}/s)")
-        self.reset_sequences([Organization, Project, Participation, Indicator, Measurement, Project.lines.through, Project.municipalities.through])
+        self.reset_sequences(
+            [
+                Organization,
+                Project,
+                Participation,
+                Indicator,
+                Measurement,
+                Project.lines.through,
+                Project.municipalities.through,
+            ]
+        )
 
     def reset_sequences(self, models):
         with connection.cursor() as cursor:
@@ -268,28 +370,75 @@ class Catalogue:
     def write_organizations(self):
         rng = self.rng
         count = max(60, self.scale // 20)
-        buffer = CopyBuffer(Organization, [
-            "id", "name", "acronym", "slug", "kind", "is_ficosec", "rfc", "cluni", "is_donataria", "website", "email",
-            "municipality_id", "description", "is_active", "created_at", "updated_at",
-        ])
-        kinds, weights = zip(*ORGANIZATION_KINDS)
+        buffer = CopyBuffer(
+            Organization,
+            [
+                "id",
+                "name",
+                "acronym",
+                "slug",
+                "kind",
+                "is_ficosec",
+                "rfc",
+                "cluni",
+                "is_donataria",
+                "website",
+                "email",
+                "municipality_id",
+                "description",
+                "is_active",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        kinds, weights = zip(*ORGANIZATION_KINDS, strict=False)
         rfcs, slugs, organizations = set(), {}, []
         for pk in range(1, count + 1):
             if pk == 1:
-                name, acronym, kind, place = "Fideicomiso para la Competitividad y Seguridad Ciudadana", "FICOSEC", "foundation", self.place_by_code["08019"]
+                name, acronym, kind, place = (
+                    "Fideicomiso para la Competitividad y Seguridad Ciudadana",
+                    "FICOSEC",
+                    "foundation",
+                    self.place_by_code["08019"],
+                )
             else:
                 kind = rng.choices(kinds, weights)[0]
                 place = self.place()
                 name = rng.choice(V.ORG_NAME_PATTERNS[kind]).format(w=self.pick(V.ORG_WORDS), place=place.name)
-                acronym = "".join(w[0] for w in name.split() if w[0].isupper() and "." not in w)[:6] if rng.random() < 0.4 else ""
+                acronym = (
+                    "".join(w[0] for w in name.split() if w[0].isupper() and "." not in w)[:6]
+                    if rng.random() < 0.4
+                    else ""
+                )
             slug = self.unique(slugs, slugify(acronym or name)[:100])
-            rfc = self.rfc(name, rfcs) if kind in ("osc", "foundation", "company", "academia") and rng.random() < 0.85 else ""
-            cluni = f"{rng.choice('ABCDEFGH')}{rng.randrange(10**9):09d}{rng.choice('ABCDEFGH')}" if kind == "osc" and rng.random() < 0.6 else ""
+            rfc = (
+                self.rfc(name, rfcs)
+                if kind in ("osc", "foundation", "company", "academia") and rng.random() < 0.85
+                else ""
+            )
+            cluni = (
+                f"{rng.choice('ABCDEFGH')}{rng.randrange(10**9):09d}{rng.choice('ABCDEFGH')}"
+                if kind == "osc" and rng.random() < 0.6
+                else ""
+            )
             created = self.moment(FIRST_DAY - timedelta(days=365), TODAY)
             buffer.add(
-                pk, name, acronym, slug, kind, pk == 1, rfc, cluni, bool(cluni) and rng.random() < 0.7,
-                f"https://{slug}.org.mx" if rng.random() < 0.5 else "", f"contacto@{slug}.org.mx" if rng.random() < 0.6 else "",
-                place.pk, self.sentence() if rng.random() < 0.5 else "", rng.random() < 0.95, created, created,
+                pk,
+                name,
+                acronym,
+                slug,
+                kind,
+                pk == 1,
+                rfc,
+                cluni,
+                bool(cluni) and rng.random() < 0.7,
+                f"https://{slug}.org.mx" if rng.random() < 0.5 else "",
+                f"contacto@{slug}.org.mx" if rng.random() < 0.6 else "",
+                place.pk,
+                self.sentence() if rng.random() < 0.5 else "",
+                rng.random() < 0.95,
+                created,
+                created,
             )
             organizations.append(Partner(pk, name, acronym, kind, pk == 1, place.inegi_code))
         with transaction.atomic(), connection.cursor() as cursor:
@@ -301,7 +450,8 @@ class Catalogue:
         """A well-formed, unique RFC: three letters of the name, a founding date (YYMMDD), a three-character key."""
         letters = "".join(c for c in slugify(name).upper() if "A" <= c <= "Z")[:3].ljust(3, "X")
         while True:
-            rfc = f"{letters}{self.rng.randrange(70, 125) % 100:02d}{self.rng.randrange(1, 13):02d}{self.rng.randrange(1, 29):02d}"
+            year, month, day = self.rng.randrange(70, 125) % 100, self.rng.randrange(1, 13), self.rng.randrange(1, 29)
+            rfc = f"{letters}{year:02d}{month:02d}{day:02d}"
             rfc += "".join(self.rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", k=3))
             if rfc not in taken:
                 taken.add(rfc)
@@ -336,22 +486,38 @@ class Catalogue:
         rng = self.rng
         state = rng.choices([s for s, _w in PUBLICATION], [w for _s, w in PUBLICATION])[0]
         # Projects were created steadily over the years, in id order.
-        created = self.moment(FIRST_DAY + timedelta(days=int((pk - 1) / self.scale * ((TODAY - FIRST_DAY).days - 200))), None, spread_days=20)
+        created = self.moment(
+            FIRST_DAY + timedelta(days=int((pk - 1) / self.scale * ((TODAY - FIRST_DAY).days - 200))),
+            None,
+            spread_days=20,
+        )
         planned_start = created.date() + timedelta(days=rng.randrange(15, 120))
         planned_end = add_months(planned_start, rng.choice([6, 9, 12, 12, 12, 18, 24, 24, 36]))
         status = self.status(planned_start, planned_end, state)
-        actual_start = planned_start + timedelta(days=rng.randrange(0, 30)) if status in ("in_progress", "completed", "suspended") else None
+        actual_start = (
+            planned_start + timedelta(days=rng.randrange(0, 30))
+            if status in ("in_progress", "completed", "suspended")
+            else None
+        )
         actual_end = None
         if status == "completed":
             actual_end = max(actual_start, planned_end + timedelta(days=rng.randrange(-30, 45)))
             actual_end = min(actual_end, TODAY)
         published_at = None
         if state in (Project.Publication.PUBLISHED, Project.Publication.ARCHIVED):
-            published_at = created + timedelta(days=rng.randrange(20, 120), seconds=rng.randrange(86400), microseconds=rng.randrange(10**6))
+            published_at = created + timedelta(
+                days=rng.randrange(20, 120), seconds=rng.randrange(86400), microseconds=rng.randrange(10**6)
+            )
         last_change = published_at or created
-        updated_at = last_change + timedelta(seconds=rng.randrange(max(1, int((self.today_moment() - last_change).total_seconds()))),
-                                             microseconds=rng.randrange(10**6))
-        axis = rng.choices(self.axes, [20, 10, 55, 15])[0] if state != Project.Publication.DRAFT or rng.random() < 0.8 else None
+        updated_at = last_change + timedelta(
+            seconds=rng.randrange(max(1, int((self.today_moment() - last_change).total_seconds()))),
+            microseconds=rng.randrange(10**6),
+        )
+        axis = (
+            rng.choices(self.axes, [20, 10, 55, 15])[0]
+            if state != Project.Publication.DRAFT or rng.random() < 0.8
+            else None
+        )
 
         places = self.project_places_for(pk)
         participations = self.project_participations(pk, places)
@@ -365,21 +531,46 @@ class Catalogue:
         award = rng.choices(["open_call", "direct", ""], [60, 30, 10])[0]
         evidence = rng.choices(["unrated", "promising", "effective", "no_effect", "negative"], [60, 20, 10, 8, 2])[0]
         target = int(min(50_000, max(10, rng.lognormvariate(math.log(300), 1.0))))
-        reached = {"completed": int(target * rng.uniform(0.5, 1.2)), "in_progress": int(target * rng.uniform(0, 0.7))}.get(status)
+        reached = {
+            "completed": int(target * rng.uniform(0.5, 1.2)),
+            "in_progress": int(target * rng.uniform(0, 0.7)),
+        }.get(status)
         self.projects.add(
-            pk, f"FIC-{year}-{self.codes_per_year[year]:04d}", title, self.unique(self.slugs, slugify(title)[:180]), summary,
-            description, axis, status, state, level,
+            pk,
+            f"FIC-{year}-{self.codes_per_year[year]:04d}",
+            title,
+            self.unique(self.slugs, slugify(title)[:180]),
+            summary,
+            description,
+            axis,
+            status,
+            state,
+            level,
             sorted(set(rng.choices([p.value for p in Population], k=rng.choices([1, 2, 3], [50, 35, 15])[0]))),
-            planned_start, planned_end, actual_start, actual_end, target, reached, evidence,
+            planned_start,
+            planned_end,
+            actual_start,
+            actual_end,
+            target,
+            reached,
+            evidence,
             rng.randrange(1, 6) if evidence != "unrated" and rng.random() < 0.7 else None,
-            award, rng.choice(V.CALL_NAMES).format(year=year) if award == "open_call" else "",
-            "Una integrante del comité técnico forma parte del consejo de la organización implementadora; se abstuvo en la votación." if rng.random() < 0.03 else "",
+            award,
+            rng.choice(V.CALL_NAMES).format(year=year) if award == "open_call" else "",
+            "Una integrante del comité técnico forma parte del consejo de la organización implementadora; se abstuvo "
+            "en la votación."
+            if rng.random() < 0.03
+            else "",
             f"Seguimiento: {self.sentence()}" if rng.random() < 0.3 else "",
-            money(sum(c for _o, c in participations)), money(sum(c for o, c in participations if o.is_ficosec)),
+            money(sum(c for _o, c in participations)),
+            money(sum(c for o, c in participations if o.is_ficosec)),
             # refresh_derived(): Concat(municipality name, " ", region name or "") and Concat(name, " ", acronym).
             " ".join(f"{m.name} {m.region.name if m.region else ''}" for m in places),
             " ".join(o.search_text for o, _c in participations),
-            published_at, created, updated_at, rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 20, 12, 8, 5])[0],
+            published_at,
+            created,
+            updated_at,
+            rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 20, 12, 8, 5])[0],
         )
 
     def status(self, start, end, state):
@@ -403,7 +594,14 @@ class Catalogue:
     def project_participations(self, pk, places):
         """(organization, cents) per participation, written in the model's role order."""
         rng, pools = self.rng, self.pools
-        chosen = [(self.pick(pools["implementer"]), "implementer", self.amount(50_000, 0.9) if rng.random() < 0.4 else 0, "in_kind")]
+        chosen = [
+            (
+                self.pick(pools["implementer"]),
+                "implementer",
+                self.amount(50_000, 0.9) if rng.random() < 0.4 else 0,
+                "in_kind",
+            )
+        ]
         if rng.random() < 0.85:
             chosen.append((pools["ficosec"], "funder", self.amount(800_000, 0.8), "cash"))
         funders = {o.id for o, *_ in chosen}
@@ -414,7 +612,14 @@ class Catalogue:
                 chosen.append((funder, "funder", self.amount(250_000, 0.9), "cash"))
         if rng.random() < 0.3:
             local = pools["local_counterpart"].get(places[0].inegi_code)
-            chosen.append((local or self.pick(pools["counterpart"]), "counterpart", self.amount(100_000, 1.0) if rng.random() < 0.3 else 0, "in_kind"))
+            chosen.append(
+                (
+                    local or self.pick(pools["counterpart"]),
+                    "counterpart",
+                    self.amount(100_000, 1.0) if rng.random() < 0.3 else 0,
+                    "in_kind",
+                )
+            )
         if rng.random() < 0.1:
             evaluator = self.pick(pools["evaluator"])
             if evaluator.id != chosen[0][0].id:
@@ -445,8 +650,17 @@ class Catalogue:
             name = self.pick(V.INDICATOR_TEMPLATES).format(
                 pop=self.pick(V.POPULATION_PHRASES).capitalize(), act=self.pick(V.ACTIVITIES), noun=self.pick(V.NOUNS)
             )
-            self.indicators.add(self.next_indicator, pk, name[0].upper() + name[1:], unit, f"{baseline}.0000", f"{target}.0000",
-                                "increase" if increase else "decrease", frequency, order)
+            self.indicators.add(
+                self.next_indicator,
+                pk,
+                name[0].upper() + name[1:],
+                unit,
+                f"{baseline}.0000",
+                f"{target}.0000",
+                "increase" if increase else "decrease",
+                frequency,
+                order,
+            )
             if status in ("in_progress", "completed", "suspended"):
                 self.indicator_measurements(self.next_indicator, start, min(end, TODAY), frequency, baseline, target)
             self.next_indicator += 1
@@ -460,8 +674,12 @@ class Catalogue:
             day = add_months(day, frequency)
         for n, day in enumerate(periods, start=1):
             value = baseline + (target - baseline) * n / len(periods) * rng.uniform(0.6, 1.1)
-            recorded = datetime.combine(day + timedelta(days=rng.randrange(1, 15)), datetime.min.time(), UTC) + timedelta(seconds=rng.randrange(86400))
-            note = rng.choice(["", "", "", "Listas de asistencia", "Informe trimestral de la organización", "Registro administrativo"])
+            recorded = datetime.combine(
+                day + timedelta(days=rng.randrange(1, 15)), datetime.min.time(), UTC
+            ) + timedelta(seconds=rng.randrange(86400))
+            note = rng.choice(
+                ["", "", "", "Listas de asistencia", "Informe trimestral de la organización", "Registro administrativo"]
+            )
             self.measurements.add(indicator, day, f"{max(0.0, value):.4f}", note, "", recorded, recorded)
 
     # --- Words ---------------------------------------------------------------------------------------------------
@@ -472,29 +690,52 @@ class Catalogue:
         place = places[0].name
         where = f"la colonia {self.pick(V.COLONIAS)}, {place}" if rng.random() < 0.3 else place
         topic, population = self.pick(V.TOPICS), self.pick(V.POPULATION_PHRASES)
-        title = rng.choice([
-            f"{self.pick(V.PROGRAMME_HEADS)} de {topic} para {population} en {where}",
-            f"{self.pick(V.PROGRAMME_HEADS)} de {topic} en {where}",
-            f"{self.pick(V.PROGRAMME_HEADS)} {self.pick(V.ADJECTIVES)} de {topic}",
-            f"{self.pick(V.ACTIVITIES).capitalize()} con {population} de {place}",
-        ])
+        title = rng.choice(
+            [
+                f"{self.pick(V.PROGRAMME_HEADS)} de {topic} para {population} en {where}",
+                f"{self.pick(V.PROGRAMME_HEADS)} de {topic} en {where}",
+                f"{self.pick(V.PROGRAMME_HEADS)} {self.pick(V.ADJECTIVES)} de {topic}",
+                f"{self.pick(V.ACTIVITIES).capitalize()} con {population} de {place}",
+            ]
+        )
         level = rng.choices(["primary", "secondary", "tertiary", ""], [45, 35, 12, 8])[0]
-        level_word = {"primary": "primaria", "secondary": "secundaria", "tertiary": "terciaria", "": "comunitaria"}[level]
-        summary = (f"Proyecto de {V.COMMON_WORD} {level_word} que busca {self.pick(V.VERBS)} {topic} entre {population} "
-                   f"de {where}. {self.sentence()}")
-        paragraphs = ["<p>" + " ".join(self.sentence() for _ in range(rng.randrange(2, 5))) + "</p>" for _ in range(rng.randrange(2, 5))]
+        level_word = {"primary": "primaria", "secondary": "secundaria", "tertiary": "terciaria", "": "comunitaria"}[
+            level
+        ]
+        summary = (
+            f"Proyecto de {V.COMMON_WORD} {level_word} que busca {self.pick(V.VERBS)} {topic} entre {population} "
+            f"de {where}. {self.sentence()}"
+        )
+        paragraphs = [
+            "<p>" + " ".join(self.sentence() for _ in range(rng.randrange(2, 5))) + "</p>"
+            for _ in range(rng.randrange(2, 5))
+        ]
         if rng.random() < 0.5:
             items = sorted(set(self.pick(V.ACTIVITIES, k=rng.randrange(2, 6))))
             paragraphs.append("<ul>" + "".join(f"<li>{item.capitalize()}</li>" for item in items) + "</ul>")
         return title[:250], summary, "".join(paragraphs), level
 
     def sentence(self):
-        nouns, activities, populations, verbs = (self.pick(V.NOUNS, k=2), self.pick(V.ACTIVITIES, k=2),
-                                                 self.pick(V.POPULATION_PHRASES, k=2), self.pick(V.VERBS, k=2))
+        nouns, activities, populations, verbs = (
+            self.pick(V.NOUNS, k=2),
+            self.pick(V.ACTIVITIES, k=2),
+            self.pick(V.POPULATION_PHRASES, k=2),
+            self.pick(V.VERBS, k=2),
+        )
         return self.pick(V.SENTENCE_TEMPLATES).format(
-            verb=verbs[0], verb2=verbs[1], noun=nouns[0], noun2=nouns[1], adj=self.pick(V.ADJECTIVES),
-            pop=populations[0], pop2=populations[1], act=activities[0], act2=activities[1], place=self.place().name,
-            colonia=self.pick(V.COLONIAS), org_kind=self.pick(V.ORG_KIND_PHRASES), topic=self.pick(V.TOPICS),
+            verb=verbs[0],
+            verb2=verbs[1],
+            noun=nouns[0],
+            noun2=nouns[1],
+            adj=self.pick(V.ADJECTIVES),
+            pop=populations[0],
+            pop2=populations[1],
+            act=activities[0],
+            act2=activities[1],
+            place=self.place().name,
+            colonia=self.pick(V.COLONIAS),
+            org_kind=self.pick(V.ORG_KIND_PHRASES),
+            topic=self.pick(V.TOPICS),
         )
 
     # --- Small helpers -------------------------------------------------------------------------------------------
@@ -517,7 +758,9 @@ class Catalogue:
         """A random instant (UTC, with microseconds) from `start` over `spread_days` or until `end`."""
         days = spread_days if spread_days is not None else (end - start).days
         return datetime.combine(start, datetime.min.time(), UTC) + timedelta(
-            days=self.rng.randrange(max(1, days)), seconds=self.rng.randrange(86400), microseconds=self.rng.randrange(10**6)
+            days=self.rng.randrange(max(1, days)),
+            seconds=self.rng.randrange(86400),
+            microseconds=self.rng.randrange(10**6),
         )
 
     def today_moment(self):

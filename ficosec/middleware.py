@@ -20,15 +20,19 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
-        logger.info(json.dumps({
-            "request_id": request.request_id,
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "user": caller(request),
-            "ip": request.META.get("REMOTE_ADDR", ""),
-        }))
+        logger.info(
+            json.dumps(
+                {
+                    "request_id": request.request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user": caller(request),
+                    "ip": request.META.get("REMOTE_ADDR", ""),
+                }
+            )
+        )
         return response
 
 

@@ -167,7 +167,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
-    "EXCEPTION_HANDLER": "projects.api.error_handler",
+    "EXCEPTION_HANDLER": "projects.api.access.error_handler",
 }
 # API request budgets (DRF rate syntax): per API key or signed-in user, and per anonymous client address.
 API_RATE_KEY = env("API_RATE_KEY", "600/min")
@@ -243,7 +243,9 @@ PASSWORD_RESET_ATTEMPTS = env_int("PASSWORD_RESET_ATTEMPTS", 5)
 # --- Scale-out ----------------------------------------------------------------------------------------------------
 # Read replicas: DATABASE_REPLICA_URL (comma-separated) adds aliases replica1..N; ficosec.db_router sends reads there.
 for number, url in enumerate(env_list("DATABASE_REPLICA_URL"), start=1):
-    DATABASES[f"replica{number}"] = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+    DATABASES[f"replica{number}"] = dj_database_url.parse(
+        url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["ficosec.db_router.ReplicaRouter"]
 if REDIS_URL:

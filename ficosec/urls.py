@@ -9,6 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("projects.api")),
-    path("", include("axes.urls")),
     path("", include("projects.urls")),
 ]

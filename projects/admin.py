@@ -3,7 +3,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, Region, WorkflowStep
+from .models import (
+    ApiKey,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Project,
+    Region,
+    WorkflowStep,
+)
 
 
 @admin.register(Region)
@@ -47,7 +57,15 @@ class ProjectAdmin(SimpleHistoryAdmin):
     list_display = ["code", "title", "axis", "status", "publication_state", "total_amount", "updated_at"]
     list_filter = ["publication_state", "status", "axis", "lines", "prevention_level", "evidence_level", "award_type"]
     search_fields = ["code", "title", "summary"]
-    readonly_fields = ["publication_state", "total_amount", "ficosec_amount", "version", "published_at", "created_by", "updated_by"]
+    readonly_fields = [
+        "publication_state",
+        "total_amount",
+        "ficosec_amount",
+        "version",
+        "published_at",
+        "created_by",
+        "updated_by",
+    ]
     filter_horizontal = ["lines", "municipalities"]
     inlines = [ParticipationInline, IndicatorInline]
     date_hierarchy = "created_at"

@@ -2,7 +2,6 @@
 
 from django.utils.formats import number_format
 
-
 ROW_HEIGHT = 34  # SVG units per bar
 BAR_SPACE = 300  # SVG units for the longest bar
 BAR_START = 200  # bars start after the labels
@@ -22,5 +21,5 @@ def bars(rows, value_key, label, money=False):
             "value_x": round(BAR_START + 8 + float(value) * BAR_SPACE / float(largest), 1),
             "y": index * ROW_HEIGHT,
         }
-        for index, (row, value) in enumerate(zip(rows, values))
+        for index, (row, value) in enumerate(zip(rows, values, strict=False))
     ]

@@ -14,11 +14,21 @@ from django.http import StreamingHttpResponse
 from .models import Participation, Project
 
 COLUMNS = [
-    ("code", "clave"), ("title", "título"), ("axis", "eje"), ("lines", "líneas de acción"), ("status", "estado"),
-    ("municipalities", "municipios"), ("regions", "regiones"), ("organizations", "organizaciones (rol)"),
-    ("total_amount", "monto total MXN"), ("ficosec_amount", "monto FICOSEC MXN"),
-    ("beneficiaries_target", "personas beneficiarias (meta)"), ("beneficiaries_reached", "personas beneficiarias (alcanzadas)"),
-    ("start", "inicio"), ("end", "fin"), ("url", "url"),
+    ("code", "clave"),
+    ("title", "título"),
+    ("axis", "eje"),
+    ("lines", "líneas de acción"),
+    ("status", "estado"),
+    ("municipalities", "municipios"),
+    ("regions", "regiones"),
+    ("organizations", "organizaciones (rol)"),
+    ("total_amount", "monto total MXN"),
+    ("ficosec_amount", "monto FICOSEC MXN"),
+    ("beneficiaries_target", "personas beneficiarias (meta)"),
+    ("beneficiaries_reached", "personas beneficiarias (alcanzadas)"),
+    ("start", "inicio"),
+    ("end", "fin"),
+    ("url", "url"),
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,28 +36,57 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def rows(projects):
     """Plain dicts, one per project, in one query (related names as arrays)."""
     through_lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
-    through_places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by("municipality__name")
+    through_places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by(
+        "municipality__name"
+    )
     partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "organization__name")
     queryset = projects.annotate(
         axis_name=F("axis__name"),
         line_names=ArraySubquery(through_lines.values("line__name")),
         place_names=ArraySubquery(through_places.values("municipality__name")),
-        region_names=ArraySubquery(through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()),
-        partner_names=ArraySubquery(partners.values(label=Concat("organization__name", Value(" ("), "role", Value(")")))),
+        region_names=ArraySubquery(
+            through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()
+        ),
+        partner_names=ArraySubquery(
+            partners.values(label=Concat("organization__name", Value(" ("), "role", Value(")")))
+        ),
     ).values(
-        "code", "title", "slug", "axis_name", "line_names", "status", "place_names", "region_names", "partner_names",
-        "total_amount", "ficosec_amount", "beneficiaries_target", "beneficiaries_reached",
-        "planned_start", "planned_end", "actual_start", "actual_end",
+        "code",
+        "title",
+        "slug",
+        "axis_name",
+        "line_names",
+        "status",
+        "place_names",
+        "region_names",
+        "partner_names",
+        "total_amount",
+        "ficosec_amount",
+        "beneficiaries_target",
+        "beneficiaries_reached",
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
     )
     labels = dict(Project.Status.choices)
     for row in queryset.iterator(chunk_size=2000):
         start, end = row["actual_start"] or row["planned_start"], row["actual_end"] or row["planned_end"]
         yield {
-            "code": row["code"], "title": row["title"], "axis": row["axis_name"] or "", "lines": row["line_names"],
-            "status": str(labels[row["status"]]), "municipalities": row["place_names"], "regions": sorted(set(row["region_names"])),
-            "organizations": row["partner_names"], "total_amount": str(row["total_amount"]), "ficosec_amount": str(row["ficosec_amount"]),
-            "beneficiaries_target": row["beneficiaries_target"], "beneficiaries_reached": row["beneficiaries_reached"],
-            "start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
+            "code": row["code"],
+            "title": row["title"],
+            "axis": row["axis_name"] or "",
+            "lines": row["line_names"],
+            "status": str(labels[row["status"]]),
+            "municipalities": row["place_names"],
+            "regions": sorted(set(row["region_names"])),
+            "organizations": row["partner_names"],
+            "total_amount": str(row["total_amount"]),
+            "ficosec_amount": str(row["ficosec_amount"]),
+            "beneficiaries_target": row["beneficiaries_target"],
+            "beneficiaries_reached": row["beneficiaries_reached"],
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
             "url": f"/proyectos/{row['slug']}/",
         }
 

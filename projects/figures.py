@@ -31,24 +31,40 @@ def figures():
 
 def compute():
     published = Project.objects.published()
-    totals = published.aggregate(projects=Count("pk"), money=Sum("total_amount"), ficosec=Sum("ficosec_amount"), reached=Sum("beneficiaries_reached"))
+    totals = published.aggregate(
+        projects=Count("pk"),
+        money=Sum("total_amount"),
+        ficosec=Sum("ficosec_amount"),
+        reached=Sum("beneficiaries_reached"),
+    )
     by_axis = {
         row["axis"]: row
         for row in published.values("axis").annotate(
-            projects=Count("pk"), money=Coalesce(Sum("total_amount"), 0, output_field=Project._meta.get_field("total_amount")),
+            projects=Count("pk"),
+            money=Coalesce(Sum("total_amount"), 0, output_field=Project._meta.get_field("total_amount")),
             reached=Coalesce(Sum("beneficiaries_reached"), 0),
         )
     }
     axes = [
-        {"axis": axis, "projects": by_axis.get(axis.pk, {}).get("projects", 0), "money": by_axis.get(axis.pk, {}).get("money", 0),
-         "reached": by_axis.get(axis.pk, {}).get("reached", 0)}
+        {
+            "axis": axis,
+            "projects": by_axis.get(axis.pk, {}).get("projects", 0),
+            "money": by_axis.get(axis.pk, {}).get("money", 0),
+            "reached": by_axis.get(axis.pk, {}).get("reached", 0),
+        }
         for axis in Axis.objects.all()
     ]
     by_year = list(
-        published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start"))).exclude(year=None)
-        .values("year").annotate(money=Sum("total_amount"), projects=Count("pk")).order_by("year")
+        published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
+        .exclude(year=None)
+        .values("year")
+        .annotate(money=Sum("total_amount"), projects=Count("pk"))
+        .order_by("year")
     )
     through = Project.municipalities.through.objects.filter(project__in=published.values("pk"))
-    by_region = {row["municipality__region"]: row["n"] for row in through.values("municipality__region").annotate(n=Count("project", distinct=True))}
+    by_region = {
+        row["municipality__region"]: row["n"]
+        for row in through.values("municipality__region").annotate(n=Count("project", distinct=True))
+    }
     regions = [{"region": region, "projects": by_region.get(region.pk, 0)} for region in Region.objects.all()]
     return {"totals": totals, "axes": axes, "by_year": by_year, "by_region": regions}

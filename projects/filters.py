@@ -18,14 +18,21 @@ MAX_QUERY_LENGTH = 200
 def year_condition(year):
     """Active during `year`: started by its end, and not finished before its start (or with no end date)."""
     starts = Q(actual_start__year__lte=year) | Q(actual_start__isnull=True, planned_start__year__lte=year)
-    ends = Q(actual_end__year__gte=year) | Q(actual_end__isnull=True, planned_end__year__gte=year) | Q(actual_end__isnull=True, planned_end__isnull=True)
+    ends = (
+        Q(actual_end__year__gte=year)
+        | Q(actual_end__isnull=True, planned_end__year__gte=year)
+        | Q(actual_end__isnull=True, planned_end__isnull=True)
+    )
     return starts & ends
 
 
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Buscar"), method="filter_search", max_length=MAX_QUERY_LENGTH)
     axis = django_filters.ModelMultipleChoiceFilter(
-        label=_("Eje estratégico"), field_name="axis__slug", to_field_name="slug", queryset=Axis.objects.all(),
+        label=_("Eje estratégico"),
+        field_name="axis__slug",
+        to_field_name="slug",
+        queryset=Axis.objects.all(),
         distinct=False,  # a foreign key never repeats a project; DISTINCT would make every list query sort its rows
     )
     line = django_filters.ModelMultipleChoiceFilter(
@@ -35,10 +42,15 @@ class ProjectFilter(django_filters.FilterSet):
         label=_("Región"), to_field_name="slug", queryset=Region.objects.all(), method="filter_region"
     )
     municipality = django_filters.ModelMultipleChoiceFilter(
-        label=_("Municipio"), to_field_name="inegi_code", queryset=Municipality.objects.all(), method="filter_municipality"
+        label=_("Municipio"),
+        to_field_name="inegi_code",
+        queryset=Municipality.objects.all(),
+        method="filter_municipality",
     )
     status = django_filters.MultipleChoiceFilter(label=_("Estado del proyecto"), choices=Project.Status.choices)
-    prevention_level = django_filters.MultipleChoiceFilter(label=_("Nivel de prevención"), choices=Project.PreventionLevel.choices)
+    prevention_level = django_filters.MultipleChoiceFilter(
+        label=_("Nivel de prevención"), choices=Project.PreventionLevel.choices
+    )
     population = django_filters.MultipleChoiceFilter(
         label=_("Población objetivo"), choices=Population.choices, method="filter_population"
     )
@@ -47,8 +59,12 @@ class ProjectFilter(django_filters.FilterSet):
     )
     year = django_filters.NumberFilter(label=_("Año"), method="filter_year", min_value=2000, max_value=2100)
     award_type = django_filters.ChoiceFilter(label=_("Tipo de asignación"), choices=Project.Award.choices)
-    evidence_level = django_filters.MultipleChoiceFilter(label=_("Nivel de evidencia"), choices=Project.Evidence.choices)
-    updated_since = django_filters.IsoDateTimeFilter(label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte")
+    evidence_level = django_filters.MultipleChoiceFilter(
+        label=_("Nivel de evidencia"), choices=Project.Evidence.choices
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte"
+    )
 
     class Meta:
         model = Project
@@ -113,7 +129,10 @@ def _column_conditions():
     """(dimension, value, label, condition) for the dimensions counted by conditional aggregation."""
     rows = [("axis", a.slug, str(a), Q(axis_id=a.pk)) for a in Axis.objects.all()]
     rows += [("status", value, label, Q(status=value)) for value, label in Project.Status.choices]
-    rows += [("prevention_level", value, label, Q(prevention_level=value)) for value, label in Project.PreventionLevel.choices]
+    rows += [
+        ("prevention_level", value, label, Q(prevention_level=value))
+        for value, label in Project.PreventionLevel.choices
+    ]
     rows += [("population", value, label, Q(populations__contains=[value])) for value, label in Population.choices]
     rows += [("award_type", value, label, Q(award_type=value)) for value, label in Project.Award.choices]
     rows += [("evidence_level", value, label, Q(evidence_level=value)) for value, label in Project.Evidence.choices]
@@ -127,18 +146,34 @@ def _linked_counts(dimension, projects):
 
     places = Project.municipalities.through.objects.filter(project__in=projects)
     if dimension == "line":
-        rows = (Project.lines.through.objects.filter(project__in=projects).values("line__slug", "line__name", "line__number")
-                .annotate(n=Count("project")).order_by("line__number"))
+        rows = (
+            Project.lines.through.objects.filter(project__in=projects)
+            .values("line__slug", "line__name", "line__number")
+            .annotate(n=Count("project"))
+            .order_by("line__number")
+        )
         return [(r["line__slug"], r["line__name"], r["n"]) for r in rows]
     if dimension == "region":
-        rows = (places.exclude(municipality__region=None).values("municipality__region__slug", "municipality__region__name", "municipality__region__order")
-                .annotate(n=Count("project", distinct=True)).order_by("municipality__region__order"))
+        rows = (
+            places.exclude(municipality__region=None)
+            .values("municipality__region__slug", "municipality__region__name", "municipality__region__order")
+            .annotate(n=Count("project", distinct=True))
+            .order_by("municipality__region__order")
+        )
         return [(r["municipality__region__slug"], r["municipality__region__name"], r["n"]) for r in rows]
     if dimension == "municipality":
-        rows = places.values("municipality__inegi_code", "municipality__name").annotate(n=Count("project")).order_by("municipality__name")
+        rows = (
+            places.values("municipality__inegi_code", "municipality__name")
+            .annotate(n=Count("project"))
+            .order_by("municipality__name")
+        )
         return [(r["municipality__inegi_code"], r["municipality__name"], r["n"]) for r in rows]
-    rows = (Participation.objects.filter(project__in=projects).values("organization__slug", "organization__name")
-            .annotate(n=Count("project", distinct=True)).order_by("-n", "organization__name")[:40])
+    rows = (
+        Participation.objects.filter(project__in=projects)
+        .values("organization__slug", "organization__name")
+        .annotate(n=Count("project", distinct=True))
+        .order_by("-n", "organization__name")[:40]
+    )
     return [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
 
 
@@ -162,7 +197,8 @@ def facet_counts(filterset):
         wanted = [c for c in conditions if bases[c[0]] == base_key]
         if wanted:
             counts = Project.objects.filter(pk__in=projects).aggregate(
-                **{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)})
+                **{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)}
+            )
             for i, (dimension, value, label, _cond) in enumerate(wanted):
                 results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
         for dimension in LINKED:
@@ -172,8 +208,14 @@ def facet_counts(filterset):
                 if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
                     field = ProjectFilter.base_filters[dimension]
                     for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
-                        results[dimension].append((getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0))
+                        results[dimension].append(
+                            (getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0)
+                        )
     return {
-        dimension: [(value, label, count, value in data.getlist(dimension)) for value, label, count in values if count or value in data.getlist(dimension)]
+        dimension: [
+            (value, label, count, value in data.getlist(dimension))
+            for value, label, count in values
+            if count or value in data.getlist(dimension)
+        ]
         for dimension, values in results.items()
     }

@@ -20,7 +20,9 @@ class SignInForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("Usuario o contraseña incorrectos. Tras %(limit)s intentos fallidos la cuenta se bloquea unos minutos."),
+        "invalid_login": _(
+            "Usuario o contraseña incorrectos. Tras %(limit)s intentos fallidos la cuenta se bloquea unos minutos."
+        ),
         "locked": _("Demasiados intentos fallidos. Espere %(minutes)s minuto(s) e intente de nuevo."),
     }
 
@@ -41,7 +43,9 @@ class SignInForm(AuthenticationForm):
         return cleaned
 
     def get_invalid_login_error(self):
-        return ValidationError(self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.LOGIN_ATTEMPTS})
+        return ValidationError(
+            self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.LOGIN_ATTEMPTS}
+        )
 
 
 # --- Projects and what hangs from them ------------------------------------------------------------------------
@@ -58,10 +62,28 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = [
-            "code", "title", "summary", "description", "axis", "lines", "status", "prevention_level", "populations",
-            "municipalities", "planned_start", "planned_end", "actual_start", "actual_end", "beneficiaries_target",
-            "beneficiaries_reached", "evidence_level", "evaluation_design", "award_type", "call_name",
-            "conflict_of_interest", "internal_notes",
+            "code",
+            "title",
+            "summary",
+            "description",
+            "axis",
+            "lines",
+            "status",
+            "prevention_level",
+            "populations",
+            "municipalities",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "beneficiaries_target",
+            "beneficiaries_reached",
+            "evidence_level",
+            "evaluation_design",
+            "award_type",
+            "call_name",
+            "conflict_of_interest",
+            "internal_notes",
         ]
         widgets = {
             "lines": forms.CheckboxSelectMultiple,
@@ -70,8 +92,10 @@ class ProjectForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 8}),
             "conflict_of_interest": forms.Textarea(attrs={"rows": 2}),
             "internal_notes": forms.Textarea(attrs={"rows": 3}),
-            **{name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-               for name in ("planned_start", "planned_end", "actual_start", "actual_end")},
+            **{
+                name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                for name in ("planned_start", "planned_end", "actual_start", "actual_end")
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -88,8 +112,12 @@ class OrganizationChoiceField(forms.ModelChoiceField):
     default_error_messages = {"invalid_choice": _("Elija una organización de la lista (o agréguela abajo).")}
 
     def __init__(self):
-        super().__init__(queryset=Organization.objects.all(), to_field_name="slug", label=_("organización"),
-                         widget=forms.TextInput(attrs={"list": "organizaciones", "autocomplete": "off"}))
+        super().__init__(
+            queryset=Organization.objects.all(),
+            to_field_name="slug",
+            label=_("organización"),
+            widget=forms.TextInput(attrs={"list": "organizaciones", "autocomplete": "off"}),
+        )
 
     def prepare_value(self, value):
         if isinstance(value, int):  # a bound instance's organization_id: show its slug
@@ -105,10 +133,16 @@ class ParticipationForm(forms.ModelForm):
         fields = ["organization", "role", "amount", "contribution_kind", "note"]
 
 
-ParticipationFormSet = forms.inlineformset_factory(Project, Participation, form=ParticipationForm, extra=2, can_delete=True)
+ParticipationFormSet = forms.inlineformset_factory(
+    Project, Participation, form=ParticipationForm, extra=2, can_delete=True
+)
 
 IndicatorFormSet = forms.inlineformset_factory(
-    Project, Indicator, fields=["name", "unit", "baseline", "target", "direction", "frequency"], extra=1, can_delete=True,
+    Project,
+    Indicator,
+    fields=["name", "unit", "baseline", "target", "direction", "frequency"],
+    extra=1,
+    can_delete=True,
 )
 
 
@@ -123,8 +157,11 @@ def measurement_formset(project, data=None):
     """The measurements of a project's indicators, editable on the project page."""
     MeasurementFormSet = forms.modelformset_factory(Measurement, form=MeasurementForm, extra=1, can_delete=True)
     formset = MeasurementFormSet(
-        data, prefix="measurements",
-        queryset=Measurement.objects.filter(indicator__project=project).select_related("indicator").order_by("indicator", "date"),
+        data,
+        prefix="measurements",
+        queryset=Measurement.objects.filter(indicator__project=project)
+        .select_related("indicator")
+        .order_by("indicator", "date"),
     )
     for form in formset.forms:
         form.fields["indicator"].queryset = project.indicators.all()
@@ -133,7 +170,9 @@ def measurement_formset(project, data=None):
 
 class TransitionForm(forms.Form):
     to_state = forms.ChoiceField(choices=Project.Publication.choices)
-    comment = forms.CharField(label=_("comentario"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("comentario"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 # --- Organizations --------------------------------------------------------------------------------------------
@@ -144,8 +183,20 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "acronym", "kind", "rfc", "cluni", "is_donataria", "website", "email", "municipality",
-                  "description", "is_active", "members"]
+        fields = [
+            "name",
+            "acronym",
+            "kind",
+            "rfc",
+            "cluni",
+            "is_donataria",
+            "website",
+            "email",
+            "municipality",
+            "description",
+            "is_active",
+            "members",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "members": forms.SelectMultiple(attrs={"size": 6})}
 
 
@@ -161,7 +212,9 @@ class NewOrganizationForm(forms.ModelForm):
 
 class MergeForm(forms.Form):
     duplicate = forms.ModelChoiceField(
-        label=_("registro duplicado"), queryset=Organization.objects.all(), to_field_name="slug",
+        label=_("registro duplicado"),
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
         help_text=_("Sus participaciones, miembros y llaves pasan a esta organización y el duplicado se elimina."),
     )
 
@@ -176,11 +229,18 @@ class MergeForm(forms.Form):
 class UserForm(forms.ModelForm):
     """A staff or partner account: its role is one of the portal's groups."""
 
-    role = forms.ModelChoiceField(label=_("rol"), queryset=Group.objects.filter(name__in=roles.ROLE_PERMISSIONS), required=False,
-                                  empty_label=_("Sin rol"))
+    role = forms.ModelChoiceField(
+        label=_("rol"),
+        queryset=Group.objects.filter(name__in=roles.ROLE_PERMISSIONS),
+        required=False,
+        empty_label=_("Sin rol"),
+    )
     organizations = forms.ModelMultipleChoiceField(
-        label=_("organizaciones"), queryset=Organization.objects.all(), required=False,
-        help_text=_("Para socios: las organizaciones cuyos proyectos puede ver."), widget=forms.SelectMultiple(attrs={"size": 6}),
+        label=_("organizaciones"),
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text=_("Para socios: las organizaciones cuyos proyectos puede ver."),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
     )
 
     class Meta:
@@ -208,9 +268,17 @@ class UserForm(forms.ModelForm):
 
 
 class ApiKeyForm(forms.ModelForm):
-    organization = forms.ModelChoiceField(label=_("organización"), queryset=Organization.objects.filter(is_active=True), required=False)
-    user = forms.ModelChoiceField(label=_("persona del personal"), queryset=User.objects.filter(is_active=True, groups__name__in=[roles.EDITOR, roles.COORDINATOR]).distinct(), required=False)
-    expires_at = forms.DateField(label=_("vence"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    organization = forms.ModelChoiceField(
+        label=_("organización"), queryset=Organization.objects.filter(is_active=True), required=False
+    )
+    user = forms.ModelChoiceField(
+        label=_("persona del personal"),
+        queryset=User.objects.filter(is_active=True, groups__name__in=[roles.EDITOR, roles.COORDINATOR]).distinct(),
+        required=False,
+    )
+    expires_at = forms.DateField(
+        label=_("vence"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     class Meta:
         model = ApiKey
@@ -237,7 +305,9 @@ class ApiKeyForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     MAX_BYTES = 5 * 1024 * 1024
-    file = forms.FileField(label=_("archivo CSV o XLSX"), help_text=_("Use el formato de la exportación del espacio de gestión."))
+    file = forms.FileField(
+        label=_("archivo CSV o XLSX"), help_text=_("Use el formato de la exportación del espacio de gestión.")
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

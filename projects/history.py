@@ -15,8 +15,21 @@ from django.utils.translation import gettext_lazy
 from .models import Indicator, Measurement, Participation, Project
 
 # Columns a person never edits: left out of the changes shown.
-NOT_SHOWN = {"id", "slug", "total_amount", "ficosec_amount", "created_at", "updated_at", "created_by", "updated_by",
-             "version", "published_at", "project", "reported_by", "reported_by_key"}
+NOT_SHOWN = {
+    "id",
+    "slug",
+    "total_amount",
+    "ficosec_amount",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "version",
+    "published_at",
+    "project",
+    "reported_by",
+    "reported_by_key",
+}
 KINDS = {"+": gettext_lazy("creó"), "~": gettext_lazy("cambió"), "-": gettext_lazy("eliminó")}
 
 
@@ -76,13 +89,25 @@ def changes_between(previous, record):
     tracked = [f for f in record.tracked_fields if f.name not in NOT_SHOWN and not isinstance(f, models.GeneratedField)]
     label = lambda name: str(model._meta.get_field(name).verbose_name)  # noqa: E731
     if previous is None:
-        return [Change(label(f.name), "—", show(model, f.name, getattr(record, f.attname)))
-                for f in tracked if getattr(record, f.attname) not in (None, "", [])]
-    changes = [Change(label(f.name), show(model, f.name, getattr(previous, f.attname)), show(model, f.name, getattr(record, f.attname)))
-               for f in tracked if getattr(previous, f.attname) != getattr(record, f.attname)]
+        return [
+            Change(label(f.name), "—", show(model, f.name, getattr(record, f.attname)))
+            for f in tracked
+            if getattr(record, f.attname) not in (None, "", [])
+        ]
+    changes = [
+        Change(
+            label(f.name),
+            show(model, f.name, getattr(previous, f.attname)),
+            show(model, f.name, getattr(record, f.attname)),
+        )
+        for f in tracked
+        if getattr(previous, f.attname) != getattr(record, f.attname)
+    ]
     if model is Project:  # lines and places live in their own history tables
         delta = record.diff_against(previous, included_fields=M2M)
-        changes += [Change(label(c.field), show(model, c.field, c.old), show(model, c.field, c.new)) for c in delta.changes]
+        changes += [
+            Change(label(c.field), show(model, c.field, c.old), show(model, c.field, c.new)) for c in delta.changes
+        ]
     return changes
 
 
@@ -92,9 +117,15 @@ def project_timeline(project):
     indicator_ids = Indicator.history.filter(project_id=project.pk).values("id")
     sources = [
         (Project.history.filter(id=project.pk), lambda r: _("Proyecto")),
-        (Participation.history.filter(project_id=project.pk), lambda r: _("Participación: %(org)s") % {"org": show(Participation, "organization", r.organization_id)}),
+        (
+            Participation.history.filter(project_id=project.pk),
+            lambda r: _("Participación: %(org)s") % {"org": show(Participation, "organization", r.organization_id)},
+        ),
         (Indicator.history.filter(project_id=project.pk), lambda r: _("Indicador: %(name)s") % {"name": r.name}),
-        (Measurement.history.filter(indicator_id__in=indicator_ids), lambda r: _("Medición del %(date)s") % {"date": show(Measurement, "date", r.date)}),
+        (
+            Measurement.history.filter(indicator_id__in=indicator_ids),
+            lambda r: _("Medición del %(date)s") % {"date": show(Measurement, "date", r.date)},
+        ),
     ]
     entries = []
     for records, subject in sources:

@@ -20,11 +20,17 @@ PARTICIPATION_HELP = "organizacion-slug:rol:monto:tipo; …"
 
 class ProjectResource(resources.ModelResource):
     axis = fields.Field(attribute="axis", column_name="axis", widget=widgets.ForeignKeyWidget(Axis, field="number"))
-    lines = fields.Field(attribute="lines", column_name="lines", widget=widgets.ManyToManyWidget(Line, field="number", separator=","))
-    municipalities = fields.Field(
-        attribute="municipalities", column_name="municipalities", widget=widgets.ManyToManyWidget(Municipality, field="inegi_code", separator=","),
+    lines = fields.Field(
+        attribute="lines", column_name="lines", widget=widgets.ManyToManyWidget(Line, field="number", separator=",")
     )
-    populations = fields.Field(attribute="populations", column_name="populations", widget=widgets.SimpleArrayWidget(separator=","))
+    municipalities = fields.Field(
+        attribute="municipalities",
+        column_name="municipalities",
+        widget=widgets.ManyToManyWidget(Municipality, field="inegi_code", separator=","),
+    )
+    populations = fields.Field(
+        attribute="populations", column_name="populations", widget=widgets.SimpleArrayWidget(separator=",")
+    )
     participations = fields.Field(column_name="participations")
     planned_start = fields.Field(attribute="planned_start", column_name="planned_start", widget=DATE)
     planned_end = fields.Field(attribute="planned_end", column_name="planned_end", widget=DATE)
@@ -35,10 +41,29 @@ class ProjectResource(resources.ModelResource):
         model = Project
         import_id_fields = ["code"]
         fields = [
-            "code", "title", "summary", "description", "axis", "lines", "status", "prevention_level", "populations",
-            "municipalities", "planned_start", "planned_end", "actual_start", "actual_end", "beneficiaries_target",
-            "beneficiaries_reached", "evidence_level", "evaluation_design", "award_type", "call_name",
-            "conflict_of_interest", "internal_notes", "participations",
+            "code",
+            "title",
+            "summary",
+            "description",
+            "axis",
+            "lines",
+            "status",
+            "prevention_level",
+            "populations",
+            "municipalities",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "beneficiaries_target",
+            "beneficiaries_reached",
+            "evidence_level",
+            "evaluation_design",
+            "award_type",
+            "call_name",
+            "conflict_of_interest",
+            "internal_notes",
+            "participations",
         ]
         clean_model_instances = True
         skip_unchanged = True
@@ -50,7 +75,9 @@ class ProjectResource(resources.ModelResource):
         self.user = user
 
     def get_queryset(self):
-        return Project.objects.select_related("axis").prefetch_related("lines", "municipalities", "participations__organization")
+        return Project.objects.select_related("axis").prefetch_related(
+            "lines", "municipalities", "participations__organization"
+        )
 
     def dehydrate_participations(self, project):
         return "; ".join(
@@ -75,7 +102,10 @@ class ProjectResource(resources.ModelResource):
                 errors.append(_("«%(amount)s» no es un monto válido.") % {"amount": amount})
                 continue
             if role not in Participation.Role.values:
-                errors.append(_("Rol desconocido «%(role)s»; use: %(roles)s.") % {"role": role, "roles": ", ".join(Participation.Role.values)})
+                errors.append(
+                    _("Rol desconocido «%(role)s»; use: %(roles)s.")
+                    % {"role": role, "roles": ", ".join(Participation.Role.values)}
+                )
             elif kind not in Participation.ContributionKind.values:
                 errors.append(_("Tipo de aportación desconocido «%(kind)s»; use: cash o in_kind.") % {"kind": kind})
             elif amount < 0 or not amount.is_finite():
@@ -113,8 +143,15 @@ class ProjectResource(resources.ModelResource):
 
     @staticmethod
     def check_related(field, row):
-        wanted = {value.strip() for value in str(row[field.column_name] or "").split(field.widget.separator) if value.strip()}
-        found = {str(value) for value in field.widget.model.objects.filter(**{f"{field.widget.field}__in": wanted}).values_list(field.widget.field, flat=True)}
+        wanted = {
+            value.strip() for value in str(row[field.column_name] or "").split(field.widget.separator) if value.strip()
+        }
+        found = {
+            str(value)
+            for value in field.widget.model.objects.filter(**{f"{field.widget.field}__in": wanted}).values_list(
+                field.widget.field, flat=True
+            )
+        }
         if wanted - found:
             raise ValueError(", ".join(sorted(wanted - found)))
 
@@ -130,7 +167,8 @@ class ProjectResource(resources.ModelResource):
             return False
         return all(
             str(self.export_field(field, original) or "").strip() == str(row.get(field.column_name) or "").strip()
-            for field in self.get_import_fields() if field.column_name in row
+            for field in self.get_import_fields()
+            if field.column_name in row
         )
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -141,17 +179,24 @@ class ProjectResource(resources.ModelResource):
 
     def after_save_instance(self, instance, row, **kwargs):
         """Make the project's participations exactly those of the row."""
-        wanted = {(organization.pk, role): (amount, kind) for organization, role, amount, kind in instance._participations}
+        wanted = {
+            (organization.pk, role): (amount, kind) for organization, role, amount, kind in instance._participations
+        }
         for participation in instance.participations.all():
             if (participation.organization_id, participation.role) not in wanted:
                 participation.delete()
         for (organization_id, role), (amount, kind) in wanted.items():
             Participation.objects.update_or_create(
-                project=instance, organization_id=organization_id, role=role, defaults={"amount": amount, "contribution_kind": kind},
+                project=instance,
+                organization_id=organization_id,
+                role=role,
+                defaults={"amount": amount, "contribution_kind": kind},
             )
         instance.refresh_derived()
 
 
 def run_import(dataset, user, dry_run):
     """Import every row, or none: any invalid row rolls the whole file back."""
-    return ProjectResource(user=user).import_data(dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True)
+    return ProjectResource(user=user).import_data(
+        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True
+    )

@@ -17,7 +17,16 @@ from rest_framework import serializers
 from axes.models import Axis, Line
 
 from .models import (
-    Indicator, Measurement, Municipality, Organization, Participation, Population, Project, Region, Sector, sector_expression,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Population,
+    Project,
+    Region,
+    Sector,
+    sector_expression,
 )
 
 SECTOR_LABELS = dict(Sector.choices)
@@ -40,33 +49,77 @@ def as_text(name):
 
 def project_rows(queryset, detail=False, staff=False, window=None):
     """Plain dicts ready for JSON, one per project of `queryset` (in its order; `window` a slice), in one query."""
-    partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "-amount", "pk").values(
-        json=JSONObject(
-            organization=F("organization__slug"), name=F("organization__name"), role=F("role"), amount=as_text("amount"),
-            contribution_kind=F("contribution_kind"), sector=sector_expression("organization__"),
+    partners = (
+        Participation.objects.filter(project=OuterRef("pk"))
+        .order_by("role", "-amount", "pk")
+        .values(
+            json=JSONObject(
+                organization=F("organization__slug"),
+                name=F("organization__name"),
+                role=F("role"),
+                amount=as_text("amount"),
+                contribution_kind=F("contribution_kind"),
+                sector=sector_expression("organization__"),
+            )
         )
     )
     latest = Measurement.objects.filter(indicator=OuterRef("pk")).order_by("-date")
-    indicators = Indicator.objects.filter(project=OuterRef("pk")).order_by("order", "pk").values(
-        json=JSONObject(
-            id=F("pk"), name=F("name"), unit=F("unit"), baseline=as_text("baseline"), target=as_text("target"),
-            direction=F("direction"), frequency=F("frequency"),
-            latest_value=Subquery(latest.values(v=as_text("value"))[:1]), latest_date=Subquery(latest.values("date")[:1]),
+    indicators = (
+        Indicator.objects.filter(project=OuterRef("pk"))
+        .order_by("order", "pk")
+        .values(
+            json=JSONObject(
+                id=F("pk"),
+                name=F("name"),
+                unit=F("unit"),
+                baseline=as_text("baseline"),
+                target=as_text("target"),
+                direction=F("direction"),
+                frequency=F("frequency"),
+                latest_value=Subquery(latest.values(v=as_text("value"))[:1]),
+                latest_date=Subquery(latest.values("date")[:1]),
+            )
         )
     )
     places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by("municipality__inegi_code")
     lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
-    fields = [
-        "code", "slug", "title", "summary", "status", "publication_state", "prevention_level", "populations",
-        "planned_start", "planned_end", "actual_start", "actual_end", "beneficiaries_target", "beneficiaries_reached",
-        "evidence_level", "evaluation_design", "award_type", "call_name", "conflict_of_interest", "total_amount",
-        "ficosec_amount", "published_at", "updated_at", "version",
-    ] + (["description"] if detail else []) + (["internal_notes"] if staff else [])
+    fields = (
+        [
+            "code",
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "publication_state",
+            "prevention_level",
+            "populations",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "beneficiaries_target",
+            "beneficiaries_reached",
+            "evidence_level",
+            "evaluation_design",
+            "award_type",
+            "call_name",
+            "conflict_of_interest",
+            "total_amount",
+            "ficosec_amount",
+            "published_at",
+            "updated_at",
+            "version",
+        ]
+        + (["description"] if detail else [])
+        + (["internal_notes"] if staff else [])
+    )
     rows = queryset.annotate(
         axis_slug=F("axis__slug"),
         line_slugs=ArraySubquery(lines.values("line__slug")),
         municipality_codes=ArraySubquery(places.values("municipality__inegi_code")),
-        region_slugs=ArraySubquery(places.exclude(municipality__region=None).values("municipality__region__slug").distinct()),
+        region_slugs=ArraySubquery(
+            places.exclude(municipality__region=None).values("municipality__region__slug").distinct()
+        ),
         partner_list=ArraySubquery(partners),
         indicator_list=ArraySubquery(indicators),
     ).values(*fields, "axis_slug", "line_slugs", "municipality_codes", "region_slugs", "partner_list", "indicator_list")
@@ -84,20 +137,37 @@ def shape(row):
     out = {key: row[key] for key in ("code", "slug", "title", "summary")}
     out.update(
         url=f"/proyectos/{row['slug']}/",
-        axis=row["axis_slug"], lines=row["line_slugs"], municipalities=row["municipality_codes"], regions=sorted(set(row["region_slugs"])),
-        status=row["status"], publication_state=row["publication_state"], prevention_level=row["prevention_level"],
+        axis=row["axis_slug"],
+        lines=row["line_slugs"],
+        municipalities=row["municipality_codes"],
+        regions=sorted(set(row["region_slugs"])),
+        status=row["status"],
+        publication_state=row["publication_state"],
+        prevention_level=row["prevention_level"],
         populations=row["populations"],
-        planned_start=iso(row["planned_start"]), planned_end=iso(row["planned_end"]),
-        actual_start=iso(row["actual_start"]), actual_end=iso(row["actual_end"]),
-        beneficiaries_target=row["beneficiaries_target"], beneficiaries_reached=row["beneficiaries_reached"],
-        evidence_level=row["evidence_level"], evaluation_design=row["evaluation_design"],
-        award_type=row["award_type"], call_name=row["call_name"], conflict_of_interest=row["conflict_of_interest"],
-        total_amount=f"{total:.2f}", ficosec_amount=f"{ficosec:.2f}",
+        planned_start=iso(row["planned_start"]),
+        planned_end=iso(row["planned_end"]),
+        actual_start=iso(row["actual_start"]),
+        actual_end=iso(row["actual_end"]),
+        beneficiaries_target=row["beneficiaries_target"],
+        beneficiaries_reached=row["beneficiaries_reached"],
+        evidence_level=row["evidence_level"],
+        evaluation_design=row["evaluation_design"],
+        award_type=row["award_type"],
+        call_name=row["call_name"],
+        conflict_of_interest=row["conflict_of_interest"],
+        total_amount=f"{total:.2f}",
+        ficosec_amount=f"{ficosec:.2f}",
         leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec else None,
-        money_by_sector=[{"sector": sector, "amount": f"{amount:.2f}"} for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])],
+        money_by_sector=[
+            {"sector": sector, "amount": f"{amount:.2f}"}
+            for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+        ],
         partners=[{**partner, "amount": f"{Decimal(partner['amount']):.2f}"} for partner in row["partner_list"]],
         indicators=row["indicator_list"],
-        published_at=iso(row["published_at"]), updated_at=iso(row["updated_at"]), version=row["version"],
+        published_at=iso(row["published_at"]),
+        updated_at=iso(row["updated_at"]),
+        version=row["version"],
     )
     if "description" in row:
         out["description"] = row["description"]
@@ -145,7 +215,9 @@ class ProjectSerializer(serializers.ModelSerializer):
     url = serializers.CharField(read_only=True)
     axis = serializers.SlugRelatedField(slug_field="slug", queryset=Axis.objects.all(), allow_null=True, required=False)
     lines = serializers.SlugRelatedField(slug_field="slug", queryset=Line.objects.all(), many=True, required=False)
-    municipalities = serializers.SlugRelatedField(slug_field="inegi_code", queryset=Municipality.objects.all(), many=True, required=False)
+    municipalities = serializers.SlugRelatedField(
+        slug_field="inegi_code", queryset=Municipality.objects.all(), many=True, required=False
+    )
     regions = serializers.ListField(child=serializers.SlugField(), read_only=True)
     populations = serializers.ListField(child=serializers.ChoiceField(choices=Population.choices), required=False)
     total_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
@@ -154,16 +226,47 @@ class ProjectSerializer(serializers.ModelSerializer):
     money_by_sector = SectorAmountSerializer(many=True, read_only=True)
     partners = PartnerSerializer(many=True, read_only=True)
     indicators = IndicatorSummarySerializer(many=True, read_only=True)
-    internal_notes = serializers.CharField(required=False, allow_blank=True, help_text="Solo para el personal; nunca público.")
+    internal_notes = serializers.CharField(
+        required=False, allow_blank=True, help_text="Solo para el personal; nunca público."
+    )
 
     class Meta:
         model = Project
         fields = [
-            "code", "slug", "title", "summary", "url", "axis", "lines", "municipalities", "regions", "status",
-            "publication_state", "prevention_level", "populations", "planned_start", "planned_end", "actual_start",
-            "actual_end", "beneficiaries_target", "beneficiaries_reached", "evidence_level", "evaluation_design",
-            "award_type", "call_name", "conflict_of_interest", "total_amount", "ficosec_amount", "leverage",
-            "money_by_sector", "partners", "indicators", "published_at", "updated_at", "version", "description",
+            "code",
+            "slug",
+            "title",
+            "summary",
+            "url",
+            "axis",
+            "lines",
+            "municipalities",
+            "regions",
+            "status",
+            "publication_state",
+            "prevention_level",
+            "populations",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "beneficiaries_target",
+            "beneficiaries_reached",
+            "evidence_level",
+            "evaluation_design",
+            "award_type",
+            "call_name",
+            "conflict_of_interest",
+            "total_amount",
+            "ficosec_amount",
+            "leverage",
+            "money_by_sector",
+            "partners",
+            "indicators",
+            "published_at",
+            "updated_at",
+            "version",
+            "description",
             "internal_notes",
         ]
         read_only_fields = ["slug", "publication_state", "published_at", "updated_at", "version"]
@@ -252,7 +355,20 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["slug", "name", "acronym", "kind", "sector", "rfc", "cluni", "is_donataria", "website", "municipality", "description", "is_active"]
+        fields = [
+            "slug",
+            "name",
+            "acronym",
+            "kind",
+            "sector",
+            "rfc",
+            "cluni",
+            "is_donataria",
+            "website",
+            "municipality",
+            "description",
+            "is_active",
+        ]
 
 
 class ModelRulesMixin:

@@ -24,7 +24,11 @@ class AxisSitemap(Sitemap):
 
 class OrganizationSitemap(Sitemap):
     def items(self):
-        return Organization.objects.filter(participations__project__publication_state=Project.Publication.PUBLISHED).distinct().order_by("pk")
+        return (
+            Organization.objects.filter(participations__project__publication_state=Project.Publication.PUBLISHED)
+            .distinct()
+            .order_by("pk")
+        )
 
 
 class PageSitemap(Sitemap):
@@ -35,4 +39,9 @@ class PageSitemap(Sitemap):
         return reverse(name)
 
 
-SITEMAPS = {"paginas": PageSitemap, "ejes": AxisSitemap, "proyectos": ProjectSitemap, "organizaciones": OrganizationSitemap}
+SITEMAPS = {
+    "paginas": PageSitemap,
+    "ejes": AxisSitemap,
+    "proyectos": ProjectSitemap,
+    "organizaciones": OrganizationSitemap,
+}

@@ -11,6 +11,8 @@ public_urlpatterns = [
     path("proyectos/", public.project_list, name="project_list"),
     re_path(r"^proyectos/descarga\.(?P<fmt>csv|json)$", public.project_download, name="project_download"),
     path("proyectos/<slug:slug>/", public.project_detail, name="project_detail"),
+    path("ejes/", public.axis_list, name="axis_list"),
+    path("ejes/<slug:slug>/", public.axis_detail, name="axis_detail"),
     path("organizaciones/", public.organization_list, name="organization_list"),
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
@@ -27,7 +29,11 @@ staff_urlpatterns = [
     path("gestion/proyectos/<str:code>/", staff.project_edit, name="project_edit"),
     path("gestion/proyectos/<str:code>/estado/", staff.project_transition, name="project_transition"),
     path("gestion/proyectos/<str:code>/historial/", staff.project_history, name="project_history"),
-    path("gestion/proyectos/<str:code>/historial/<int:history_id>/restaurar/", staff.project_restore, name="project_restore"),
+    path(
+        "gestion/proyectos/<str:code>/historial/<int:history_id>/restaurar/",
+        staff.project_restore,
+        name="project_restore",
+    ),
     path("gestion/organizaciones/", directory.organization_index, name="organization_index"),
     path("gestion/organizaciones/nueva/", directory.organization_create, name="organization_create"),
     path("gestion/organizaciones/<slug:slug>/", directory.organization_edit, name="organization_edit"),
@@ -39,12 +45,28 @@ staff_urlpatterns = [
     path("gestion/llaves/<int:pk>/revocar/", directory.apikey_revoke, name="apikey_revoke"),
     path("gestion/entrar/", staff.sign_in, name="login"),
     path("gestion/salir/", auth_views.LogoutView.as_view(), name="logout"),
-    path("gestion/contrasena/", auth_views.PasswordChangeView.as_view(success_url="/gestion/contrasena/cambiada/"), name="password_change"),
+    path(
+        "gestion/contrasena/",
+        auth_views.PasswordChangeView.as_view(success_url="/gestion/contrasena/cambiada/"),
+        name="password_change",
+    ),
     path("gestion/contrasena/cambiada/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("gestion/contrasena/restablecer/", staff.password_reset, name="password_reset"),
-    path("gestion/contrasena/restablecer/enviado/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("gestion/contrasena/restablecer/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(success_url="/gestion/contrasena/restablecida/"), name="password_reset_confirm"),
-    path("gestion/contrasena/restablecida/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "gestion/contrasena/restablecer/enviado/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "gestion/contrasena/restablecer/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(success_url="/gestion/contrasena/restablecida/"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "gestion/contrasena/restablecida/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]
 
 urlpatterns = public_urlpatterns + staff_urlpatterns

@@ -13,8 +13,16 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": "/usr/bin/chromium",
         "chromium_sandbox": False,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
     }
 
 
@@ -42,7 +50,9 @@ from projects.models import ApiKey, Indicator, Municipality, Organization, Parti
 
 
 def make_user(username, role=None, organization=None, **extra):
-    user = User.objects.create_user(username=username, password="clave-de-prueba-123", email=f"{username}@example.org", **extra)
+    user = User.objects.create_user(
+        username=username, password="clave-de-prueba-123", email=f"{username}@example.org", **extra
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     if organization:
@@ -53,21 +63,31 @@ def make_user(username, role=None, organization=None, **extra):
 def make_project(code, title, implementer, state=Project.Publication.DRAFT, ficosec=None, **fields):
     """A project complete enough to be published: summary, axis, line, municipality, implementer, dates, indicator."""
     defaults = dict(
-        summary=f"Resumen de {title}.", description=f"<p>Descripción de {title}.</p>",
-        axis=Axis.objects.get(number=3), status=Project.Status.IN_PROGRESS,
-        prevention_level=Project.PreventionLevel.SECONDARY, populations=["youth"],
-        planned_start=date(2024, 1, 15), planned_end=date(2024, 12, 15),
-        beneficiaries_target=100, award_type=Project.Award.OPEN_CALL, call_name="Convocatoria 2024",
+        summary=f"Resumen de {title}.",
+        description=f"<p>Descripción de {title}.</p>",
+        axis=Axis.objects.get(number=3),
+        status=Project.Status.IN_PROGRESS,
+        prevention_level=Project.PreventionLevel.SECONDARY,
+        populations=["youth"],
+        planned_start=date(2024, 1, 15),
+        planned_end=date(2024, 12, 15),
+        beneficiaries_target=100,
+        award_type=Project.Award.OPEN_CALL,
+        call_name="Convocatoria 2024",
         internal_notes=f"NOTA-INTERNA-{code}",
     )
     defaults.update(fields)
     project = Project.objects.create(code=code, title=title, **defaults)
     project.lines.add(Line.objects.get(number=3))
     project.municipalities.add(Municipality.objects.get(inegi_code="08037"))
-    Participation.objects.create(project=project, organization=implementer, role="implementer", amount=Decimal("250000"))
+    Participation.objects.create(
+        project=project, organization=implementer, role="implementer", amount=Decimal("250000")
+    )
     if ficosec:
         Participation.objects.create(project=project, organization=ficosec, role="funder", amount=Decimal("1000000"))
-    indicator = Indicator.objects.create(project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100)
+    indicator = Indicator.objects.create(
+        project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100
+    )
     indicator.record(date(2024, 3, 31), 40, user=AnonymousUser())
     if state != Project.Publication.DRAFT:
         published_at = timezone.now() if state == Project.Publication.PUBLISHED else None
@@ -80,13 +100,18 @@ def make_project(code, title, implementer, state=Project.Publication.DRAFT, fico
 @pytest.fixture
 def ficosec_org(db):
     return Organization.objects.create(
-        name="Fideicomiso para la Competitividad y Seguridad Ciudadana", acronym="FICOSEC", kind="foundation", is_ficosec=True
+        name="Fideicomiso para la Competitividad y Seguridad Ciudadana",
+        acronym="FICOSEC",
+        kind="foundation",
+        is_ficosec=True,
     )
 
 
 @pytest.fixture
 def org_a(db):
-    return Organization.objects.create(name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB1")
+    return Organization.objects.create(
+        name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB1"
+    )
 
 
 @pytest.fixture
@@ -121,7 +146,9 @@ def superuser(db):
 
 @pytest.fixture
 def published_project(db, org_a, ficosec_org):
-    return make_project("FIC-2024-001", "Jóvenes constructores de paz", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_org)
+    return make_project(
+        "FIC-2024-001", "Jóvenes constructores de paz", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_org
+    )
 
 
 @pytest.fixture
@@ -131,7 +158,9 @@ def draft_project(db, org_a):
 
 @pytest.fixture
 def review_project(db, org_b):
-    return make_project("FIC-2024-003", "Proyecto en revisión de policía de proximidad", org_b, Project.Publication.REVIEW)
+    return make_project(
+        "FIC-2024-003", "Proyecto en revisión de policía de proximidad", org_b, Project.Publication.REVIEW
+    )
 
 
 @pytest.fixture
@@ -177,8 +206,11 @@ def reference_data(transactional_db):
 def pytest_collection_modifyitems(items):
     """Tests that commit (browser tests on the live server, backups, VACUUM) leave the database emptied behind them,
     the migrations' reference data included: run them after every other test, which relies on that data."""
+
     def commits(item):
         marker = item.get_closest_marker("django_db")
-        return bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+        return bool(marker and marker.kwargs.get("transaction")) or bool(
+            {"transactional_db", "live_server"} & set(item.fixturenames)
+        )
 
     items.sort(key=commits)  # stable: the order within each group is kept

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from axes.models import Axis, Line
-from projects.models import Municipality, Organization, Participation, Project
+from projects.models import Municipality, Participation, Project
 
 from .conftest import make_project
 
@@ -38,10 +38,21 @@ def download(client, fmt, query=""):
 # --- Nobody sees what they should not --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "/", "/proyectos/", "/proyectos/?q=proyecto", "/proyectos/?q=borrador", "/ejes/", "/ejes/corresponsabilidad-ciudadana/",
-    "/organizaciones/", "/sitemap.xml", "/proyectos/descarga.csv", "/proyectos/descarga.json",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/proyectos/",
+        "/proyectos/?q=proyecto",
+        "/proyectos/?q=borrador",
+        "/ejes/",
+        "/ejes/corresponsabilidad-ciudadana/",
+        "/organizaciones/",
+        "/sitemap.xml",
+        "/proyectos/descarga.csv",
+        "/proyectos/descarga.json",
+    ],
+)
 def test_visitor_never_sees_drafts_reviews_archived_projects_or_internal_notes(client, every_state, url):
     response = client.get(url)
     body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -89,43 +100,75 @@ def catalogue(db, org_a, org_b, ficosec_org):
     delicias = Municipality.objects.get(inegi_code="08021")
     first = make_project("FIC-2021-010", "Mediación escolar en Juárez", org_a, "published", ficosec=ficosec_org)
     second = make_project(
-        "FIC-2022-011", "Policía de proximidad en Delicias", org_b, "published",
-        axis=Axis.objects.get(number=1), status="completed", prevention_level="primary", populations=["police"],
-        planned_start=date(2022, 2, 1), planned_end=date(2022, 11, 30), award_type="direct", call_name="",
+        "FIC-2022-011",
+        "Policía de proximidad en Delicias",
+        org_b,
+        "published",
+        axis=Axis.objects.get(number=1),
+        status="completed",
+        prevention_level="primary",
+        populations=["police"],
+        planned_start=date(2022, 2, 1),
+        planned_end=date(2022, 11, 30),
+        award_type="direct",
+        call_name="",
         evidence_level="effective",
     )
     second.municipalities.set([delicias])
     second.lines.set([Line.objects.get(number=4)])
     Participation.objects.create(project=second, organization=ficosec_org, role="funder", amount=Decimal("5000000"))
-    third = make_project("FIC-2023-012", "Observatorio de violencia familiar", org_b, "published", axis=Axis.objects.get(number=2),
-                         planned_start=date(2023, 1, 1), planned_end=date(2023, 12, 31), populations=["women", "families"])
-    fourth = make_project("FIC-2020-013", "Atención a víctimas en la familia", org_a, "published", axis=Axis.objects.get(number=2),
-                          planned_start=date(2020, 5, 1), planned_end=date(2021, 4, 30), status="cancelled", populations=["women"])
+    third = make_project(
+        "FIC-2023-012",
+        "Observatorio de violencia familiar",
+        org_b,
+        "published",
+        axis=Axis.objects.get(number=2),
+        planned_start=date(2023, 1, 1),
+        planned_end=date(2023, 12, 31),
+        populations=["women", "families"],
+    )
+    fourth = make_project(
+        "FIC-2020-013",
+        "Atención a víctimas en la familia",
+        org_a,
+        "published",
+        axis=Axis.objects.get(number=2),
+        planned_start=date(2020, 5, 1),
+        planned_end=date(2021, 4, 30),
+        status="cancelled",
+        populations=["women"],
+    )
     for project in (first, second, third, fourth):
         project.refresh_derived()
     return {"first": first, "second": second, "third": third, "fourth": fourth}
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("axis=fortalecimiento-institucional", ["FIC-2022-011"]),
-    ("axis=evaluar-medir-monitorear&axis=fortalecimiento-institucional", ["FIC-2020-013", "FIC-2022-011", "FIC-2023-012"]),
-    ("line=capacidades-institucionales", ["FIC-2022-011"]),
-    ("region=delicias", ["FIC-2022-011"]),
-    ("region=juarez", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012"]),
-    ("municipality=08021", ["FIC-2022-011"]),
-    ("status=completed", ["FIC-2022-011"]),
-    ("status=cancelled&status=completed", ["FIC-2020-013", "FIC-2022-011"]),
-    ("prevention_level=primary", ["FIC-2022-011"]),
-    ("population=police", ["FIC-2022-011"]),
-    ("population=families", ["FIC-2023-012"]),
-    ("organization=beta", ["FIC-2022-011", "FIC-2023-012"]),
-    ("year=2021", ["FIC-2020-013"]),
-    ("year=2023", ["FIC-2023-012"]),
-    ("award_type=direct", ["FIC-2022-011"]),
-    ("award_type=open_call&axis=evaluar-medir-monitorear", ["FIC-2020-013", "FIC-2023-012"]),
-    ("evidence_level=effective", ["FIC-2022-011"]),
-    ("region=delicias&axis=corresponsabilidad-ciudadana", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("axis=fortalecimiento-institucional", ["FIC-2022-011"]),
+        (
+            "axis=evaluar-medir-monitorear&axis=fortalecimiento-institucional",
+            ["FIC-2020-013", "FIC-2022-011", "FIC-2023-012"],
+        ),
+        ("line=capacidades-institucionales", ["FIC-2022-011"]),
+        ("region=delicias", ["FIC-2022-011"]),
+        ("region=juarez", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012"]),
+        ("municipality=08021", ["FIC-2022-011"]),
+        ("status=completed", ["FIC-2022-011"]),
+        ("status=cancelled&status=completed", ["FIC-2020-013", "FIC-2022-011"]),
+        ("prevention_level=primary", ["FIC-2022-011"]),
+        ("population=police", ["FIC-2022-011"]),
+        ("population=families", ["FIC-2023-012"]),
+        ("organization=beta", ["FIC-2022-011", "FIC-2023-012"]),
+        ("year=2021", ["FIC-2020-013"]),
+        ("year=2023", ["FIC-2023-012"]),
+        ("award_type=direct", ["FIC-2022-011"]),
+        ("award_type=open_call&axis=evaluar-medir-monitorear", ["FIC-2020-013", "FIC-2023-012"]),
+        ("evidence_level=effective", ["FIC-2022-011"]),
+        ("region=delicias&axis=corresponsabilidad-ciudadana", []),
+    ],
+)
 def test_every_filter_narrows_the_list(client, catalogue, query, expected):
     response = client.get(f"/proyectos/?{query}&orden=titulo")
     assert response.status_code == 200
@@ -134,9 +177,16 @@ def test_every_filter_narrows_the_list(client, catalogue, query, expected):
 
 def test_facet_counts_tell_how_many_results_each_value_would_give(client, catalogue):
     response = client.get("/proyectos/?axis=evaluar-medir-monitorear")
-    facets = {name: {value: count for value, _label, count, _sel in values} for name, values in response.context["facets"].items()}
+    facets = {
+        name: {value: count for value, _label, count, _sel in values}
+        for name, values in response.context["facets"].items()
+    }
     # Within the active dimension, counts ignore its own filter (choosing another axis adds to the list)...
-    assert facets["axis"] == {"fortalecimiento-institucional": 1, "evaluar-medir-monitorear": 2, "corresponsabilidad-ciudadana": 1}
+    assert facets["axis"] == {
+        "fortalecimiento-institucional": 1,
+        "evaluar-medir-monitorear": 2,
+        "corresponsabilidad-ciudadana": 1,
+    }
     # ...other dimensions count within the current results.
     assert facets["status"] == {"in_progress": 1, "cancelled": 1}
     assert facets["population"] == {"women": 2, "families": 1}
@@ -160,10 +210,13 @@ def test_active_filters_are_listed_and_each_removes_itself_in_one_click(client, 
 # --- Ordering and search -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("order, expected", [
-    ("monto", ["FIC-2022-011", "FIC-2021-010", "FIC-2020-013", "FIC-2023-012"]),
-    ("titulo", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012", "FIC-2022-011"]),
-])
+@pytest.mark.parametrize(
+    "order, expected",
+    [
+        ("monto", ["FIC-2022-011", "FIC-2021-010", "FIC-2020-013", "FIC-2023-012"]),
+        ("titulo", ["FIC-2020-013", "FIC-2021-010", "FIC-2023-012", "FIC-2022-011"]),
+    ],
+)
 def test_the_list_orders_by_money_and_title(client, catalogue, order, expected):
     assert codes(client.get(f"/proyectos/?orden={order}")) == expected
 
@@ -177,15 +230,18 @@ def test_search_ranks_the_title_match_first(client, catalogue):
     assert codes(client.get("/proyectos/?q=observatorio violencia"))[0] == "FIC-2023-012"
 
 
-@pytest.mark.parametrize("query, expected_code", [
-    ("joven", "FIC-2021-010"),
-    ("policia", "FIC-2022-011"),
-    ("POLICÍA", "FIC-2022-011"),
-    ("violencia familiar", "FIC-2023-012"),
-    ("mediacion", "FIC-2021-010"),
-    ("delicias", "FIC-2022-011"),
-    ("beta", "FIC-2022-011"),
-])
+@pytest.mark.parametrize(
+    "query, expected_code",
+    [
+        ("joven", "FIC-2021-010"),
+        ("policia", "FIC-2022-011"),
+        ("POLICÍA", "FIC-2022-011"),
+        ("violencia familiar", "FIC-2023-012"),
+        ("mediacion", "FIC-2021-010"),
+        ("delicias", "FIC-2022-011"),
+        ("beta", "FIC-2022-011"),
+    ],
+)
 def test_search_ignores_accents_and_case_and_stems_spanish(client, catalogue, query, expected_code):
     Project.objects.filter(pk=catalogue["first"].pk).update(summary="Programa con jóvenes de secundaria.")
     assert expected_code in codes(client.get("/proyectos/", {"q": query}))
@@ -212,7 +268,9 @@ def test_search_is_served_by_the_gin_index(catalogue):
 # --- Bad input never breaks a page ----------------------------------------------------------------------------------
 
 
-def test_a_search_broader_than_the_bound_is_listed_newest_first_without_counting_everything(client, catalogue, monkeypatch):
+def test_a_search_broader_than_the_bound_is_listed_newest_first_without_counting_everything(
+    client, catalogue, monkeypatch
+):
     from projects.views import public
 
     narrow = client.get("/proyectos/?q=resumen")
@@ -221,15 +279,37 @@ def test_a_search_broader_than_the_bound_is_listed_newest_first_without_counting
     response = client.get("/proyectos/?q=resumen&orden=relevancia&x=1")  # another URL: not the cached fragment
     assert response.status_code == 200
     assert response.context["broad"] and response.context["order"] == "recientes"
-    assert codes(response) == list(Project.objects.published().search("resumen").order_by("-published_at", "-pk").values_list("code", flat=True))[:2]  # listed up to the bound + 1
+    assert (
+        codes(response)
+        == list(
+            Project.objects.published()
+            .search("resumen")
+            .order_by("-published_at", "-pk")
+            .values_list("code", flat=True)
+        )[:2]
+    )  # listed up to the bound + 1
     text = response.content.decode()
     assert "Más de 1 proyectos" in text and "La búsqueda es muy amplia" in text
 
 
-@pytest.mark.parametrize("query", [
-    "axis=no-existe", "page=9999", "page=-1", "page=abc", "year=dos-mil", "year=1800", "municipality=99999",
-    "q=" + "x" * 5000, "orden=drop%20table", "status=nope", "q=%00%27%22", "q=a:*b%20%26%20!", "updated_since=ayer",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "axis=no-existe",
+        "page=9999",
+        "page=-1",
+        "page=abc",
+        "year=dos-mil",
+        "year=1800",
+        "municipality=99999",
+        "q=" + "x" * 5000,
+        "orden=drop%20table",
+        "status=nope",
+        "q=%00%27%22",
+        "q=a:*b%20%26%20!",
+        "updated_since=ayer",
+    ],
+)
 def test_bad_query_parameters_get_a_friendly_page_never_a_500(client, catalogue, query):
     response = client.get(f"/proyectos/?{query}")
     assert response.status_code == 200
@@ -266,7 +346,7 @@ def test_json_download_holds_exactly_the_filtered_list(client, catalogue):
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, catalogue):
     Project.objects.filter(pk=catalogue["first"].pk).update(title='=HYPERLINK("http://evil","clic")')
     text = download(client, "csv")
-    assert "'=HYPERLINK" in text and '\n=HYPERLINK' not in text
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
 
 
 # --- Figures --------------------------------------------------------------------------------------------------------
@@ -300,7 +380,9 @@ def list_queries(client):
     return len(captured)
 
 
-def test_the_list_page_query_count_does_not_grow_with_the_results(client, org_a, ficosec_org, django_assert_num_queries):
+def test_the_list_page_query_count_does_not_grow_with_the_results(
+    client, org_a, ficosec_org, django_assert_num_queries
+):
     make_project("FIC-2024-100", "Uno", org_a, "published", ficosec=ficosec_org)
     one = list_queries(client)
     for n in range(101, 125):
@@ -313,7 +395,9 @@ def test_the_list_page_query_count_does_not_grow_with_the_results(client, org_a,
     assert many <= 15
 
 
-def test_the_project_page_query_count_does_not_grow_with_indicators(client, published_project, django_assert_num_queries):
+def test_the_project_page_query_count_does_not_grow_with_indicators(
+    client, published_project, django_assert_num_queries
+):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as first:
@@ -330,7 +414,9 @@ def test_the_project_page_query_count_does_not_grow_with_indicators(client, publ
 
 
 def test_the_language_switch_keeps_the_page_and_shows_english(client, published_project):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/proyectos/?axis=corresponsabilidad-ciudadana"})
+    response = client.post(
+        "/i18n/setlang/", {"language": "en", "next": "/proyectos/?axis=corresponsabilidad-ciudadana"}
+    )
     assert response.status_code == 302 and response["Location"] == "/proyectos/?axis=corresponsabilidad-ciudadana"
     english = client.get(response["Location"]).content.decode()
     assert 'lang="en"' in english and "Projects" in english and "Skip to content" in english

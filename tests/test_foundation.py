@@ -15,10 +15,17 @@ from django.utils import timezone
 
 from axes.models import Axis, Line
 from projects.models import (
-    ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Project, Region, StaleVersion, WorkflowStep,
+    ApiKey,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Project,
+    Region,
+    StaleVersion,
+    WorkflowStep,
 )
-
-from .conftest import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +63,11 @@ def test_database_rejects_negative_beneficiaries():
 
 
 def test_database_rejects_a_negative_contribution(draft_project, org_b):
-    rejected(lambda: Participation.objects.bulk_create([Participation(project=draft_project, organization=org_b, role="funder", amount=Decimal("-1"))]))
+    rejected(
+        lambda: Participation.objects.bulk_create(
+            [Participation(project=draft_project, organization=org_b, role="funder", amount=Decimal("-1"))]
+        )
+    )
 
 
 def test_database_rejects_the_same_organization_twice_in_the_same_role(draft_project, org_a):
@@ -131,7 +142,9 @@ def test_full_clean_reports_a_bad_rfc_in_spanish_on_its_field():
 
 
 def test_full_clean_reports_dates_out_of_order_in_spanish():
-    project = Project(code="FIC-2030-006", title="F", slug="f", planned_start=date(2024, 5, 1), planned_end=date(2024, 1, 1))
+    project = Project(
+        code="FIC-2030-006", title="F", slug="f", planned_start=date(2024, 5, 1), planned_end=date(2024, 1, 1)
+    )
     with pytest.raises(ValidationError) as error:
         project.full_clean()
     assert "El fin planeado no puede ser anterior al inicio planeado." in error.value.messages
@@ -140,10 +153,17 @@ def test_full_clean_reports_dates_out_of_order_in_spanish():
 # --- Rich text --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("payload", [
-    "<script>alert(1)</script>", '<img src=x onerror="alert(1)">', '<a href="javascript:alert(1)">x</a>',
-    '<p onclick="alert(1)">x</p>', "<iframe src=//evil></iframe>", "<svg onload=alert(1)>",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<p onclick="alert(1)">x</p>',
+        "<iframe src=//evil></iframe>",
+        "<svg onload=alert(1)>",
+    ],
+)
 def test_description_never_stores_a_script(draft_project, payload):
     draft_project.description = f"<p>Antes</p>{payload}"
     draft_project.save()
@@ -158,11 +178,21 @@ def test_description_never_stores_a_script(draft_project, payload):
 
 
 def test_money_totals_and_leverage_follow_the_participations(draft_project, ficosec_org, org_b):
-    assert (draft_project.total_amount, draft_project.ficosec_amount, draft_project.leverage) == (Decimal("250000"), 0, None)
-    funding = Participation.objects.create(project=draft_project, organization=ficosec_org, role="funder", amount=Decimal("500000"))
+    assert (draft_project.total_amount, draft_project.ficosec_amount, draft_project.leverage) == (
+        Decimal("250000"),
+        0,
+        None,
+    )
+    funding = Participation.objects.create(
+        project=draft_project, organization=ficosec_org, role="funder", amount=Decimal("500000")
+    )
     Participation.objects.create(project=draft_project, organization=org_b, role="funder", amount=Decimal("250000"))
     draft_project.refresh_from_db()
-    assert (draft_project.total_amount, draft_project.ficosec_amount, draft_project.leverage) == (Decimal("1000000"), Decimal("500000"), 1)
+    assert (draft_project.total_amount, draft_project.ficosec_amount, draft_project.leverage) == (
+        Decimal("1000000"),
+        Decimal("500000"),
+        1,
+    )
     funding.amount = Decimal("1000000")
     funding.save()
     draft_project.refresh_from_db()
@@ -238,7 +268,12 @@ def test_coordinator_publishes_a_complete_project_and_the_step_is_recorded(revie
     review_project.refresh_from_db()
     assert review_project.publication_state == "published" and review_project.published_at
     step = WorkflowStep.objects.get(project=review_project)
-    assert (step.from_state, step.to_state, step.actor, step.comment) == ("review", "published", coordinator, "Aprobado por el comité")
+    assert (step.from_state, step.to_state, step.actor, step.comment) == (
+        "review",
+        "published",
+        coordinator,
+        "Aprobado por el comité",
+    )
 
 
 def test_workflow_refuses_impossible_moves(draft_project, coordinator):
@@ -276,7 +311,9 @@ def test_an_api_key_is_stored_hashed_and_authenticates_only_while_active(org_a, 
     assert ApiKey.objects.authenticate(raw) is None
 
 
-def test_a_partner_key_sees_and_reports_only_on_its_organizations_projects(org_a, coordinator, published_project, draft_project, other_draft, review_project):
+def test_a_partner_key_sees_and_reports_only_on_its_organizations_projects(
+    org_a, coordinator, published_project, draft_project, other_draft, review_project
+):
     key, _raw = ApiKey.issue("Llave", created_by=coordinator, organization=org_a)
     actor = key.acting_user()
     assert set(Project.objects.visible_to(actor)) == {published_project, draft_project}
@@ -298,8 +335,14 @@ def test_the_67_municipalities_match_the_inegi_reference_list():
         expected = {row["inegi_code"]: row["name"] for row in csv.DictReader(f)}
     assert len(expected) == 67
     assert dict(Municipality.objects.values_list("inegi_code", "name")) == expected
-    known = {"08037": "Juárez", "08019": "Chihuahua", "08017": "Cuauhtémoc", "08021": "Delicias",
-             "08032": "Hidalgo del Parral", "08050": "Nuevo Casas Grandes"}
+    known = {
+        "08037": "Juárez",
+        "08019": "Chihuahua",
+        "08017": "Cuauhtémoc",
+        "08021": "Delicias",
+        "08032": "Hidalgo del Parral",
+        "08050": "Nuevo Casas Grandes",
+    }
     assert {code: expected[code] for code in known} == known
 
 
@@ -310,8 +353,17 @@ def test_axes_lines_and_regions_are_seeded_with_their_spanish_names():
         "Corresponsabilidad ciudadana frente al delito",
         "Fomento a la competitividad",
     ]
-    assert Line.objects.count() == 4 and "Estado de derecho y cultura de la legalidad" in Line.objects.values_list("name", flat=True)
-    assert set(Region.objects.values_list("slug", flat=True)) == {"juarez", "chihuahua", "cuauhtemoc", "delicias", "parral", "nuevo-casas-grandes"}
+    assert Line.objects.count() == 4 and "Estado de derecho y cultura de la legalidad" in Line.objects.values_list(
+        "name", flat=True
+    )
+    assert set(Region.objects.values_list("slug", flat=True)) == {
+        "juarez",
+        "chihuahua",
+        "cuauhtemoc",
+        "delicias",
+        "parral",
+        "nuevo-casas-grandes",
+    }
     assert Municipality.objects.get(inegi_code="08037").region.slug == "juarez"
 
 

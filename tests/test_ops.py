@@ -62,7 +62,9 @@ def test_the_request_id_is_echoed_to_the_client(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_and_keys(tmp_path, reference_data, org_a, coordinator, editor):
+def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_and_keys(
+    tmp_path, reference_data, org_a, coordinator, editor
+):
     project = make_project("FIC-2024-901", "Proyecto respaldado", org_a, "published")
     project.title = "Proyecto respaldado y corregido"
     project._history_user = editor
@@ -74,13 +76,17 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
 
     db = settings.DATABASES["default"]
     fresh = f"restore_test_{os.getpid()}"
-    admin = psycopg2.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"])
+    admin = psycopg2.connect(
+        dbname="postgres", user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+    )
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{fresh}"')
     try:
         url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{fresh}"
         call_command("restore", str(dump), database_url=url)
-        restored = psycopg2.connect(dbname=fresh, user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"])
+        restored = psycopg2.connect(
+            dbname=fresh, user=db["USER"], password=db["PASSWORD"], host=db["HOST"], port=db["PORT"]
+        )
         with restored, restored.cursor() as cursor:
             cursor.execute("SELECT code, title FROM projects_project")
             assert cursor.fetchall() == [("FIC-2024-901", "Proyecto respaldado y corregido")]
@@ -122,7 +128,10 @@ def test_the_shared_redis_cache_holds_sign_in_locks_for_every_worker(editor, cli
         other = redis.Redis.from_url(REDIS_URL)
         assert any(b"throttle:login" in key for key in other.keys("*"))
         assert throttle.locked_for("login", "editora|127.0.0.1") > 0
-        assert client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}).status_code == 429
+        assert (
+            client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}).status_code
+            == 429
+        )
         cache.clear()
 
 
@@ -135,7 +144,8 @@ def test_reads_go_to_the_replica_and_writes_and_transactions_to_the_primary():
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
 from projects.models import Region
-with CaptureQueriesContext(connections["replica1"]) as replica, CaptureQueriesContext(connections["default"]) as primary:
+replica_queries = CaptureQueriesContext(connections["replica1"])
+with replica_queries as replica, CaptureQueriesContext(connections["default"]) as primary:
     outside = Region.objects.count()
     with transaction.atomic():
         inside = Region.objects.count()
@@ -144,6 +154,8 @@ print(len([q for q in replica if "COUNT" in q["sql"]]), len([q for q in primary 
       len([q for q in primary if q["sql"].startswith("UPDATE")]), outside == inside)
 """
     env = {**os.environ, "DATABASE_URL": url, "DATABASE_REPLICA_URL": url, "DJANGO_SETTINGS_MODULE": "ficosec.settings"}
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-4:] == ["1", "1", "1", "True"]

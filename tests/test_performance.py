@@ -68,8 +68,9 @@ def test_the_detector_lets_a_single_query_per_list_through(rich_catalogue):
 
 
 def test_query_shapes_ignore_ids_texts_and_list_lengths():
-    assert query_shape("SELECT * FROM t WHERE id IN (1, 2, 3) AND name = 'Juárez'") == \
-        query_shape("SELECT *  FROM t WHERE id IN (7) AND name = 'O''Brien'")
+    assert query_shape("SELECT * FROM t WHERE id IN (1, 2, 3) AND name = 'Juárez'") == query_shape(
+        "SELECT *  FROM t WHERE id IN (7) AND name = 'O''Brien'"
+    )
     assert query_shape("SELECT * FROM t WHERE id = 1") != query_shape("SELECT * FROM u WHERE id = 1")
 
 
@@ -80,13 +81,19 @@ def test_query_shapes_ignore_ids_texts_and_list_lengths():
 def rich_catalogue(org_a, org_b, ficosec_org):
     """Six published projects, each with three partners, two places, two lines, two indicators with measurements,
     plus a draft: enough rows that a per-row query shows up as repeats."""
-    company = Organization.objects.create(name="Maquiladora del Norte, S.A. de C.V.", kind="company", rfc="MNO900101AB3")
+    company = Organization.objects.create(
+        name="Maquiladora del Norte, S.A. de C.V.", kind="company", rfc="MNO900101AB3"
+    )
     places = list(Municipality.objects.filter(inegi_code__in=["08019", "08017", "08021"]))
     lines = list(Line.objects.all())
     projects = []
     for n in range(6):
-        project = make_project(f"FIC-2024-6{n:02d}", f"Prevención de la violencia juvenil {n}", org_a, "published", ficosec=ficosec_org)
-        Participation.objects.create(project=project, organization=company, role="funder", amount=Decimal(10_000 * (n + 1)))
+        project = make_project(
+            f"FIC-2024-6{n:02d}", f"Prevención de la violencia juvenil {n}", org_a, "published", ficosec=ficosec_org
+        )
+        Participation.objects.create(
+            project=project, organization=company, role="funder", amount=Decimal(10_000 * (n + 1))
+        )
         Participation.objects.create(project=project, organization=org_b, role="ally", amount=Decimal("0"))
         project.municipalities.add(places[n % len(places)])
         project.lines.add(lines[n % len(lines)])
@@ -101,14 +108,33 @@ def rich_catalogue(org_a, org_b, ficosec_org):
 
 
 PUBLIC_LISTS = [
-    "/", "/proyectos/", "/proyectos/?q=violencia", "/proyectos/?axis=corresponsabilidad-ciudadana&municipality=08019",
-    "/proyectos/?orden=monto&page=1", "/ejes/", "/ejes/corresponsabilidad-ciudadana/", "/organizaciones/",
-    "/organizaciones/?q=alfa", "/sitemap.xml", "/proyectos/descarga.csv", "/proyectos/descarga.json",
+    "/",
+    "/proyectos/",
+    "/proyectos/?q=violencia",
+    "/proyectos/?axis=corresponsabilidad-ciudadana&municipality=08019",
+    "/proyectos/?orden=monto&page=1",
+    "/ejes/",
+    "/ejes/corresponsabilidad-ciudadana/",
+    "/organizaciones/",
+    "/organizaciones/?q=alfa",
+    "/sitemap.xml",
+    "/proyectos/descarga.csv",
+    "/proyectos/descarga.json",
 ]
 API_LISTS = [
-    "axes", "lines", "regions", "municipalities", "organizations", "projects", "projects/?q=violencia",
-    "projects/?ordering=-total_amount&page_size=3", "projects/?format=csv", "projects/sync/?page_size=4",
-    "participations", "indicators", "measurements",
+    "axes",
+    "lines",
+    "regions",
+    "municipalities",
+    "organizations",
+    "projects",
+    "projects/?q=violencia",
+    "projects/?ordering=-total_amount&page_size=3",
+    "projects/?format=csv",
+    "projects/sync/?page_size=4",
+    "participations",
+    "indicators",
+    "measurements",
 ]
 
 
@@ -179,29 +205,43 @@ def thousands(rich_catalogue, org_b):
     """3,000 more published projects, none about chess, each with a place and a partner: tables where reading
     every row costs what it costs, with fresh statistics as autovacuum would leave them."""
     axis, place = rich_catalogue[0].axis, Municipality.objects.get(inegi_code="08037")
-    projects = Project.objects.bulk_create([
-        Project(code=f"FIC-2023-{n:04d}", slug=f"proyecto-{n}", title=f"Prevención comunitaria {n}", axis=axis,
-                summary="Talleres de convivencia y mediación para familias.", publication_state="published")
-        for n in range(3000)
-    ])
+    projects = Project.objects.bulk_create(
+        [
+            Project(
+                code=f"FIC-2023-{n:04d}",
+                slug=f"proyecto-{n}",
+                title=f"Prevención comunitaria {n}",
+                axis=axis,
+                summary="Talleres de convivencia y mediación para familias.",
+                publication_state="published",
+            )
+            for n in range(3000)
+        ]
+    )
     Project.municipalities.through.objects.bulk_create(
-        [Project.municipalities.through(project=project, municipality=place) for project in projects])
+        [Project.municipalities.through(project=project, municipality=place) for project in projects]
+    )
     Participation.objects.bulk_create(
-        [Participation(project=project, organization=org_b, role="implementer") for project in projects])
+        [Participation(project=project, organization=org_b, role="implementer") for project in projects]
+    )
     with connection.cursor() as cursor:  # outside a test transaction (see below), so VACUUM may run
         for model in (Project, Participation, Project.municipalities.through):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
 @pytest.mark.parametrize("url", ["/proyectos/?q=ajedrez", "/api/v1/projects/?q=ajedrez"])
-def test_every_query_of_a_selective_search_finds_its_projects_through_the_gin_index(client, reference_data, thousands, url):
+def test_every_query_of_a_selective_search_finds_its_projects_through_the_gin_index(
+    client, reference_data, thousands, url
+):
     # reference_data makes this test transactional: VACUUM then gives the GIN index the statistics autovacuum gives
     # it in production, from which the planner prices a GIN search.
     queries = search_queries(client, url)
     assert queries  # the count, the page and, on the catalogue, the facets all filter by the search
     for sql in queries:
         plan = plan_of(sql, enable_seqscan="off")
-        matching = [node for node in project_scans(plan) if "@@" in node.get("Recheck Cond", "") + node.get("Filter", "")]
+        matching = [
+            node for node in project_scans(plan) if "@@" in node.get("Recheck Cond", "") + node.get("Filter", "")
+        ]
         index_names = {node.get("Index Name") for node in nodes(plan)}
         assert matching and "project_search_gin" in index_names, f"search without the GIN index:\n{sql[:500]}"
 
@@ -224,7 +264,9 @@ def test_the_sync_cursor_query_uses_a_project_index_and_counts_nothing(client, r
     plan = plan_of(queries[0], enable_seqscan="off")
     scans = project_scans(plan)
     assert scans and all(node["Node Type"] != "Seq Scan" for node in scans)
-    assert index_names(plan) & {"project_updated", "project_state_updated", "project_state_published"}, index_names(plan)
+    assert index_names(plan) & {"project_updated", "project_state_updated", "project_state_published"}, index_names(
+        plan
+    )
     assert not [node for node in nodes(plan) if node["Node Type"] == "Aggregate"]
     assert "COUNT(" not in queries[0].upper()
 
@@ -233,6 +275,11 @@ def test_the_sync_cursor_starts_its_index_range_at_the_cursor(client, reference_
     # An ordered index scan that starts at the cursor reads one page of rows whatever the page's position: the row
     # comparison (updated_at, code) > (t, c) is an index condition of the sync indexes, not a filter after the fact.
     plan = plan_of(sync_page_query(client)[0], enable_seqscan="off", enable_bitmapscan="off")
-    conditions = [node.get("Index Cond", "") for node in project_scans(plan)
-                  if node.get("Index Name") in ("project_updated", "project_state_updated")]
-    assert any("ROW(updated_at" in condition for condition in conditions), json.dumps(project_scans(plan), indent=1)[:2000]
+    conditions = [
+        node.get("Index Cond", "")
+        for node in project_scans(plan)
+        if node.get("Index Name") in ("project_updated", "project_state_updated")
+    ]
+    assert any("ROW(updated_at" in condition for condition in conditions), json.dumps(project_scans(plan), indent=1)[
+        :2000
+    ]

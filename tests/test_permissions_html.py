@@ -20,8 +20,14 @@ TABLE = {
     "project_list": ("/proyectos/", ALL),
     "project_download": ("/proyectos/descarga.csv", ALL),
     "project_detail": ("/proyectos/{public}/", ALL),
-    "project_detail (own draft)": ("/proyectos/{own}/", {"visitor": 404, "editor": 200, "coordinator": 200, "partner": 200, "outsider": 404, "superuser": 200}),
-    "project_detail (other draft)": ("/proyectos/{other}/", {"visitor": 404, "editor": 200, "coordinator": 200, "partner": 404, "outsider": 404, "superuser": 200}),
+    "project_detail (own draft)": (
+        "/proyectos/{own}/",
+        {"visitor": 404, "editor": 200, "coordinator": 200, "partner": 200, "outsider": 404, "superuser": 200},
+    ),
+    "project_detail (other draft)": (
+        "/proyectos/{other}/",
+        {"visitor": 404, "editor": 200, "coordinator": 200, "partner": 404, "outsider": 404, "superuser": 200},
+    ),
     "organization_list": ("/organizaciones/", ALL),
     "organization_detail": ("/organizaciones/alfa/", ALL),
     "organization_detail (no public project)": ("/organizaciones/beta/", dict.fromkeys(ROLES, 404)),
@@ -50,7 +56,10 @@ TABLE = {
     "project_export": ("/gestion/proyectos/exportar.csv", STAFF),
     "project_edit (own draft)": ("/gestion/proyectos/{own_code}/", STAFF),
     "project_edit (other draft)": ("/gestion/proyectos/{other_code}/", STAFF),
-    "project_edit (unknown)": ("/gestion/proyectos/FIC-1999-999/", {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404}),
+    "project_edit (unknown)": (
+        "/gestion/proyectos/FIC-1999-999/",
+        {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404},
+    ),
     "project_transition": ("/gestion/proyectos/{own_code}/estado/", POST_ONLY),
     "project_history": ("/gestion/proyectos/{other_code}/historial/", STAFF),
     "project_restore": ("/gestion/proyectos/{own_code}/historial/1/restaurar/", COORDINATORS_POST_ONLY),
@@ -70,12 +79,20 @@ TABLE = {
 
 
 @pytest.mark.parametrize("name, role", [(name, role) for name in TABLE for role in ROLES])
-def test_every_html_url_answers_each_role_as_expected(client, request, name, role, published_project, draft_project, other_draft, editor):
+def test_every_html_url_answers_each_role_as_expected(
+    client, request, name, role, published_project, draft_project, other_draft, editor
+):
     if role != "visitor":
         client.force_login(request.getfixturevalue(role))
     path, expected = TABLE[name]
-    path = path.format(public=published_project.slug, own=draft_project.slug, other=other_draft.slug,
-                       own_code=draft_project.code, other_code=other_draft.code, staffer=editor.pk)
+    path = path.format(
+        public=published_project.slug,
+        own=draft_project.slug,
+        other=other_draft.slug,
+        own_code=draft_project.code,
+        other_code=other_draft.code,
+        staffer=editor.pk,
+    )
     response = client.get(path)
     assert response.status_code == expected[role], f"{path} as {role}"
     if response.status_code == 302 and name in ("dashboard", "password_change", "password_change_done"):
@@ -101,7 +118,9 @@ POSTS = {
 
 
 @pytest.mark.parametrize("path, role", [(path, role) for path in POSTS for role in ROLES])
-def test_every_workspace_form_turns_away_whoever_may_not_post_to_it(client, request, path, role, draft_project, other_draft, editor):
+def test_every_workspace_form_turns_away_whoever_may_not_post_to_it(
+    client, request, path, role, draft_project, other_draft, editor
+):
     if role != "visitor":
         client.force_login(request.getfixturevalue(role))
     url = path.format(own_code=draft_project.code, staffer=editor.pk)
@@ -120,10 +139,25 @@ def named_patterns(resolver=None, namespace=""):
 def test_no_url_escapes_the_permission_tables():
     from . import test_api
 
-    api_names = {"api-root"} | {f"api-{resource}-{suffix}" for resource in ("axis", "line", "region", "municipality", "organization", "project", "participation", "indicator", "measurement") for suffix in ("list", "detail", "sync", "transition")}
+    api_names = {"api-root"} | {
+        f"api-{resource}-{suffix}"
+        for resource in (
+            "axis",
+            "line",
+            "region",
+            "municipality",
+            "organization",
+            "project",
+            "participation",
+            "indicator",
+            "measurement",
+        )
+        for suffix in ("list", "detail", "sync", "transition")
+    }
     covered = {name.split(" (")[0] for name in TABLE}
     missing = sorted(
-        name for name in set(named_patterns())
+        name
+        for name in set(named_patterns())
         if name not in covered and name not in api_names and not (name.startswith("admin:") and name != "admin:index")
     )
     assert missing == [], f"add these URLs to the permission table: {missing}"

@@ -23,10 +23,17 @@ def manage(*args, **env):
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "ficosec.settings", **env}
     for name in [key for key, value in env.items() if value is None]:
         environment.pop(name)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
 
 
-PRODUCTION = {"DJANGO_ALLOW_ASYNC_UNSAFE": None, "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "portal.example.org"}
+PRODUCTION = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE": None,
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "portal.example.org",
+}
 
 
 def test_check_deploy_is_clean_under_production_settings():
@@ -52,7 +59,15 @@ def test_pages_carry_a_strict_content_security_policy_and_security_headers(clien
 
 
 def test_no_page_relies_on_inline_scripts_or_styles(client, published_project):
-    for url in ["/", "/proyectos/", published_project.get_absolute_url(), "/ejes/", "/organizaciones/", "/api/v1/guia/", "/gestion/entrar/"]:
+    for url in [
+        "/",
+        "/proyectos/",
+        published_project.get_absolute_url(),
+        "/ejes/",
+        "/organizaciones/",
+        "/api/v1/guia/",
+        "/gestion/entrar/",
+    ]:
         html = client.get(url).content.decode()
         assert "<script>" not in html and " style=" not in html and "onclick=" not in html, url
 
@@ -65,10 +80,15 @@ PAYLOAD = '<script>alert("xss")</script><img src=x onerror=alert(1)>"><svg onloa
 @pytest.fixture
 def poisoned(published_project, org_a, ficosec_org):
     Project.objects.filter(pk=published_project.pk).update(
-        title=f"Título {PAYLOAD}", summary=f"Resumen {PAYLOAD}", description=f"<p>Descripción</p>{PAYLOAD}",
-        call_name=f"Convocatoria {PAYLOAD}", conflict_of_interest=f"Conflicto {PAYLOAD}",
+        title=f"Título {PAYLOAD}",
+        summary=f"Resumen {PAYLOAD}",
+        description=f"<p>Descripción</p>{PAYLOAD}",
+        call_name=f"Convocatoria {PAYLOAD}",
+        conflict_of_interest=f"Conflicto {PAYLOAD}",
     )
-    Organization.objects.filter(pk=org_a.pk).update(name=f"Alfa {PAYLOAD}", description=f"Desc {PAYLOAD}", acronym="ALFA")
+    Organization.objects.filter(pk=org_a.pk).update(
+        name=f"Alfa {PAYLOAD}", description=f"Desc {PAYLOAD}", acronym="ALFA"
+    )
     indicator = published_project.indicators.get()
     indicator.name, indicator.unit = f"Indicador {PAYLOAD}", "personas"
     indicator.save()
@@ -87,8 +107,16 @@ def assert_inert(html):
 
 
 def test_script_payloads_render_inert_on_every_public_page(client, poisoned, org_a):
-    for url in ["/", "/proyectos/", "/proyectos/?q=Título", poisoned.get_absolute_url(), "/ejes/corresponsabilidad-ciudadana/",
-                "/organizaciones/", org_a.get_absolute_url(), "/sitemap.xml"]:
+    for url in [
+        "/",
+        "/proyectos/",
+        "/proyectos/?q=Título",
+        poisoned.get_absolute_url(),
+        "/ejes/corresponsabilidad-ciudadana/",
+        "/organizaciones/",
+        org_a.get_absolute_url(),
+        "/sitemap.xml",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_inert(response.content.decode())
@@ -96,10 +124,17 @@ def test_script_payloads_render_inert_on_every_public_page(client, poisoned, org
 
 
 def test_script_payloads_stay_data_in_downloads_and_the_api(client, poisoned):
-    for url in ["/proyectos/descarga.json", f"/api/v1/projects/{poisoned.code}/", "/api/v1/organizations/", "/api/v1/measurements/"]:
+    for url in [
+        "/proyectos/descarga.json",
+        f"/api/v1/projects/{poisoned.code}/",
+        "/api/v1/organizations/",
+        "/api/v1/measurements/",
+    ]:
         response = client.get(url)
         body = b"".join(response.streaming_content) if response.streaming else response.content
-        assert response["Content-Type"].startswith("application/json") and response["X-Content-Type-Options"] == "nosniff"
+        assert (
+            response["Content-Type"].startswith("application/json") and response["X-Content-Type-Options"] == "nosniff"
+        )
         json.loads(body)  # well-formed: the payload is a string value, never markup
     api = client.get(f"/api/v1/projects/{poisoned.code}/?format=json").json()
     assert "<script" not in api["description"]  # rich text was sanitised when stored
@@ -109,14 +144,24 @@ def test_script_payloads_render_inert_in_the_workspace_and_the_admin(client, poi
     client.force_login(coordinator)
     poisoned.title = f"Otro título {PAYLOAD}"
     poisoned.save()  # a recorded change, so that the history page shows the payload as from -> to
-    for url in ["/gestion/", "/gestion/proyectos/", f"/gestion/proyectos/{poisoned.code}/", f"/gestion/proyectos/{poisoned.code}/historial/",
-                "/gestion/organizaciones/", f"/gestion/organizaciones/{org_a.slug}/"]:
+    for url in [
+        "/gestion/",
+        "/gestion/proyectos/",
+        f"/gestion/proyectos/{poisoned.code}/",
+        f"/gestion/proyectos/{poisoned.code}/historial/",
+        "/gestion/organizaciones/",
+        f"/gestion/organizaciones/{org_a.slug}/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_inert(response.content.decode())
         assert "&lt;script&gt;" in response.content.decode(), url
     client.force_login(superuser)
-    for url in ["/admin/projects/project/", f"/admin/projects/project/{poisoned.pk}/change/", "/admin/projects/organization/"]:
+    for url in [
+        "/admin/projects/project/",
+        f"/admin/projects/project/{poisoned.pk}/change/",
+        "/admin/projects/organization/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_inert(response.content.decode())
@@ -133,41 +178,66 @@ def test_password_reset_emails_escape_nothing_dangerous_because_they_are_plain_t
 # --- CSRF -----------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, data, signed_in", [
-    ("/i18n/setlang/", {"language": "en"}, False),
-    ("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}, False),
-    ("/gestion/contrasena/restablecer/", {"email": "editora@example.org"}, False),
-    ("/gestion/salir/", {}, True),
-    ("/gestion/contrasena/", {"old_password": "clave-de-prueba-123", "new_password1": "Otra-clave-9876", "new_password2": "Otra-clave-9876"}, True),
-    ("/api/v1/projects/", {"code": "FIC-2026-100", "title": "x"}, True),
-    ("/gestion/proyectos/nuevo/", {"code": "FIC-2026-100", "title": "x"}, True),
-    ("/gestion/proyectos/{code}/", {"code": "FIC-2026-100", "title": "x"}, True),
-    ("/gestion/proyectos/{code}/estado/", {"to_state": "archived"}, True),
-    ("/gestion/proyectos/{code}/historial/{history_id}/restaurar/", {}, True),
-    ("/gestion/proyectos/importar/", {"confirm": "1"}, True),
-    ("/gestion/organizaciones/nueva/", {"name": "x", "kind": "osc"}, True),
-    ("/gestion/organizaciones/alfa/fusionar/", {"duplicate": "beta"}, True),
-    ("/gestion/personas/nueva/", {"username": "x", "email": "x@example.org"}, True),
-    ("/gestion/llaves/", {"name": "x"}, True),
-    ("/gestion/llaves/{key}/revocar/", {}, True),
-])
-def test_every_state_changing_form_requires_the_csrf_token(coordinator, draft_project, org_a, org_b, url, data, signed_in):
+@pytest.mark.parametrize(
+    "url, data, signed_in",
+    [
+        ("/i18n/setlang/", {"language": "en"}, False),
+        ("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}, False),
+        ("/gestion/contrasena/restablecer/", {"email": "editora@example.org"}, False),
+        ("/gestion/salir/", {}, True),
+        (
+            "/gestion/contrasena/",
+            {
+                "old_password": "clave-de-prueba-123",
+                "new_password1": "Otra-clave-9876",
+                "new_password2": "Otra-clave-9876",
+            },
+            True,
+        ),
+        ("/api/v1/projects/", {"code": "FIC-2026-100", "title": "x"}, True),
+        ("/gestion/proyectos/nuevo/", {"code": "FIC-2026-100", "title": "x"}, True),
+        ("/gestion/proyectos/{code}/", {"code": "FIC-2026-100", "title": "x"}, True),
+        ("/gestion/proyectos/{code}/estado/", {"to_state": "archived"}, True),
+        ("/gestion/proyectos/{code}/historial/{history_id}/restaurar/", {}, True),
+        ("/gestion/proyectos/importar/", {"confirm": "1"}, True),
+        ("/gestion/organizaciones/nueva/", {"name": "x", "kind": "osc"}, True),
+        ("/gestion/organizaciones/alfa/fusionar/", {"duplicate": "beta"}, True),
+        ("/gestion/personas/nueva/", {"username": "x", "email": "x@example.org"}, True),
+        ("/gestion/llaves/", {"name": "x"}, True),
+        ("/gestion/llaves/{key}/revocar/", {}, True),
+    ],
+)
+def test_every_state_changing_form_requires_the_csrf_token(
+    coordinator, draft_project, org_a, org_b, url, data, signed_in
+):
     key, _raw = ApiKey.issue("Llave", created_by=coordinator, organization=org_a)
     client = Client(enforce_csrf_checks=True)
     if signed_in:
         client.force_login(coordinator)  # may do everything: only the missing token can refuse
     url = url.format(code=draft_project.code, history_id=draft_project.history.latest().history_id, key=key.pk)
-    before = (Project.objects.count(), draft_project.version, Organization.objects.count(), ApiKey.objects.active().count())
+    before = (
+        Project.objects.count(),
+        draft_project.version,
+        Organization.objects.count(),
+        ApiKey.objects.active().count(),
+    )
     response = client.post(url, data)
     assert response.status_code == 403
     draft_project.refresh_from_db()
-    assert (Project.objects.count(), draft_project.version, Organization.objects.count(), ApiKey.objects.active().count()) == before
+    assert (
+        Project.objects.count(),
+        draft_project.version,
+        Organization.objects.count(),
+        ApiKey.objects.active().count(),
+    ) == before
 
 
 # --- Guessing another organization's ids and slugs -----------------------------------------------------------------
 
 
-def test_a_partner_cannot_read_another_organizations_drafts_by_guessing(client, partner, draft_project, other_draft, review_project):
+def test_a_partner_cannot_read_another_organizations_drafts_by_guessing(
+    client, partner, draft_project, other_draft, review_project
+):
     client.force_login(partner)
     assert client.get(draft_project.get_absolute_url()).status_code == 200  # their own draft
     for project in (other_draft, review_project):
@@ -182,8 +252,13 @@ def test_a_partner_cannot_read_another_organizations_drafts_by_guessing(client, 
 def test_a_partner_cannot_change_another_organizations_data_by_guessing(client, partner, other_draft):
     client.force_login(partner)
     measurement = other_draft.indicators.get().measurements.get()
-    response = client.patch(f"/api/v1/measurements/{measurement.pk}/", {"value": "999"}, content_type="application/json",
-                            HTTP_IF_MATCH="*", HTTP_X_CSRFTOKEN="x")
+    response = client.patch(
+        f"/api/v1/measurements/{measurement.pk}/",
+        {"value": "999"},
+        content_type="application/json",
+        HTTP_IF_MATCH="*",
+        HTTP_X_CSRFTOKEN="x",
+    )
     assert response.status_code in (403, 404)
     measurement.refresh_from_db()
     assert measurement.value != 999
@@ -202,12 +277,16 @@ def test_repeated_failed_sign_ins_lock_the_account_with_a_clear_429(client, edit
     assert locked.status_code == 429 and "Demasiados intentos fallidos" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     cache.clear()
-    assert client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}).status_code == 302
+    assert (
+        client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}).status_code == 302
+    )
 
 
 def test_a_successful_sign_in_lands_on_the_workspace_and_ignores_foreign_next_urls(client, editor):
     cache.clear()
-    response = client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123", "next": "https://evil.example/"})
+    response = client.post(
+        "/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123", "next": "https://evil.example/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/gestion/"
 
 

@@ -22,59 +22,134 @@ pytestmark = pytest.mark.django_db
 def form_data(project=None, **changes):
     """A complete POST of the project form: the project's current values plus `changes`, with its inlines."""
     data = {
-        "code": "FIC-2025-050", "title": "Escuelas seguras en Parral", "summary": "Mediación escolar en secundarias.",
-        "description": "<p>Talleres de mediación.</p>", "axis": str(Axis.objects.get(number=1).pk),
-        "lines": [str(Line.objects.get(number=1).pk)], "status": "approved", "prevention_level": "primary",
-        "populations": ["youth"], "municipalities": [str(Municipality.objects.get(inegi_code="08032").pk)],
-        "planned_start": "2025-02-01", "planned_end": "2025-11-30", "actual_start": "", "actual_end": "",
-        "beneficiaries_target": "300", "beneficiaries_reached": "", "evidence_level": "unrated", "evaluation_design": "",
-        "award_type": "direct", "call_name": "", "conflict_of_interest": "", "internal_notes": "Nota interna.", "version": "",
-        "participations-TOTAL_FORMS": "0", "participations-INITIAL_FORMS": "0",
-        "indicators-TOTAL_FORMS": "0", "indicators-INITIAL_FORMS": "0",
-        "measurements-TOTAL_FORMS": "0", "measurements-INITIAL_FORMS": "0",
+        "code": "FIC-2025-050",
+        "title": "Escuelas seguras en Parral",
+        "summary": "Mediación escolar en secundarias.",
+        "description": "<p>Talleres de mediación.</p>",
+        "axis": str(Axis.objects.get(number=1).pk),
+        "lines": [str(Line.objects.get(number=1).pk)],
+        "status": "approved",
+        "prevention_level": "primary",
+        "populations": ["youth"],
+        "municipalities": [str(Municipality.objects.get(inegi_code="08032").pk)],
+        "planned_start": "2025-02-01",
+        "planned_end": "2025-11-30",
+        "actual_start": "",
+        "actual_end": "",
+        "beneficiaries_target": "300",
+        "beneficiaries_reached": "",
+        "evidence_level": "unrated",
+        "evaluation_design": "",
+        "award_type": "direct",
+        "call_name": "",
+        "conflict_of_interest": "",
+        "internal_notes": "Nota interna.",
+        "version": "",
+        "participations-TOTAL_FORMS": "0",
+        "participations-INITIAL_FORMS": "0",
+        "indicators-TOTAL_FORMS": "0",
+        "indicators-INITIAL_FORMS": "0",
+        "measurements-TOTAL_FORMS": "0",
+        "measurements-INITIAL_FORMS": "0",
     }
     if project is not None:
-        data.update({
-            "code": project.code, "title": project.title, "summary": project.summary, "description": project.description,
-            "axis": str(project.axis_id), "lines": [str(pk) for pk in project.lines.values_list("pk", flat=True)],
-            "municipalities": [str(pk) for pk in project.municipalities.values_list("pk", flat=True)],
-            "status": project.status, "prevention_level": project.prevention_level, "populations": project.populations,
-            "planned_start": project.planned_start.isoformat(), "planned_end": project.planned_end.isoformat(),
-            "award_type": project.award_type, "call_name": project.call_name, "version": str(project.version),
-            "internal_notes": project.internal_notes, "beneficiaries_target": str(project.beneficiaries_target or ""),
-        })
+        data.update(
+            {
+                "code": project.code,
+                "title": project.title,
+                "summary": project.summary,
+                "description": project.description,
+                "axis": str(project.axis_id),
+                "lines": [str(pk) for pk in project.lines.values_list("pk", flat=True)],
+                "municipalities": [str(pk) for pk in project.municipalities.values_list("pk", flat=True)],
+                "status": project.status,
+                "prevention_level": project.prevention_level,
+                "populations": project.populations,
+                "planned_start": project.planned_start.isoformat(),
+                "planned_end": project.planned_end.isoformat(),
+                "award_type": project.award_type,
+                "call_name": project.call_name,
+                "version": str(project.version),
+                "internal_notes": project.internal_notes,
+                "beneficiaries_target": str(project.beneficiaries_target or ""),
+            }
+        )
         for i, participation in enumerate(project.participations.all()):
-            data.update({f"participations-{i}-{k}": v for k, v in {
-                "id": participation.pk, "organization": participation.organization.slug, "role": participation.role,
-                "amount": participation.amount, "contribution_kind": participation.contribution_kind, "note": participation.note}.items()})
+            data.update(
+                {
+                    f"participations-{i}-{k}": v
+                    for k, v in {
+                        "id": participation.pk,
+                        "organization": participation.organization.slug,
+                        "role": participation.role,
+                        "amount": participation.amount,
+                        "contribution_kind": participation.contribution_kind,
+                        "note": participation.note,
+                    }.items()
+                }
+            )
         data["participations-TOTAL_FORMS"] = data["participations-INITIAL_FORMS"] = str(project.participations.count())
         for i, indicator in enumerate(project.indicators.all()):
-            data.update({f"indicators-{i}-{k}": v for k, v in {
-                "id": indicator.pk, "name": indicator.name, "unit": indicator.unit, "baseline": "" if indicator.baseline is None else indicator.baseline,
-                "target": "" if indicator.target is None else indicator.target, "direction": indicator.direction, "frequency": indicator.frequency}.items()})
+            data.update(
+                {
+                    f"indicators-{i}-{k}": v
+                    for k, v in {
+                        "id": indicator.pk,
+                        "name": indicator.name,
+                        "unit": indicator.unit,
+                        "baseline": "" if indicator.baseline is None else indicator.baseline,
+                        "target": "" if indicator.target is None else indicator.target,
+                        "direction": indicator.direction,
+                        "frequency": indicator.frequency,
+                    }.items()
+                }
+            )
         data["indicators-TOTAL_FORMS"] = data["indicators-INITIAL_FORMS"] = str(project.indicators.count())
         measurements = Measurement.objects.filter(indicator__project=project).order_by("indicator", "date")
         for i, measurement in enumerate(measurements):
-            data.update({f"measurements-{i}-{k}": v for k, v in {
-                "id": measurement.pk, "indicator": measurement.indicator_id, "date": measurement.date.isoformat(),
-                "value": measurement.value, "note": measurement.note, "source": measurement.source}.items()})
+            data.update(
+                {
+                    f"measurements-{i}-{k}": v
+                    for k, v in {
+                        "id": measurement.pk,
+                        "indicator": measurement.indicator_id,
+                        "date": measurement.date.isoformat(),
+                        "value": measurement.value,
+                        "note": measurement.note,
+                        "source": measurement.source,
+                    }.items()
+                }
+            )
         data["measurements-TOTAL_FORMS"] = data["measurements-INITIAL_FORMS"] = str(measurements.count())
     data.update(changes)
     return data
 
 
-# --- Creating and editing ----------------------------------------------------------------------------------------
+# --- Creating and editing ---------------------------------------------------------------------------------------------
 
 
 def test_an_editor_creates_a_project_with_partners_indicators_in_one_save(client, editor, org_a, ficosec_org):
     client.force_login(editor)
-    data = form_data(**{
-        "participations-TOTAL_FORMS": "2",
-        "participations-0-organization": org_a.slug, "participations-0-role": "implementer", "participations-0-amount": "150000", "participations-0-contribution_kind": "cash",
-        "participations-1-organization": ficosec_org.slug, "participations-1-role": "funder", "participations-1-amount": "600000", "participations-1-contribution_kind": "cash",
-        "indicators-TOTAL_FORMS": "1", "indicators-0-name": "Conflictos mediados", "indicators-0-unit": "casos",
-        "indicators-0-baseline": "0", "indicators-0-target": "80", "indicators-0-direction": "increase", "indicators-0-frequency": "3",
-    })
+    data = form_data(
+        **{
+            "participations-TOTAL_FORMS": "2",
+            "participations-0-organization": org_a.slug,
+            "participations-0-role": "implementer",
+            "participations-0-amount": "150000",
+            "participations-0-contribution_kind": "cash",
+            "participations-1-organization": ficosec_org.slug,
+            "participations-1-role": "funder",
+            "participations-1-amount": "600000",
+            "participations-1-contribution_kind": "cash",
+            "indicators-TOTAL_FORMS": "1",
+            "indicators-0-name": "Conflictos mediados",
+            "indicators-0-unit": "casos",
+            "indicators-0-baseline": "0",
+            "indicators-0-target": "80",
+            "indicators-0-direction": "increase",
+            "indicators-0-frequency": "3",
+        }
+    )
     response = client.post(reverse("project_create"), data)
     assert response.status_code == 302, response.context and response.context["form"].errors
     project = Project.objects.get(code="FIC-2025-050")
@@ -88,10 +163,17 @@ def test_an_editor_creates_a_project_with_partners_indicators_in_one_save(client
 
 def test_invalid_input_is_explained_in_spanish_next_to_the_field_and_nothing_is_written(client, editor, org_a):
     client.force_login(editor)
-    data = form_data(planned_start="2025-12-01", planned_end="2025-01-01", **{
-        "participations-TOTAL_FORMS": "1", "participations-0-organization": org_a.slug, "participations-0-role": "implementer",
-        "participations-0-amount": "-5", "participations-0-contribution_kind": "cash",
-    })
+    data = form_data(
+        planned_start="2025-12-01",
+        planned_end="2025-01-01",
+        **{
+            "participations-TOTAL_FORMS": "1",
+            "participations-0-organization": org_a.slug,
+            "participations-0-role": "implementer",
+            "participations-0-amount": "-5",
+            "participations-0-contribution_kind": "cash",
+        },
+    )
     response = client.post(reverse("project_create"), data)
     assert response.status_code == 400
     text = response.content.decode()
@@ -103,8 +185,15 @@ def test_invalid_input_is_explained_in_spanish_next_to_the_field_and_nothing_is_
 
 def test_an_unknown_organization_in_a_partner_row_is_refused(client, editor):
     client.force_login(editor)
-    data = form_data(**{"participations-TOTAL_FORMS": "1", "participations-0-organization": "no-existe",
-                        "participations-0-role": "implementer", "participations-0-amount": "1", "participations-0-contribution_kind": "cash"})
+    data = form_data(
+        **{
+            "participations-TOTAL_FORMS": "1",
+            "participations-0-organization": "no-existe",
+            "participations-0-role": "implementer",
+            "participations-0-amount": "1",
+            "participations-0-contribution_kind": "cash",
+        }
+    )
     response = client.post(reverse("project_create"), data)
     assert response.status_code == 400
     assert "Elija una organización de la lista" in response.content.decode()
@@ -112,13 +201,16 @@ def test_an_unknown_organization_in_a_partner_row_is_refused(client, editor):
 
 def test_the_same_organization_twice_in_one_role_is_refused(client, editor, published_project, org_a):
     client.force_login(editor)
-    data = form_data(published_project, **{
-        "participations-TOTAL_FORMS": str(published_project.participations.count() + 1),
-        f"participations-{published_project.participations.count()}-organization": org_a.slug,
-        f"participations-{published_project.participations.count()}-role": "implementer",
-        f"participations-{published_project.participations.count()}-amount": "10",
-        f"participations-{published_project.participations.count()}-contribution_kind": "cash",
-    })
+    data = form_data(
+        published_project,
+        **{
+            "participations-TOTAL_FORMS": str(published_project.participations.count() + 1),
+            f"participations-{published_project.participations.count()}-organization": org_a.slug,
+            f"participations-{published_project.participations.count()}-role": "implementer",
+            f"participations-{published_project.participations.count()}-amount": "10",
+            f"participations-{published_project.participations.count()}-contribution_kind": "cash",
+        },
+    )
     response = client.post(reverse("project_edit", args=[published_project.code]), data)
     assert response.status_code == 400
     assert published_project.participations.count() == 2
@@ -126,8 +218,11 @@ def test_the_same_organization_twice_in_one_role_is_refused(client, editor, publ
 
 def test_adding_an_organization_from_the_project_page_keeps_what_was_typed(client, editor):
     client.force_login(editor)
-    data = form_data(title="Título que no debe perderse", add_organization="1", **{
-        "new_org-name": "Colectivo Nuevo por la Paz", "new_org-acronym": "CONUPAZ", "new_org-kind": "osc"})
+    data = form_data(
+        title="Título que no debe perderse",
+        add_organization="1",
+        **{"new_org-name": "Colectivo Nuevo por la Paz", "new_org-acronym": "CONUPAZ", "new_org-kind": "osc"},
+    )
     response = client.post(reverse("project_create"), data)
     assert response.status_code == 200
     assert Organization.objects.filter(slug="conupaz").exists()
@@ -140,10 +235,17 @@ def test_adding_an_organization_from_the_project_page_keeps_what_was_typed(clien
 def test_measurements_are_recorded_on_the_project_page_by_the_editor(client, editor, published_project):
     client.force_login(editor)
     indicator = published_project.indicators.get()
-    data = form_data(published_project, **{
-        "measurements-TOTAL_FORMS": "2", "measurements-1-indicator": str(indicator.pk), "measurements-1-date": "2024-06-30",
-        "measurements-1-value": "70", "measurements-1-note": "Segundo trimestre", "measurements-1-source": "Lista de asistencia",
-    })
+    data = form_data(
+        published_project,
+        **{
+            "measurements-TOTAL_FORMS": "2",
+            "measurements-1-indicator": str(indicator.pk),
+            "measurements-1-date": "2024-06-30",
+            "measurements-1-value": "70",
+            "measurements-1-note": "Segundo trimestre",
+            "measurements-1-source": "Lista de asistencia",
+        },
+    )
     response = client.post(reverse("project_edit", args=[published_project.code]), data)
     assert response.status_code == 302
     added = indicator.measurements.get(date=date(2024, 6, 30))
@@ -153,24 +255,36 @@ def test_measurements_are_recorded_on_the_project_page_by_the_editor(client, edi
 def test_a_measurement_cannot_point_at_another_projects_indicator(client, editor, published_project, other_draft):
     client.force_login(editor)
     foreign = other_draft.indicators.get()
-    data = form_data(published_project, **{
-        "measurements-TOTAL_FORMS": "2", "measurements-1-indicator": str(foreign.pk), "measurements-1-date": "2024-06-30", "measurements-1-value": "1",
-    })
+    data = form_data(
+        published_project,
+        **{
+            "measurements-TOTAL_FORMS": "2",
+            "measurements-1-indicator": str(foreign.pk),
+            "measurements-1-date": "2024-06-30",
+            "measurements-1-value": "1",
+        },
+    )
     response = client.post(reverse("project_edit", args=[published_project.code]), data)
     assert response.status_code == 400
     assert not foreign.measurements.filter(date=date(2024, 6, 30)).exists()
 
 
-# --- Safe concurrent editing ---------------------------------------------------------------------------------------
+# --- Safe concurrent editing ------------------------------------------------------------------------------------------
 
 
-def test_the_second_of_two_concurrent_saves_is_refused_and_shows_what_the_other_changed(client, editor, coordinator, published_project):
+def test_the_second_of_two_concurrent_saves_is_refused_and_shows_what_the_other_changed(
+    client, editor, coordinator, published_project
+):
     read_by_both = form_data(published_project)
     client.force_login(coordinator)
-    first = client.post(reverse("project_edit", args=[published_project.code]), {**read_by_both, "title": "Título de la coordinadora"})
+    first = client.post(
+        reverse("project_edit", args=[published_project.code]), {**read_by_both, "title": "Título de la coordinadora"}
+    )
     assert first.status_code == 302
     client.force_login(editor)
-    second = client.post(reverse("project_edit", args=[published_project.code]), {**read_by_both, "summary": "Resumen de la editora"})
+    second = client.post(
+        reverse("project_edit", args=[published_project.code]), {**read_by_both, "summary": "Resumen de la editora"}
+    )
     assert second.status_code == 409
     text = second.content.decode()
     assert "Otra persona guardó este proyecto" in text
@@ -180,13 +294,24 @@ def test_the_second_of_two_concurrent_saves_is_refused_and_shows_what_the_other_
     assert form["summary"].value() == "Resumen de la editora"
     assert form["title"].value() == "Título de la coordinadora"  # the field she left alone takes the other's value
     published_project.refresh_from_db()
-    assert published_project.title == "Título de la coordinadora" and published_project.summary != "Resumen de la editora"
+    assert (
+        published_project.title == "Título de la coordinadora" and published_project.summary != "Resumen de la editora"
+    )
     # Saving again, having seen the conflict, is a deliberate choice and goes through.
-    again = client.post(reverse("project_edit", args=[published_project.code]), {**read_by_both, "title": "Título de la coordinadora",
-                                                                                  "summary": "Resumen de la editora", "version": str(published_project.version)})
+    again = client.post(
+        reverse("project_edit", args=[published_project.code]),
+        {
+            **read_by_both,
+            "title": "Título de la coordinadora",
+            "summary": "Resumen de la editora",
+            "version": str(published_project.version),
+        },
+    )
     assert again.status_code == 302
     published_project.refresh_from_db()
-    assert published_project.summary == "Resumen de la editora" and published_project.title == "Título de la coordinadora"
+    assert (
+        published_project.summary == "Resumen de la editora" and published_project.title == "Título de la coordinadora"
+    )
 
 
 def test_a_refused_save_writes_none_of_its_inline_rows(client, editor, coordinator, published_project):
@@ -194,8 +319,17 @@ def test_a_refused_save_writes_none_of_its_inline_rows(client, editor, coordinat
     published_project.title = "Cambio de otra persona"
     published_project.save()
     client.force_login(editor)
-    response = client.post(reverse("project_edit", args=[published_project.code]), {**stale, "indicators-TOTAL_FORMS": "2",
-                           "indicators-1-name": "Indicador nuevo", "indicators-1-unit": "personas", "indicators-1-direction": "increase", "indicators-1-frequency": "3"})
+    response = client.post(
+        reverse("project_edit", args=[published_project.code]),
+        {
+            **stale,
+            "indicators-TOTAL_FORMS": "2",
+            "indicators-1-name": "Indicador nuevo",
+            "indicators-1-unit": "personas",
+            "indicators-1-direction": "increase",
+            "indicators-1-frequency": "3",
+        },
+    )
     assert response.status_code == 409
     assert not published_project.indicators.filter(name="Indicador nuevo").exists()
 
@@ -207,14 +341,20 @@ def transition(client, project, to_state, comment=""):
     return client.post(reverse("project_transition", args=[project.code]), {"to_state": to_state, "comment": comment})
 
 
-def test_an_editor_sends_to_review_and_a_coordinator_publishes_with_comments(client, editor, coordinator, draft_project):
+def test_an_editor_sends_to_review_and_a_coordinator_publishes_with_comments(
+    client, editor, coordinator, draft_project
+):
     client.force_login(editor)
     assert transition(client, draft_project, "review", "Lista para revisión").status_code == 302
     client.force_login(coordinator)
     assert transition(client, draft_project, "published", "Aprobado en comité").status_code == 302
     draft_project.refresh_from_db()
     assert draft_project.publication_state == "published" and draft_project.published_at
-    steps = list(WorkflowStep.objects.filter(project=draft_project).order_by("created_at").values_list("to_state", "actor__username", "comment"))
+    steps = list(
+        WorkflowStep.objects.filter(project=draft_project)
+        .order_by("created_at")
+        .values_list("to_state", "actor__username", "comment")
+    )
     assert steps == [("review", "editora", "Lista para revisión"), ("published", "coordinador", "Aprobado en comité")]
     assert client.get(draft_project.get_absolute_url()).status_code == 200
 
@@ -236,7 +376,11 @@ def test_publishing_an_incomplete_project_lists_what_it_lacks(client, coordinato
     response = transition(client, project, "published")
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Falta el resumen." in page and "Falta la organización implementadora." in page and "Falta al menos un indicador." in page
+    assert (
+        "Falta el resumen." in page
+        and "Falta la organización implementadora." in page
+        and "Falta al menos un indicador." in page
+    )
     project.refresh_from_db()
     assert project.publication_state == "review"
 
@@ -264,7 +408,10 @@ def test_projects_are_archived_never_deleted_from_the_workspace(client, coordina
 
 def test_history_shows_who_when_and_each_field_from_and_to(client, editor, coordinator, published_project):
     client.force_login(editor)
-    client.post(reverse("project_edit", args=[published_project.code]), form_data(published_project, title="Título nuevo", status="completed"))
+    client.post(
+        reverse("project_edit", args=[published_project.code]),
+        form_data(published_project, title="Título nuevo", status="completed"),
+    )
     response = client.get(reverse("project_history", args=[published_project.code]))
     assert response.status_code == 200
     first = response.context["page"].object_list[0]
@@ -274,11 +421,15 @@ def test_history_shows_who_when_and_each_field_from_and_to(client, editor, coord
     assert changes["estado del proyecto"] == ("En ejecución", "Concluido")
 
 
-def test_a_coordinator_restores_an_earlier_version_and_the_restore_is_recorded(client, editor, coordinator, published_project):
+def test_a_coordinator_restores_an_earlier_version_and_the_restore_is_recorded(
+    client, editor, coordinator, published_project
+):
     original = published_project.history.latest()
     client.force_login(editor)
-    client.post(reverse("project_edit", args=[published_project.code]), form_data(published_project, title="Título equivocado",
-                lines=[str(Line.objects.get(number=1).pk)]))
+    client.post(
+        reverse("project_edit", args=[published_project.code]),
+        form_data(published_project, title="Título equivocado", lines=[str(Line.objects.get(number=1).pk)]),
+    )
     client.force_login(coordinator)
     response = client.post(reverse("project_restore", args=[published_project.code, original.history_id]))
     assert response.status_code == 302
@@ -287,7 +438,10 @@ def test_a_coordinator_restores_an_earlier_version_and_the_restore_is_recorded(c
     assert list(published_project.lines.values_list("number", flat=True)) == [3]
     assert published_project.publication_state == "published"
     latest = published_project.history.latest()
-    assert latest.history_user == coordinator and latest.history_change_reason == f"Restaurada la versión {original.version}"
+    assert (
+        latest.history_user == coordinator
+        and latest.history_change_reason == f"Restaurada la versión {original.version}"
+    )
 
 
 def test_an_editor_cannot_restore(client, editor, published_project):
@@ -302,7 +456,9 @@ def test_a_restore_of_another_projects_record_is_not_found(client, coordinator, 
     assert client.post(reverse("project_restore", args=[published_project.code, foreign.history_id])).status_code == 404
 
 
-def test_the_history_page_query_count_does_not_grow_with_the_history(client, coordinator, published_project, django_assert_max_num_queries):
+def test_the_history_page_query_count_does_not_grow_with_the_history(
+    client, coordinator, published_project, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     for n in range(40):
         published_project.title = f"Título {n}"
@@ -311,13 +467,19 @@ def test_the_history_page_query_count_does_not_grow_with_the_history(client, coo
         assert client.get(reverse("project_history", args=[published_project.code])).status_code == 200
 
 
-# --- Organizations --------------------------------------------------------------------------------------------------
+# --- Organizations ----------------------------------------------------------------------------------------------------
 
 
-def test_merging_two_records_of_one_organization_keeps_every_participation(client, coordinator, org_a, published_project, draft_project):
+def test_merging_two_records_of_one_organization_keeps_every_participation(
+    client, coordinator, org_a, published_project, draft_project
+):
     duplicate = Organization.objects.create(name="Centro Comunitario Alfa A C", kind="osc")
-    Participation.objects.create(project=published_project, organization=duplicate, role="implementer", amount=Decimal("50000"))
-    Participation.objects.create(project=draft_project, organization=duplicate, role="evaluator", amount=Decimal("7000"))
+    Participation.objects.create(
+        project=published_project, organization=duplicate, role="implementer", amount=Decimal("50000")
+    )
+    Participation.objects.create(
+        project=draft_project, organization=duplicate, role="evaluator", amount=Decimal("7000")
+    )
     member = User.objects.create_user("miembro-dup")
     duplicate.members.add(member)
     key, _raw = ApiKey.issue("Llave del duplicado", created_by=coordinator, organization=duplicate)
@@ -335,7 +497,9 @@ def test_merging_two_records_of_one_organization_keeps_every_participation(clien
     assert published_project.total_amount == Decimal("1300000")
 
 
-def test_an_organization_cannot_be_merged_with_itself_and_editors_cannot_merge(client, coordinator, editor, org_a, org_b):
+def test_an_organization_cannot_be_merged_with_itself_and_editors_cannot_merge(
+    client, coordinator, editor, org_a, org_b
+):
     client.force_login(coordinator)
     response = client.post(reverse("organization_merge", args=[org_a.slug]), {"duplicate": org_a.slug})
     assert response.status_code == 302 and Organization.objects.filter(pk=org_a.pk).exists()
@@ -346,27 +510,41 @@ def test_an_organization_cannot_be_merged_with_itself_and_editors_cannot_merge(c
 
 def test_an_invalid_rfc_is_refused_in_spanish(client, editor):
     client.force_login(editor)
-    response = client.post(reverse("organization_create"), {"name": "Org", "kind": "osc", "rfc": "XYZ", "is_active": "on"})
+    response = client.post(
+        reverse("organization_create"), {"name": "Org", "kind": "osc", "rfc": "XYZ", "is_active": "on"}
+    )
     assert response.status_code == 400
     assert "RFC inválido" in response.content.decode()
 
 
-# --- People and API keys ------------------------------------------------------------------------------------------------
+# --- People and API keys ----------------------------------------------------------------------------------------------
 
 
 def test_a_coordinator_creates_a_partner_account_who_receives_a_link_to_choose_a_password(client, coordinator, org_a):
     from django.contrib.auth.models import Group
 
     client.force_login(coordinator)
-    response = client.post(reverse("user_create"), {
-        "username": "nueva-socia", "first_name": "Ana", "last_name": "Pérez", "email": "ana@example.org", "is_active": "on",
-        "role": str(Group.objects.get(name="Socio").pk), "organizations": [str(org_a.pk)],
-    })
+    response = client.post(
+        reverse("user_create"),
+        {
+            "username": "nueva-socia",
+            "first_name": "Ana",
+            "last_name": "Pérez",
+            "email": "ana@example.org",
+            "is_active": "on",
+            "role": str(Group.objects.get(name="Socio").pk),
+            "organizations": [str(org_a.pk)],
+        },
+    )
     assert response.status_code == 302
     account = User.objects.get(username="nueva-socia")
     assert not account.has_usable_password()
     assert list(account.groups.values_list("name", flat=True)) == ["Socio"] and org_a in account.organizations.all()
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ana@example.org"] and "/gestion/contrasena/restablecer/" in mail.outbox[0].body
+    assert (
+        len(mail.outbox) == 1
+        and mail.outbox[0].to == ["ana@example.org"]
+        and "/gestion/contrasena/restablecer/" in mail.outbox[0].body
+    )
 
 
 def test_coordinators_cannot_edit_superusers_and_editors_cannot_manage_people(client, coordinator, editor, superuser):
@@ -378,8 +556,14 @@ def test_coordinators_cannot_edit_superusers_and_editors_cannot_manage_people(cl
 
 def test_a_coordinator_issues_a_key_shown_once_and_revokes_it(client, coordinator, org_a):
     client.force_login(coordinator)
-    response = client.post(reverse("apikey_index"), {"name": "Llave de Alfa 2027", "organization": str(org_a.pk),
-                                                     "expires_at": (date.today() + timedelta(days=30)).isoformat()})
+    response = client.post(
+        reverse("apikey_index"),
+        {
+            "name": "Llave de Alfa 2027",
+            "organization": str(org_a.pk),
+            "expires_at": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
     assert response.status_code == 200
     raw = response.context["raw_key"]
     key = ApiKey.objects.get(name="Llave de Alfa 2027")
@@ -390,10 +574,13 @@ def test_a_coordinator_issues_a_key_shown_once_and_revokes_it(client, coordinato
     assert ApiKey.objects.authenticate(raw) is None
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"name": "Sin dueño"}, "Elija una organización (llave de socio) o una persona del personal"),
-    ({"name": "Pasada", "expires_at": "2020-01-01"}, "La fecha de vencimiento debe ser futura."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"name": "Sin dueño"}, "Elija una organización (llave de socio) o una persona del personal"),
+        ({"name": "Pasada", "expires_at": "2020-01-01"}, "La fecha de vencimiento debe ser futura."),
+    ],
+)
 def test_an_invalid_key_request_is_explained(client, coordinator, org_a, data, message):
     client.force_login(coordinator)
     if "expires_at" in data:
@@ -409,7 +596,7 @@ def test_editors_cannot_issue_keys(client, editor, org_a):
     assert not ApiKey.objects.exists()
 
 
-# --- Import and export ----------------------------------------------------------------------------------------------------
+# --- Import and export ------------------------------------------------------------------------------------------------
 
 
 def export(client, fmt="csv"):
@@ -424,14 +611,20 @@ def upload(client, content, name="proyectos.csv"):
     return client.post(reverse("project_import"), {"file": file})
 
 
-IMPORT_HEADER = "code,title,summary,axis,lines,status,municipalities,planned_start,planned_end,award_type,call_name,participations"
+IMPORT_HEADER = (
+    "code,title,summary,axis,lines,status,municipalities,planned_start,planned_end,award_type,call_name,participations"
+)
 
 
 def test_import_previews_then_confirms_new_projects_with_participations(client, editor, org_a, ficosec_org):
     client.force_login(editor)
-    csv_text = (IMPORT_HEADER + "\n"
-                f"FIC-2025-101,Ligas deportivas,Deporte para jóvenes,1,\"1,2\",approved,\"08037,08019\",2025-01-01,2025-12-31,direct,,{org_a.slug}:implementer:100000:cash; {ficosec_org.slug}:funder:400000:cash\n"
-                f"FIC-2025-102,Mediación comunitaria,Mediación,2,3,approved,08037,2025-03-01,2025-09-30,open_call,Convocatoria 2025,{org_a.slug}:implementer:50000:in_kind\n")
+    csv_text = (
+        IMPORT_HEADER + "\n"
+        'FIC-2025-101,Ligas deportivas,Deporte para jóvenes,1,"1,2",approved,"08037,08019",2025-01-01,2025-12-31,'
+        f"direct,,{org_a.slug}:implementer:100000:cash; {ficosec_org.slug}:funder:400000:cash\n"
+        "FIC-2025-102,Mediación comunitaria,Mediación,2,3,approved,08037,2025-03-01,2025-09-30,open_call,"
+        f"Convocatoria 2025,{org_a.slug}:implementer:50000:in_kind\n"
+    )
     preview = upload(client, csv_text.encode())
     assert preview.status_code == 200
     assert not Project.objects.filter(code__in=["FIC-2025-101", "FIC-2025-102"]).exists()  # a dry run writes nothing
@@ -443,13 +636,19 @@ def test_import_previews_then_confirms_new_projects_with_participations(client, 
     assert Project.objects.get(code="FIC-2025-102").participations.get().contribution_kind == "in_kind"
 
 
-def test_a_file_with_one_bad_row_imports_nothing_and_explains_each_error_in_spanish(client, editor, org_a, published_project):
+def test_a_file_with_one_bad_row_imports_nothing_and_explains_each_error_in_spanish(
+    client, editor, org_a, published_project
+):
     client.force_login(editor)
     before = published_project.history.count()
-    csv_text = (IMPORT_HEADER + "\n"
-                f"FIC-2025-101,Proyecto bueno,Resumen,1,1,approved,08037,2025-01-01,2025-12-31,direct,,{org_a.slug}:implementer:100:cash\n"
-                f"{published_project.code},Cambio que no debe quedar,Resumen,1,1,approved,08037,2025-01-01,2025-12-31,direct,,{org_a.slug}:implementer:1:cash\n"
-                "FIC-2025-103,Proyecto malo,Resumen,9,1,approved,99999,2025-12-31,2025-01-01,open_call,,nadie:jefa:mucho:cash\n")
+    csv_text = (
+        IMPORT_HEADER + "\n"
+        f"FIC-2025-101,Proyecto "
+        f"bueno,Resumen,1,1,approved,08037,2025-01-01,2025-12-31,direct,,{org_a.slug}:implementer:100:cash\n"
+        f"{published_project.code},Cambio que no debe "
+        f"quedar,Resumen,1,1,approved,08037,2025-01-01,2025-12-31,direct,,{org_a.slug}:implementer:1:cash\n"
+        "FIC-2025-103,Proyecto malo,Resumen,9,1,approved,99999,2025-12-31,2025-01-01,open_call,,nadie:jefa:mucho:cash\n"
+    )
     response = upload(client, csv_text.encode())
     assert response.status_code == 400
     text = response.content.decode()
@@ -463,11 +662,14 @@ def test_a_file_with_one_bad_row_imports_nothing_and_explains_each_error_in_span
     assert published_project.title == "Jóvenes constructores de paz" and published_project.history.count() == before
 
 
-@pytest.mark.parametrize("content, name, message", [
-    (b"\xff\xfe\x00garbage", "proyectos.csv", "El CSV debe estar en UTF-8."),
-    (b"not a zip", "proyectos.xlsx", "No se pudo leer el archivo"),
-    (b"x", "proyectos.pdf", "Formato no admitido"),
-])
+@pytest.mark.parametrize(
+    "content, name, message",
+    [
+        (b"\xff\xfe\x00garbage", "proyectos.csv", "El CSV debe estar en UTF-8."),
+        (b"not a zip", "proyectos.xlsx", "No se pudo leer el archivo"),
+        (b"x", "proyectos.pdf", "Formato no admitido"),
+    ],
+)
 def test_an_unreadable_file_is_refused_clearly(client, editor, content, name, message):
     client.force_login(editor)
     response = upload(client, content, name)
@@ -498,9 +700,12 @@ def test_the_xlsx_export_holds_the_projects_and_their_participations(client, edi
     sheet = openpyxl.load_workbook(io.BytesIO(export(client, "xlsx"))).active
     rows = list(sheet.values)
     header = rows[0]
-    row = dict(zip(header, rows[1]))
+    row = dict(zip(header, rows[1], strict=False))
     assert row["code"] == published_project.code
-    assert "centro-comunitario-alfa-ac:implementer:250000.00:cash" in row["participations"] or ":implementer:250000.00:cash" in row["participations"]
+    assert (
+        "centro-comunitario-alfa-ac:implementer:250000.00:cash" in row["participations"]
+        or ":implementer:250000.00:cash" in row["participations"]
+    )
 
 
 def test_partners_and_visitors_cannot_import_or_export(client, partner):
@@ -510,7 +715,7 @@ def test_partners_and_visitors_cannot_import_or_export(client, partner):
     assert upload(client, b"code\n").status_code == 403
 
 
-# --- Dashboard ------------------------------------------------------------------------------------------------------------
+# --- Dashboard --------------------------------------------------------------------------------------------------------
 
 
 def test_the_dashboard_lists_drafts_reviews_gaps_and_overdue_indicators(client, editor, org_a):
@@ -528,7 +733,9 @@ def test_the_dashboard_lists_drafts_reviews_gaps_and_overdue_indicators(client, 
     assert overdue[0].due == date(2024, 6, 28)  # quarterly after the last measurement of 31/03/2024
 
 
-def test_a_partner_member_sees_their_organizations_projects_drafts_included_but_no_one_elses(client, partner, draft_project, other_draft, review_project):
+def test_a_partner_member_sees_their_organizations_projects_drafts_included_but_no_one_elses(
+    client, partner, draft_project, other_draft, review_project
+):
     client.force_login(partner)
     recent = client.get(reverse("dashboard")).context["recent"]
     assert list(recent) == [draft_project]  # not org B's draft, nor its project in review
@@ -539,18 +746,29 @@ def test_a_partner_member_sees_their_organizations_projects_drafts_included_but_
 
 def add_rows(coordinator, organization, start, count):
     for n in range(start, start + count):
-        make_project(f"FIC-2022-{n + 1:03d}", f"Proyecto {n}", organization, planned_start=date(2022, 1, 1), status="in_progress")
+        make_project(
+            f"FIC-2022-{n + 1:03d}", f"Proyecto {n}", organization, planned_start=date(2022, 1, 1), status="in_progress"
+        )
         ApiKey.issue(f"Llave {n}", created_by=coordinator, organization=organization)
         User.objects.create_user(f"persona{n}").groups.add(*coordinator.groups.all())
 
 
-@pytest.mark.parametrize("url, pinned", [
-    # Each: session, user, user and group permissions; then the dashboard: not-ready + its 5 prefetches,
-    # overdue, mine, review, recent; the lists: count + page (+ prefetches of groups and organizations;
-    # keys: the issue form's two choice lists).
-    ("/gestion/", 13), ("/gestion/proyectos/", 6), ("/gestion/organizaciones/", 6), ("/gestion/personas/", 8), ("/gestion/llaves/", 8),
-])
-def test_workspace_lists_run_a_fixed_number_of_queries_whatever_the_number_of_rows(client, coordinator, org_a, url, pinned):
+@pytest.mark.parametrize(
+    "url, pinned",
+    [
+        # Each: session, user, user and group permissions; then the dashboard: not-ready + its 5 prefetches,
+        # overdue, mine, review, recent; the lists: count + page (+ prefetches of groups and organizations;
+        # keys: the issue form's two choice lists).
+        ("/gestion/", 13),
+        ("/gestion/proyectos/", 6),
+        ("/gestion/organizaciones/", 6),
+        ("/gestion/personas/", 8),
+        ("/gestion/llaves/", 8),
+    ],
+)
+def test_workspace_lists_run_a_fixed_number_of_queries_whatever_the_number_of_rows(
+    client, coordinator, org_a, url, pinned
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,85 +16,152 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Axis',
+            name="Axis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)], verbose_name='número')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='nombre')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('short_name', models.CharField(max_length=60, verbose_name='nombre corto')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('colour', models.CharField(default='#1f4e79', help_text='Color hexadecimal para la interfaz, p. ej. #1f4e79.', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9A-Fa-f]{6}$')], verbose_name='color')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        unique=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(9),
+                        ],
+                        verbose_name="número",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="nombre")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("short_name", models.CharField(max_length=60, verbose_name="nombre corto")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "colour",
+                    models.CharField(
+                        default="#1f4e79",
+                        help_text="Color hexadecimal para la interfaz, p. ej. #1f4e79.",
+                        max_length=7,
+                        validators=[django.core.validators.RegexValidator("^#[0-9A-Fa-f]{6}$")],
+                        verbose_name="color",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'eje estratégico',
-                'verbose_name_plural': 'ejes estratégicos',
-                'ordering': ['number'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='axis_number_positive'), models.CheckConstraint(condition=models.Q(('colour__regex', '^#[0-9A-Fa-f]{6}$')), name='axis_colour_hex')],
+                "verbose_name": "eje estratégico",
+                "verbose_name_plural": "ejes estratégicos",
+                "ordering": ["number"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("number__gte", 1)), name="axis_number_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(("colour__regex", "^#[0-9A-Fa-f]{6}$")), name="axis_colour_hex"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAxis',
+            name="HistoricalAxis",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(db_index=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(9)], verbose_name='número')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='nombre')),
-                ('slug', models.SlugField(max_length=100, verbose_name='slug')),
-                ('short_name', models.CharField(max_length=60, verbose_name='nombre corto')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('colour', models.CharField(default='#1f4e79', help_text='Color hexadecimal para la interfaz, p. ej. #1f4e79.', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9A-Fa-f]{6}$')], verbose_name='color')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        db_index=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(9),
+                        ],
+                        verbose_name="número",
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="nombre")),
+                ("slug", models.SlugField(max_length=100, verbose_name="slug")),
+                ("short_name", models.CharField(max_length=60, verbose_name="nombre corto")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                (
+                    "colour",
+                    models.CharField(
+                        default="#1f4e79",
+                        help_text="Color hexadecimal para la interfaz, p. ej. #1f4e79.",
+                        max_length=7,
+                        validators=[django.core.validators.RegexValidator("^#[0-9A-Fa-f]{6}$")],
+                        verbose_name="color",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical eje estratégico',
-                'verbose_name_plural': 'historical ejes estratégicos',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical eje estratégico",
+                "verbose_name_plural": "historical ejes estratégicos",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalLine',
+            name="HistoricalLine",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(db_index=True, verbose_name='número')),
-                ('name', models.CharField(db_index=True, max_length=200, verbose_name='nombre')),
-                ('slug', models.SlugField(max_length=100, verbose_name='slug')),
-                ('short_name', models.CharField(max_length=60, verbose_name='nombre corto')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField(db_index=True, verbose_name="número")),
+                ("name", models.CharField(db_index=True, max_length=200, verbose_name="nombre")),
+                ("slug", models.SlugField(max_length=100, verbose_name="slug")),
+                ("short_name", models.CharField(max_length=60, verbose_name="nombre corto")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical línea de acción',
-                'verbose_name_plural': 'historical líneas de acción',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical línea de acción",
+                "verbose_name_plural": "historical líneas de acción",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Line',
+            name="Line",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(unique=True, verbose_name='número')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='nombre')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('short_name', models.CharField(max_length=60, verbose_name='nombre corto')),
-                ('description', models.TextField(blank=True, verbose_name='descripción')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField(unique=True, verbose_name="número")),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="nombre")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("short_name", models.CharField(max_length=60, verbose_name="nombre corto")),
+                ("description", models.TextField(blank=True, verbose_name="descripción")),
             ],
             options={
-                'verbose_name': 'línea de acción',
-                'verbose_name_plural': 'líneas de acción',
-                'ordering': ['number'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='line_number_positive')],
+                "verbose_name": "línea de acción",
+                "verbose_name_plural": "líneas de acción",
+                "ordering": ["number"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("number__gte", 1)), name="line_number_positive")
+                ],
             },
         ),
     ]

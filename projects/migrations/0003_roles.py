@@ -14,5 +14,9 @@ def create_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("projects", "0002_seed_geography"), ("axes", "0002_seed_axes_and_lines"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [
+        ("projects", "0002_seed_geography"),
+        ("axes", "0002_seed_axes_and_lines"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

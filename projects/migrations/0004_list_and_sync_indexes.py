@@ -5,32 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('axes', '0002_seed_axes_and_lines'),
-        ('projects', '0003_roles'),
+        ("axes", "0002_seed_axes_and_lines"),
+        ("projects", "0003_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='project',
-            name='project_state_published',
+            model_name="project",
+            name="project_state_published",
         ),
         migrations.RemoveIndex(
-            model_name='project',
-            name='project_updated',
+            model_name="project",
+            name="project_updated",
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['publication_state', '-published_at', '-id'], name='project_state_published'),
+            model_name="project",
+            index=models.Index(fields=["publication_state", "-published_at", "-id"], name="project_state_published"),
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['updated_at', 'code'], name='project_updated'),
+            model_name="project",
+            index=models.Index(fields=["updated_at", "code"], name="project_updated"),
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['publication_state', 'updated_at', 'code'], name='project_state_updated'),
+            model_name="project",
+            index=models.Index(fields=["publication_state", "updated_at", "code"], name="project_state_updated"),
         ),
     ]

@@ -24,8 +24,19 @@ def get_label(form, name):
     return field.label if field else name
 
 
-FACET_ORDER = ["axis", "line", "region", "municipality", "status", "prevention_level", "population", "organization",
-               "year", "award_type", "evidence_level"]
+FACET_ORDER = [
+    "axis",
+    "line",
+    "region",
+    "municipality",
+    "status",
+    "prevention_level",
+    "population",
+    "organization",
+    "year",
+    "award_type",
+    "evidence_level",
+]
 
 
 @register.filter

@@ -28,7 +28,9 @@ from ..models import ApiKey, Organization
 @login_required
 @permission_required("projects.change_organization", raise_exception=True)
 def organization_index(request):
-    organizations = Organization.objects.annotate(projects=Count("participations__project", distinct=True)).order_by("name")
+    organizations = Organization.objects.annotate(projects=Count("participations__project", distinct=True)).order_by(
+        "name"
+    )
     if query := request.GET.get("q", "").strip()[:100]:
         organizations = organizations.filter(Q(name__unaccent__icontains=query) | Q(acronym__unaccent__icontains=query))
     page = Paginator(organizations, 50).get_page(request.GET.get("page"))
@@ -53,9 +55,15 @@ def organization_form(request, organization):
         organization = form.save()
         messages.success(request, _("Organización «%(name)s» guardada.") % {"name": organization.name})
         return redirect("organization_edit", slug=organization.slug)
-    merge = MergeForm(organization) if organization.pk and request.user.has_perm("projects.merge_organization") else None
-    return render(request, "projects/staff/organization_form.html", {"form": form, "organization": organization, "merge": merge},
-                  status=400 if request.method == "POST" else 200)
+    merge = (
+        MergeForm(organization) if organization.pk and request.user.has_perm("projects.merge_organization") else None
+    )
+    return render(
+        request,
+        "projects/staff/organization_form.html",
+        {"form": form, "organization": organization, "merge": merge},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -74,7 +82,10 @@ def organization_merge(request, slug):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("«%(duplicate)s» se fusionó con «%(name)s».") % {"duplicate": duplicate.name, "name": organization.name})
+        messages.success(
+            request,
+            _("«%(duplicate)s» se fusionó con «%(name)s».") % {"duplicate": duplicate.name, "name": organization.name},
+        )
     return redirect("organization_edit", slug=slug)
 
 
@@ -114,23 +125,35 @@ def user_form(request, account):
         account = form.save()
         if creating:
             invite(request, account)
-            messages.success(request, _("Cuenta creada. Se envió a %(email)s un enlace para elegir contraseña.") % {"email": account.email})
+            messages.success(
+                request,
+                _("Cuenta creada. Se envió a %(email)s un enlace para elegir contraseña.") % {"email": account.email},
+            )
         else:
             messages.success(request, _("Cuenta de %(name)s guardada.") % {"name": account.get_username()})
         return redirect("user_index")
-    return render(request, "projects/staff/user_form.html", {"form": form, "account": account},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "projects/staff/user_form.html",
+        {"form": form, "account": account},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def invite(request, account):
     """E-mail the new person a link to choose their password (the reset e-mail): nobody else ever knows it."""
     context = {
-        "email": account.email, "domain": request.get_host(), "site_name": "FICOSEC", "user": account,
-        "uid": urlsafe_base64_encode(force_bytes(account.pk)), "token": default_token_generator.make_token(account),
+        "email": account.email,
+        "domain": request.get_host(),
+        "site_name": "FICOSEC",
+        "user": account,
+        "uid": urlsafe_base64_encode(force_bytes(account.pk)),
+        "token": default_token_generator.make_token(account),
         "protocol": "https" if request.is_secure() else "http",
     }
-    PasswordResetForm().send_mail("registration/invitation_subject.txt", "registration/invitation_email.txt",
-                                  context, None, account.email)
+    PasswordResetForm().send_mail(
+        "registration/invitation_subject.txt", "registration/invitation_email.txt", context, None, account.email
+    )
 
 
 # --- API keys -----------------------------------------------------------------------------------------------------
@@ -146,16 +169,24 @@ def apikey_index(request):
     if request.method == "POST" and form.is_valid():
         expires = form.cleaned_data["expires_at"]
         key, raw_key = ApiKey.issue(
-            form.cleaned_data["name"], created_by=request.user, organization=form.cleaned_data["organization"],
+            form.cleaned_data["name"],
+            created_by=request.user,
+            organization=form.cleaned_data["organization"],
             user=form.cleaned_data["user"],
             expires_at=timezone.make_aware(datetime.combine(expires, time.min)) if expires else None,
         )
-        messages.success(request, _("Llave «%(name)s» emitida. Cópiela ahora: no se volverá a mostrar.") % {"name": key.name})
+        messages.success(
+            request, _("Llave «%(name)s» emitida. Cópiela ahora: no se volverá a mostrar.") % {"name": key.name}
+        )
         form = ApiKeyForm()
     keys = ApiKey.objects.select_related("organization", "user", "created_by").order_by("-created_at")
     page = Paginator(keys, 50).get_page(request.GET.get("page"))
-    return render(request, "projects/staff/apikey_index.html", {"form": form, "page": page, "raw_key": raw_key},
-                  status=400 if request.method == "POST" and not raw_key else 200)
+    return render(
+        request,
+        "projects/staff/apikey_index.html",
+        {"form": form, "page": page, "raw_key": raw_key},
+        status=400 if request.method == "POST" and not raw_key else 200,
+    )
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from axes.models import Axis
 
 from .. import exports, figures
 from ..charts import bars
@@ -44,11 +45,21 @@ def catalogue(request):
 @require_GET
 def home(request):
     data = figures.figures()
-    latest = Project.objects.published().select_related("axis").prefetch_related("municipalities").order_by("-published_at", "-pk")[:6]
-    return render(request, "projects/public/home.html", {
-        "figures": data, "latest": latest,
-        "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
-    })
+    latest = (
+        Project.objects.published()
+        .select_related("axis")
+        .prefetch_related("municipalities")
+        .order_by("-published_at", "-pk")[:6]
+    )
+    return render(
+        request,
+        "projects/public/home.html",
+        {
+            "figures": data,
+            "latest": latest,
+            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+        },
+    )
 
 
 @require_GET
@@ -56,8 +67,15 @@ def project_list(request):
     """The catalogue. Its content is cached per query string and language until any project changes (the template's
     cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
     computed = SimpleLazyObject(lambda: catalogue_page(request))
-    lazy = {name: SimpleLazyObject(partial(operator.getitem, computed, name)) for name in ("page", "filterset", "order", "facets", "active", "broad")}
-    return render(request, "projects/public/project_list.html", {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy})
+    lazy = {
+        name: SimpleLazyObject(partial(operator.getitem, computed, name))
+        for name in ("page", "filterset", "order", "facets", "active", "broad")
+    }
+    return render(
+        request,
+        "projects/public/project_list.html",
+        {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy},
+    )
 
 
 def catalogue_page(request):
@@ -72,7 +90,10 @@ def catalogue_page(request):
     if matched is not None:
         paginator.count = matched  # exact up to the bound, the bound + 1 beyond it
     return {
-        "page": paginator.get_page(request.GET.get("page")), "filterset": filterset, "order": order, "broad": broad,
+        "page": paginator.get_page(request.GET.get("page")),
+        "filterset": filterset,
+        "order": order,
+        "broad": broad,
         "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
         "active": active_filters(request, filterset),
     }
@@ -90,7 +111,10 @@ def active_filters(request, filterset):
             rest.pop("page", None)
             choices = dict((str(k), v) for k, v in getattr(field, "choices", []) if k != "")
             if hasattr(field, "queryset"):
-                choices = {str(getattr(obj, field.to_field_name)): str(obj) for obj in field.queryset.filter(**{f"{field.to_field_name}__in": [value]})}
+                choices = {
+                    str(getattr(obj, field.to_field_name)): str(obj)
+                    for obj in field.queryset.filter(**{f"{field.to_field_name}__in": [value]})
+                }
             chips.append((field.label, choices.get(value, value), rest.urlencode()))
     return chips
 
@@ -106,16 +130,26 @@ def project_download(request, fmt):
 @require_GET
 def project_detail(request, slug):
     project = get_object_or_404(
-        Project.objects.visible_to(request.user).select_related("axis").prefetch_related(
-            "lines", "municipalities__region", "indicators",
+        Project.objects.visible_to(request.user)
+        .select_related("axis")
+        .prefetch_related(
+            "lines",
+            "municipalities__region",
+            "indicators",
             Prefetch("indicators__measurements", queryset=Measurement.objects.order_by("date")),
             Prefetch("participations", queryset=Participation.objects.select_related("organization")),
         ),
         slug=slug,
     )
-    return render(request, "projects/public/project_detail.html", {
-        "project": project, "money": money_breakdown(project), "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
-    })
+    return render(
+        request,
+        "projects/public/project_detail.html",
+        {
+            "project": project,
+            "money": money_breakdown(project),
+            "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
+        },
+    )
 
 
 def money_breakdown(project):
@@ -127,18 +161,29 @@ def money_breakdown(project):
         by_sector[sector] = by_sector.get(sector, 0) + participation.amount
     return {
         "funders": sorted(participations, key=lambda p: -p.amount),
-        "sectors": bars([{"label": sector.label, "money": amount} for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])],
-                        "money", lambda row: row["label"], money=True),
+        "sectors": bars(
+            [
+                {"label": sector.label, "money": amount}
+                for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+            ],
+            "money",
+            lambda row: row["label"],
+            money=True,
+        ),
     }
 
 
 @require_GET
 def organization_list(request):
-    organizations = Organization.objects.filter(participations__project__publication_state=Project.Publication.PUBLISHED).distinct()
+    organizations = Organization.objects.filter(
+        participations__project__publication_state=Project.Publication.PUBLISHED
+    ).distinct()
     q = request.GET.get("q", "")[:100].strip()
     if q:
         organizations = organizations.filter(name__unaccent__icontains=q) | organizations.filter(acronym__iexact=q)
-    page = Paginator(organizations.select_related("municipality").order_by("name"), 30).get_page(request.GET.get("page"))
+    page = Paginator(organizations.select_related("municipality").order_by("name"), 30).get_page(
+        request.GET.get("page")
+    )
     return render(request, "projects/public/organization_list.html", {"page": page, "q": q, "kinds": Organization.Kind})
 
 
@@ -147,12 +192,50 @@ def organization_detail(request, slug):
     organization = get_object_or_404(Organization.objects.select_related("municipality"), slug=slug)
     participations = (
         Participation.objects.filter(organization=organization, project__in=Project.objects.published())
-        .select_related("project__axis").order_by("-project__published_at", "role")
+        .select_related("project__axis")
+        .order_by("-project__published_at", "role")
     )
     if not participations:
         raise Http404(_("Esta organización no tiene proyectos públicos."))
-    return render(request, "projects/public/organization_detail.html", {"organization": organization, "participations": participations})
+    return render(
+        request,
+        "projects/public/organization_detail.html",
+        {"organization": organization, "participations": participations},
+    )
 
 
 def robots(request):
     return render(request, "robots.txt", content_type="text/plain")
+
+
+# --- The strategic framework: the four axes with their figures and published projects ---------------------
+
+
+@require_GET
+def axis_list(request):
+    data = figures.figures()
+    return render(
+        request,
+        "axes/axis_list.html",
+        {
+            "figures": data,
+            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+            "year_chart": bars(data["by_year"], "money", lambda row: str(row["year"]), money=True),
+            "region_chart": bars(data["by_region"], "projects", lambda row: row["region"].name),
+        },
+    )
+
+
+@require_GET
+def axis_detail(request, slug):
+    axis = get_object_or_404(Axis, slug=slug)
+    row = next(row for row in figures.figures()["axes"] if row["axis"].pk == axis.pk)
+    projects = (
+        Project.objects.published()
+        .filter(axis=axis)
+        .select_related("axis")
+        .prefetch_related("municipalities")
+        .order_by("-published_at", "-pk")
+    )
+    page = Paginator(projects, 20).get_page(request.GET.get("page"))
+    return render(request, "axes/axis_detail.html", {"axis": axis, "row": row, "page": page})

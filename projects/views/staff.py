@@ -25,7 +25,13 @@ from ficosec import throttle
 from .. import history
 from ..filters import ProjectFilter
 from ..forms import (
-    IndicatorFormSet, NewOrganizationForm, ParticipationFormSet, ProjectForm, SignInForm, TransitionForm, measurement_formset,
+    IndicatorFormSet,
+    NewOrganizationForm,
+    ParticipationFormSet,
+    ProjectForm,
+    SignInForm,
+    TransitionForm,
+    measurement_formset,
 )
 from ..models import Indicator, Organization, Project, StaleVersion, is_staff_user
 
@@ -41,7 +47,9 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.get_user())
         return redirect(target)
-    return render(request, "registration/login.html", {"form": form, "next": target}, status=429 if form.locked else 200)
+    return render(
+        request, "registration/login.html", {"form": form, "next": target}, status=429 if form.locked else 200
+    )
 
 
 @csrf_protect
@@ -50,9 +58,15 @@ def password_reset(request):
     if request.method == "POST":
         ident = throttle.client_ip(request)
         if throttle.locked_for("reset", ident):
-            return render(request, "registration/password_reset_form.html", {
-                "form": None, "throttled": _("Demasiadas solicitudes de restablecimiento. Intente de nuevo en una hora."),
-            }, status=429)
+            return render(
+                request,
+                "registration/password_reset_form.html",
+                {
+                    "form": None,
+                    "throttled": _("Demasiadas solicitudes de restablecimiento. Intente de nuevo en una hora."),
+                },
+                status=429,
+            )
         throttle.fail("reset", ident, settings.PASSWORD_RESET_ATTEMPTS, 3600)
     return auth_views.PasswordResetView.as_view(
         success_url="/gestion/contrasena/restablecer/enviado/",
@@ -69,18 +83,25 @@ def dashboard(request):
     if not is_staff_user(request.user):  # partners: their organizations' projects, not the whole public catalogue
         visible = visible.of_partner(request.user)
     unpublished = visible.filter(publication_state__in=[Project.Publication.DRAFT, Project.Publication.REVIEW])
-    not_ready = [(project, gaps) for project in unpublished.prefetch_related("lines", "municipalities", "participations", "indicators")[:20]
-                 if (gaps := project.publication_gaps())]
+    not_ready = [
+        (project, gaps)
+        for project in unpublished.prefetch_related("lines", "municipalities", "participations", "indicators")[:20]
+        if (gaps := project.publication_gaps())
+    ]
     overdue = list(Indicator.overdue(visible)[:20])
     for indicator in overdue:
         indicator.due = indicator.next_due(indicator.since)
-    return render(request, "projects/staff/dashboard.html", {
-        "mine": visible.filter(publication_state=Project.Publication.DRAFT, created_by=request.user)[:20],
-        "review": visible.filter(publication_state=Project.Publication.REVIEW)[:20],
-        "recent": visible[:20],
-        "not_ready": not_ready,
-        "overdue": overdue,
-    })
+    return render(
+        request,
+        "projects/staff/dashboard.html",
+        {
+            "mine": visible.filter(publication_state=Project.Publication.DRAFT, created_by=request.user)[:20],
+            "review": visible.filter(publication_state=Project.Publication.REVIEW)[:20],
+            "recent": visible[:20],
+            "not_ready": not_ready,
+            "overdue": overdue,
+        },
+    )
 
 
 @login_required
@@ -92,10 +113,19 @@ def project_index(request):
     state = request.GET.get("estado")
     if state in Project.Publication.values:
         projects = projects.filter(publication_state=state)
-    page = Paginator(projects.select_related("axis").order_by("-updated_at", "-pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "projects/staff/project_index.html", {
-        "page": page, "filterset": filterset, "states": Project.Publication.choices, "state": state,
-    })
+    page = Paginator(projects.select_related("axis").order_by("-updated_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "projects/staff/project_index.html",
+        {
+            "page": page,
+            "filterset": filterset,
+            "states": Project.Publication.choices,
+            "state": state,
+        },
+    )
 
 
 @login_required
@@ -131,26 +161,52 @@ def project_form(request, project):
         if new_organization.is_valid():
             status = 200
             organization = new_organization.save()
-            messages.success(request, _("Organización «%(name)s» agregada: elíjala como «%(slug)s» en la lista.") % {"name": organization.name, "slug": organization.slug})
+            messages.success(
+                request,
+                _("Organización «%(name)s» agregada: elíjala como «%(slug)s» en la lista.")
+                % {"name": organization.name, "slug": organization.slug},
+            )
             new_organization = NewOrganizationForm()
     elif posted and all(part.is_valid() for part in (form, partners, indicators, measurements) if part is not None):
         try:
             project = save_project(request.user, form, partners, indicators, measurements)
         except StaleVersion as stale:
             changes, seen, latest = history.changes_since(project, form.cleaned_data["version"])
-            conflict, status = {"changes": changes, "who": latest.history_user if latest else None, "when": latest.history_date if latest else None}, 409
+            conflict, status = (
+                {
+                    "changes": changes,
+                    "who": latest.history_user if latest else None,
+                    "when": latest.history_date if latest else None,
+                },
+                409,
+            )
             current = Project.objects.get(pk=project.pk)
             form = ProjectForm(carry_over(data, form, seen, current, stale.current_version), instance=current)
             form.is_valid()
         else:
             messages.success(request, _("Proyecto %(code)s guardado.") % {"code": project.code})
             return redirect("project_edit", code=project.code)
-    return render(request, "projects/staff/project_form.html", {
-        "form": form, "partners": partners, "indicators": indicators, "measurements": measurements, "project": project,
-        "new_organization": new_organization, "conflict": conflict, "organizations": Organization.objects.only("slug", "name", "acronym"),
-        "gaps": project.publication_gaps() if project.pk else None,
-        "transitions": [(state, Project.Publication(state).label) for state in project.allowed_transitions(request.user)] if project.pk else [],
-    }, status=status)
+    return render(
+        request,
+        "projects/staff/project_form.html",
+        {
+            "form": form,
+            "partners": partners,
+            "indicators": indicators,
+            "measurements": measurements,
+            "project": project,
+            "new_organization": new_organization,
+            "conflict": conflict,
+            "organizations": Organization.objects.only("slug", "name", "acronym"),
+            "gaps": project.publication_gaps() if project.pk else None,
+            "transitions": [
+                (state, Project.Publication(state).label) for state in project.allowed_transitions(request.user)
+            ]
+            if project.pk
+            else [],
+        },
+        status=status,
+    )
 
 
 def save_project(user, form, partners, indicators, measurements):
@@ -184,7 +240,7 @@ def carry_over(data, form, seen, current, version):
     if seen is None:
         return data
     stored = ProjectForm(instance=current)
-    for name, field in form.fields.items():
+    for name in form.fields:
         if name == "version" or not untouched(form, seen, name):
             continue
         value = stored[name].value()
@@ -220,7 +276,9 @@ def project_transition(request, code):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("El proyecto pasó a «%(state)s».") % {"state": project.get_publication_state_display()})
+        messages.success(
+            request, _("El proyecto pasó a «%(state)s».") % {"state": project.get_publication_state_display()}
+        )
     return redirect("project_edit", code=code)
 
 
@@ -231,10 +289,16 @@ def project_history(request, code):
     project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
     page = Paginator(history.project_timeline(project), 25).get_page(request.GET.get("page"))
     history.fill(page.object_list)
-    return render(request, "projects/staff/project_history.html", {
-        "project": project, "page": page, "steps": project.workflow_steps.select_related("actor", "api_key"),
-        "can_restore": request.user.has_perm("projects.restore_project"),
-    })
+    return render(
+        request,
+        "projects/staff/project_history.html",
+        {
+            "project": project,
+            "page": page,
+            "steps": project.workflow_steps.select_related("actor", "api_key"),
+            "can_restore": request.user.has_perm("projects.restore_project"),
+        },
+    )
 
 
 @login_required

@@ -17,7 +17,10 @@ from ..forms import ImportForm
 from ..models import Project
 from ..resources import ProjectResource, run_import
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def load_dataset(content, fmt):
@@ -47,8 +50,11 @@ def project_import(request):
         if not (result.has_errors() or result.has_validation_errors()):
             del request.session["project_import"]
             totals = result.totals
-            messages.success(request, _("Importación terminada: %(new)s nuevos, %(update)s actualizados, %(skip)s sin cambios.") % {
-                "new": totals["new"], "update": totals["update"], "skip": totals["skip"]})
+            messages.success(
+                request,
+                _("Importación terminada: %(new)s nuevos, %(update)s actualizados, %(skip)s sin cambios.")
+                % {"new": totals["new"], "update": totals["update"], "skip": totals["skip"]},
+            )
             return redirect("project_index")
         status = 400
     elif request.method == "POST":
@@ -65,13 +71,22 @@ def project_import(request):
                 if not (result.has_errors() or result.has_validation_errors()):
                     status = 200
                     request.session["project_import"] = pending = {
-                        "name": upload.name, "format": fmt, "content": base64.b64encode(content).decode(),
+                        "name": upload.name,
+                        "format": fmt,
+                        "content": base64.b64encode(content).decode(),
                         "digest": hashlib.sha256(content).hexdigest(),
                     }
-    return render(request, "projects/staff/project_import.html", {
-        "form": form, "result": result, "pending": pending if result and status == 200 else None,
-        "columns": ProjectResource().get_export_headers(),
-    }, status=status)
+    return render(
+        request,
+        "projects/staff/project_import.html",
+        {
+            "form": form,
+            "result": result,
+            "pending": pending if result and status == 200 else None,
+            "columns": ProjectResource().get_export_headers(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -79,7 +94,12 @@ def project_import(request):
 @require_GET
 def project_export(request, fmt):
     """Every project the person may see, in the import format (internal notes included: staff only)."""
-    dataset = ProjectResource().export(ProjectResource().get_queryset().filter(pk__in=Project.objects.visible_to(request.user).values("pk")).order_by("code"))
+    dataset = ProjectResource().export(
+        ProjectResource()
+        .get_queryset()
+        .filter(pk__in=Project.objects.visible_to(request.user).values("pk"))
+        .order_by("code")
+    )
     response = HttpResponse(dataset.export(fmt), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="proyectos-ficosec-{timezone.localdate():%Y-%m-%d}.{fmt}"'
     return response

@@ -20,7 +20,9 @@ def violations(page, url):
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_every_kind_of_page_passes_axe_wcag_21_aa(browser, live_server, published_project, draft_project, org_a, coordinator, width):
+def test_every_kind_of_page_passes_axe_wcag_21_aa(
+    browser, live_server, published_project, draft_project, org_a, coordinator, width
+):
     context = browser.new_context(locale="es-MX", bypass_csp=True, viewport={"width": width, "height": 800})
     page = context.new_page()
     found = [v for url in public_pages(published_project, org_a) for v in violations(page, live_server.url + url)]

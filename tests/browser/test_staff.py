@@ -24,7 +24,8 @@ def sign_in(page, live_server, username):
 
 
 def test_an_editor_creates_a_project_a_coordinator_publishes_it_and_a_visitor_finds_it(
-        browser, live_server, editor, coordinator, org_a, ficosec_org):
+    browser, live_server, editor, coordinator, org_a, ficosec_org
+):
     editing = browser.new_context(locale="es-MX")
     page = editing.new_page()
     sign_in(page, live_server, "editora")
@@ -67,7 +68,9 @@ def test_an_editor_creates_a_project_a_coordinator_publishes_it_and_a_visitor_fi
     reviewing = browser.new_context(locale="es-MX")
     page = reviewing.new_page()
     sign_in(page, live_server, "coordinador")
-    page.get_by_role("region", name="En espera de revisión").get_by_role("link", name="Círculos de paz en Cuauhtémoc").click()
+    page.get_by_role("region", name="En espera de revisión").get_by_role(
+        "link", name="Círculos de paz en Cuauhtémoc"
+    ).click()
     page.get_by_label("Comentario (opcional)").fill("Aprobado por el comité técnico")
     page.get_by_role("button", name="Pasar a «Publicado»").click()
     expect(page.get_by_text("El proyecto pasó a «Publicado».")).to_be_visible()
@@ -83,7 +86,9 @@ def test_an_editor_creates_a_project_a_coordinator_publishes_it_and_a_visitor_fi
     assert Project.objects.get(code=code).workflow_steps.count() == 2
 
 
-def test_two_people_edit_one_project_and_the_second_save_is_refused_with_the_difference(browser, live_server, editor, coordinator, org_a):
+def test_two_people_edit_one_project_and_the_second_save_is_refused_with_the_difference(
+    browser, live_server, editor, coordinator, org_a
+):
     project = make_project("FIC-2024-301", "Prevención en Parral", org_a)
     first = browser.new_context(locale="es-MX").new_page()
     second = browser.new_context(locale="es-MX").new_page()
@@ -103,12 +108,16 @@ def test_two_people_edit_one_project_and_the_second_save_is_refused_with_the_dif
     expect(second.get_by_label("Resumen")).to_have_value("Resumen escrito por la coordinadora")
     shot(second, "staff-concurrent-edit-conflict")
     project.refresh_from_db()
-    assert project.title == "Prevención comunitaria en Parral" and project.summary != "Resumen escrito por la coordinadora"
+    assert (
+        project.title == "Prevención comunitaria en Parral" and project.summary != "Resumen escrito por la coordinadora"
+    )
 
     second.get_by_role("button", name="Guardar").click()  # having read the difference, saving again keeps both
     expect(second.get_by_text("Proyecto FIC-2024-301 guardado.")).to_be_visible()
     project.refresh_from_db()
-    assert project.title == "Prevención comunitaria en Parral" and project.summary == "Resumen escrito por la coordinadora"
+    assert (
+        project.title == "Prevención comunitaria en Parral" and project.summary == "Resumen escrito por la coordinadora"
+    )
 
 
 def test_a_failed_import_shows_each_error_and_changes_nothing(page, live_server, editor, org_a, tmp_path):

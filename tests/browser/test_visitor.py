@@ -25,7 +25,9 @@ def shot(page, name):
 @pytest.fixture
 def catalogue(org_a, org_b, ficosec_org, draft_project):
     youth = make_project("FIC-2024-201", "Jóvenes mediadores en Juárez", org_a, "published", ficosec=ficosec_org)
-    police = make_project("FIC-2024-202", "Policía de proximidad en Delicias", org_b, "published", axis=Axis.objects.get(number=1))
+    police = make_project(
+        "FIC-2024-202", "Policía de proximidad en Delicias", org_b, "published", axis=Axis.objects.get(number=1)
+    )
     police.municipalities.set([Municipality.objects.get(inegi_code="08021")])
     police.refresh_derived()
     other = make_project("FIC-2024-203", "Escuelas seguras para jóvenes de Chihuahua", org_b, "published")
@@ -101,10 +103,15 @@ def test_catalogue_is_usable_360_pixels_wide(browser, live_server, catalogue):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/proyectos/?q=jóvenes", "/ejes/", "/api/v1/docs/", "/api/v1/redoc/", "/gestion/entrar/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/proyectos/?q=jóvenes", "/ejes/", "/api/v1/docs/", "/api/v1/redoc/", "/gestion/entrar/"]
+)
 def test_pages_run_under_the_content_security_policy_without_violations(page, live_server, catalogue, path):
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.goto(live_server.url + path)
     page.wait_for_load_state("networkidle")
     if path == "/api/v1/docs/":

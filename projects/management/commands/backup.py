@@ -10,7 +10,13 @@ from django.utils import timezone
 def pg_env(database):
     """libpq's environment for a Django database settings dict (keeps the password off the command line)."""
     env = dict(os.environ)
-    for var, key in (("PGHOST", "HOST"), ("PGPORT", "PORT"), ("PGUSER", "USER"), ("PGPASSWORD", "PASSWORD"), ("PGDATABASE", "NAME")):
+    for var, key in (
+        ("PGHOST", "HOST"),
+        ("PGPORT", "PORT"),
+        ("PGUSER", "USER"),
+        ("PGPASSWORD", "PASSWORD"),
+        ("PGDATABASE", "NAME"),
+    ):
         if database.get(key):
             env[var] = str(database[key])
     return env
@@ -25,8 +31,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         output = Path(options["output"] or f"backups/ficosec-{timezone.now():%Y%m%d-%H%M%S}.dump")
         output.parent.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(["pg_dump", "-Fc", "--no-owner", "-f", str(output)], env=pg_env(settings.DATABASES["default"]),
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["pg_dump", "-Fc", "--no-owner", "-f", str(output)],
+            env=pg_env(settings.DATABASES["default"]),
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
             raise CommandError(f"pg_dump falló: {result.stderr.strip()}")
         self.stdout.write(str(output))

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Carga los datos de DEMOSTRACIÓN (idempotente: una segunda ejecución no cambia nada)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Cargar aunque DEBUG esté apagado (nunca en producción).")
+        parser.add_argument(
+            "--force", action="store_true", help="Cargar aunque DEBUG esté apagado (nunca en producción)."
+        )
 
     def handle(self, *args, **options):
         try:

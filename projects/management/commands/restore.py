@@ -33,8 +33,12 @@ class Command(BaseCommand):
             raise CommandError(f"pg_restore no pudo leer el respaldo: {listing.stderr.strip()}")
         entries = path.with_suffix(".list")
         entries.write_text("\n".join(line for line in listing.stdout.splitlines() if " EXTENSION " not in line))
-        result = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-L", str(entries), "-d", target["NAME"], str(path)],
-                                env=pg_env(target), capture_output=True, text=True)
+        result = subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", "-L", str(entries), "-d", target["NAME"], str(path)],
+            env=pg_env(target),
+            capture_output=True,
+            text=True,
+        )
         entries.unlink()
         if result.returncode:
             raise CommandError(f"pg_restore falló: {result.stderr.strip()}")

@@ -1,0 +1,29 @@
+"""The FICOSEC domain, one module per topic: places, organizations, projects and their money, indicators, and the
+workflow record with API keys. The rules of each model (constraints, validators, queryset predicates and methods)
+live beside it; forms, serializers, importers and commands call them rather than restating them."""
+
+from .common import (  # noqa: F401
+    CLUNI_PATTERN,
+    INEGI_PATTERN,
+    PROJECT_CODE_PATTERN,
+    RFC_PATTERN,
+    SEARCH_CONFIG,
+    RichTextField,
+    constraint_message,
+    months_before,
+    sanitize_html,
+)
+from .indicators import Indicator, Measurement  # noqa: F401
+from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
+from .organizations import Organization, Sector, sector_expression, unique_slug  # noqa: F401
+from .places import Municipality, Region  # noqa: F401
+from .projects import (  # noqa: F401
+    BROAD_SEARCH,
+    Participation,
+    Population,
+    Project,
+    StaleVersion,
+    is_staff_user,
+    own_project_ids,
+    partner_organization_ids,
+)

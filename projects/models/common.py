@@ -1,0 +1,61 @@
+"""Formats, validators and small helpers shared by the domain models."""
+
+from datetime import date
+
+import nh3
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+SEARCH_CONFIG = "spanish_unaccent"  # created by migration 0001: Spanish stemming that ignores accents, ñ and ü
+
+# Formats, each written once and used by both a validator (forms, API) and a database constraint.
+RFC_PATTERN = r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"  # 12 chars for companies and associations, 13 for persons
+CLUNI_PATTERN = r"^[A-Z0-9]{8,20}$"
+INEGI_PATTERN = r"^[0-9]{5}$"
+PROJECT_CODE_PATTERN = r"^[A-Z]{2,6}-[0-9]{4}-[0-9]{3,7}$"
+
+rfc_validator = RegexValidator(
+    RFC_PATTERN,
+    _("RFC inválido: 12 caracteres para personas morales o 13 para físicas (p. ej. CAP900101AB1)."),
+    "invalid_rfc",
+)
+cluni_validator = RegexValidator(
+    CLUNI_PATTERN, _("CLUNI inválida: de 8 a 20 letras mayúsculas o dígitos."), "invalid_cluni"
+)
+inegi_validator = RegexValidator(INEGI_PATTERN, _("La clave INEGI tiene 5 dígitos (p. ej. 08037)."), "invalid_inegi")
+code_validator = RegexValidator(PROJECT_CODE_PATTERN, _("Clave inválida: use el formato FIC-2024-017."), "invalid_code")
+
+
+def sanitize_html(html):
+    """The only rich text the portal stores: a small safe subset of HTML, never a script or an event handler."""
+    return nh3.clean(
+        html or "",
+        tags={"p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "a", "h2", "h3", "h4", "blockquote"},
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+class RichTextField(models.TextField):
+    """A TextField whose value is sanitised on its way to the database, whatever path writes it
+    (forms, API, imports, admin, bulk_create, QuerySet.update)."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return None if value is None else sanitize_html(value)
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "projects.models.RichTextField", args, kwargs
+
+
+def months_before(day, months):
+    """The day `months` months before `day` (clamped to the 28th, like Indicator.next_due)."""
+    month = day.month - 1 - months
+    return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
+
+
+def constraint_message(text):
+    return {"violation_error_message": text}

@@ -1,0 +1,149 @@
+"""Indicators of a project and their dated measurements."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ficosec.history import history_user
+
+from .common import constraint_message, months_before
+from .projects import Project
+
+# --- Indicators -----------------------------------------------------------------------------------------------
+
+
+class Indicator(models.Model):
+    class Direction(models.TextChoices):
+        INCREASE = "increase", _("Aumentar")
+        DECREASE = "decrease", _("Disminuir")
+
+    class Frequency(models.IntegerChoices):
+        MONTHLY = 1, _("Mensual")
+        QUARTERLY = 3, _("Trimestral")
+        SEMIANNUAL = 6, _("Semestral")
+        ANNUAL = 12, _("Anual")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("proyecto"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    name = models.CharField(_("nombre"), max_length=250)
+    unit = models.CharField(_("unidad"), max_length=60, help_text=_("p. ej. personas, %, sesiones"))
+    baseline = models.DecimalField(_("línea base"), max_digits=16, decimal_places=4, null=True, blank=True)
+    target = models.DecimalField(_("meta"), max_digits=16, decimal_places=4, null=True, blank=True)
+    direction = models.CharField(_("sentido"), max_length=10, choices=Direction.choices, default=Direction.INCREASE)
+    frequency = models.PositiveSmallIntegerField(
+        _("periodicidad"), choices=Frequency.choices, default=Frequency.QUARTERLY
+    )
+    order = models.PositiveSmallIntegerField(_("orden"), default=0)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("indicador")
+        verbose_name_plural = _("indicadores")
+
+    def __str__(self):
+        return f"{self.name} ({self.unit})"
+
+    def progress(self, value):
+        """Share of the way from baseline to target reached by `value` (0..1, None when undefined)."""
+        if value is None or self.target is None:
+            return None
+        baseline = self.baseline or Decimal("0")
+        span = self.target - baseline
+        if span == 0:
+            return None
+        return max(Decimal("0"), min(Decimal("1"), (value - baseline) / span))
+
+    @classmethod
+    def overdue(cls, projects, today=None):
+        """Indicators of running `projects` whose next measurement, one period after the latest (or after the
+        project's start when there is none), is past due; each annotated with `last_date` and `since`."""
+        today = today or timezone.localdate()
+        latest = Measurement.objects.filter(indicator=models.OuterRef("pk")).order_by("-date").values("date")[:1]
+        since = Coalesce(models.Subquery(latest), "project__actual_start", "project__planned_start")
+        late = Q()
+        for months in cls.Frequency.values:  # due = since + frequency months; one bound per frequency, in SQL
+            late |= Q(frequency=months, since__lt=months_before(today, months))
+        return (
+            cls.objects.filter(project__in=projects.filter(status=Project.Status.IN_PROGRESS).values("pk"))
+            .annotate(last_date=models.Subquery(latest), since=since)
+            .filter(late)
+            .select_related("project")
+            .order_by("since", "pk")
+        )
+
+    def next_due(self, last_date):
+        """When the next measurement is due after `last_date` (a date)."""
+        month = last_date.month - 1 + self.frequency
+        year, month = last_date.year + month // 12, month % 12 + 1
+        return date(year, month, min(last_date.day, 28))
+
+    def record(self, when, value, user, note="", source="", api_key=None):
+        """Add the measurement for `when`, or correct the one already there. The permission rule is
+        Project.objects.reportable_by(user); callers check it before calling."""
+        measurement, _created = Measurement.objects.update_or_create(
+            indicator=self,
+            date=when,
+            defaults={
+                "value": value,
+                "note": note,
+                "source": source,
+                "reported_by": user if getattr(user, "pk", None) else None,
+                "reported_by_key": api_key,
+            },
+        )
+        return measurement
+
+
+class Measurement(models.Model):
+    """A dated value of an indicator (an avance)."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicador"), on_delete=models.CASCADE, related_name="measurements"
+    )
+    date = models.DateField(_("fecha"))
+    value = models.DecimalField(_("valor"), max_digits=16, decimal_places=4)
+    note = models.CharField(_("nota"), max_length=500, blank=True)
+    source = models.CharField(_("fuente"), max_length=250, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reportado por"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reported_by_key = models.ForeignKey(
+        "ApiKey",
+        verbose_name=_("reportado con la llave"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("registrado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["indicator", "date"]
+        verbose_name = _("medición")
+        verbose_name_plural = _("mediciones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "date"],
+                name="measurement_one_per_date",
+                **constraint_message(_("Ya hay una medición de este indicador en esa fecha.")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.name}: {self.value} ({self.date:%d/%m/%Y})"

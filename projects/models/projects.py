@@ -1,0 +1,583 @@
+"""Projects, who sees them, and their money by participating organization."""
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Concat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ficosec.history import history_user
+
+from .common import PROJECT_CODE_PATTERN, SEARCH_CONFIG, RichTextField, code_validator, constraint_message
+from .organizations import Organization, unique_slug
+from .places import Municipality
+
+# --- Projects -------------------------------------------------------------------------------------------------
+
+
+class Population(models.TextChoices):
+    CHILDREN = "children", _("Niñas y niños")
+    ADOLESCENTS = "adolescents", _("Adolescentes")
+    YOUTH = "youth", _("Jóvenes")
+    WOMEN = "women", _("Mujeres")
+    FAMILIES = "families", _("Familias")
+    MIGRANTS = "migrants", _("Personas migrantes")
+    DETAINED = "detained", _("Personas privadas de la libertad o adolescentes en conflicto con la ley")
+    POLICE = "police", _("Policías y operadores de justicia")
+    COMMUNITY = "community", _("Comunidad en general")
+
+
+def partner_organization_ids(user):
+    """The organizations a caller speaks for: a partner member's organizations, or an API key's organization."""
+    if not user.is_authenticated:
+        return []
+    if hasattr(user, "organization_ids"):
+        return user.organization_ids
+    if not hasattr(user, "_partner_organization_ids"):
+        user._partner_organization_ids = list(user.organizations.values_list("pk", flat=True))
+    return user._partner_organization_ids
+
+
+def own_project_ids(user):
+    """The ids of the projects in which a partner member's (or an API key's) organizations take part."""
+    return Participation.objects.filter(organization_id__in=partner_organization_ids(user)).values("project_id")
+
+
+def is_staff_user(user):
+    """Editors, coordinators and superusers see every project, whatever its state."""
+    return user.has_perm("projects.view_project")
+
+
+# A search matching more projects than this is too broad for relevance to mean much: lists show it newest first and
+# count it as "more than" this, so that no request makes PostgreSQL rank or count every project.
+BROAD_SEARCH = 10_000
+
+
+class ProjectQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(publication_state=Project.Publication.PUBLISHED)
+
+    def visible_to(self, user):
+        """The one rule for who sees which project: used by pages, search, exports, the sitemap and the API."""
+        if is_staff_user(user):
+            return self
+        if not partner_organization_ids(user):
+            return self.published()
+        return self.filter(Q(publication_state=Project.Publication.PUBLISHED) | Q(pk__in=own_project_ids(user)))
+
+    def of_partner(self, user):
+        """The projects in which the caller's organizations take part, whatever their state."""
+        return self.filter(pk__in=own_project_ids(user))
+
+    def reportable_by(self, user):
+        """Projects whose indicators this caller may measure: staff everywhere, partners on their own projects."""
+        if not user.has_perm("projects.add_measurement"):
+            return self.none()
+        if is_staff_user(user):
+            return self
+        return self.of_partner(user).exclude(publication_state=Project.Publication.ARCHIVED)
+
+    def search(self, query):
+        """Spanish full-text search that ignores accents and stems words, ranked by relevance.
+        The websearch query (phrases, OR, -exclusions) is OR-ed with a prefix match of every stemmed word, because
+        Spanish stems differ between forms ("joven" stems to "jov", "jóvenes" to "joven")."""
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        words = re.findall(r"\w+", query)[:12]
+        search_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        if words:
+            prefixes = " & ".join(f"{word}:*" for word in words)
+            search_query |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
+        return self.filter(search_vector=search_query).annotate(rank=SearchRank(F("search_vector"), search_query))
+
+    def count_up_to(self, bound):
+        """The number of rows, counting no further than bound + 1 (ids only: no rank or other annotation)."""
+        return self.order_by().values("pk")[: bound + 1].count()
+
+    def refresh_derived(self):
+        """Recompute the columns derived from related rows (money totals and search text) for these projects,
+        in one UPDATE. Called by every operation that changes participations, places or organizations."""
+        money = Participation.objects.filter(project=models.OuterRef("pk")).values("project")
+        total = money.annotate(s=Sum("amount")).values("s")
+        ficosec = money.filter(organization__is_ficosec=True).annotate(s=Sum("amount")).values("s")
+        organizations = (
+            Participation.objects.filter(project=models.OuterRef("pk"))
+            .values("project")
+            .annotate(names=StringAgg(Concat("organization__name", Value(" "), "organization__acronym"), " "))
+            .values("names")
+        )
+        places = (
+            Project.municipalities.through.objects.filter(project=models.OuterRef("pk"))
+            .values("project")
+            .annotate(
+                names=StringAgg(
+                    Concat("municipality__name", Value(" "), Coalesce("municipality__region__name", Value(""))), " "
+                )
+            )
+            .values("names")
+        )
+        zero = Value(Decimal("0"))
+        return self.update(
+            updated_at=timezone.now(),
+            total_amount=Coalesce(models.Subquery(total), zero),
+            ficosec_amount=Coalesce(models.Subquery(ficosec), zero),
+            search_places=Coalesce(models.Subquery(places), Value("")),
+            search_organizations=Coalesce(models.Subquery(organizations), Value("")),
+        )
+
+
+class StaleVersion(Exception):
+    """Somebody else saved the project since this copy was read."""
+
+    def __init__(self, current_version):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        FORMULATION = "formulation", _("En formulación")
+        APPROVED = "approved", _("Aprobado")
+        IN_PROGRESS = "in_progress", _("En ejecución")
+        COMPLETED = "completed", _("Concluido")
+        SUSPENDED = "suspended", _("Suspendido")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    class Publication(models.TextChoices):
+        DRAFT = "draft", _("Borrador")
+        REVIEW = "review", _("En revisión")
+        PUBLISHED = "published", _("Publicado")
+        ARCHIVED = "archived", _("Archivado")
+
+    class PreventionLevel(models.TextChoices):
+        PRIMARY = "primary", _("Primaria")
+        SECONDARY = "secondary", _("Secundaria")
+        TERTIARY = "tertiary", _("Terciaria")
+
+    class Evidence(models.TextChoices):
+        UNRATED = "unrated", _("Sin evaluar")
+        PROMISING = "promising", _("Prometedora")
+        EFFECTIVE = "effective", _("Efectiva")
+        NO_EFFECT = "no_effect", _("Sin efecto")
+        NEGATIVE = "negative", _("Efectos negativos")
+
+    class Award(models.TextChoices):
+        OPEN_CALL = "open_call", _("Convocatoria abierta")
+        DIRECT = "direct", _("Asignación directa")
+
+    code = models.CharField(
+        _("clave"), max_length=20, unique=True, validators=[code_validator], help_text=_("p. ej. FIC-2024-017")
+    )
+    title = models.CharField(_("título"), max_length=250)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True, blank=True)
+    summary = models.TextField(_("resumen"), max_length=1000, blank=True)
+    description = RichTextField(_("descripción"), blank=True)
+    axis = models.ForeignKey(
+        "axes.Axis",
+        verbose_name=_("eje estratégico"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    lines = models.ManyToManyField("axes.Line", verbose_name=_("líneas de acción"), blank=True, related_name="projects")
+    status = models.CharField(
+        _("estado del proyecto"), max_length=20, choices=Status.choices, default=Status.FORMULATION
+    )
+    publication_state = models.CharField(
+        _("estado de publicación"),
+        max_length=20,
+        choices=Publication.choices,
+        default=Publication.DRAFT,
+        editable=False,
+    )
+    prevention_level = models.CharField(
+        _("nivel de prevención"), max_length=20, choices=PreventionLevel.choices, blank=True
+    )
+    populations = ArrayField(
+        models.CharField(max_length=20, choices=Population.choices),
+        verbose_name=_("población objetivo"),
+        default=list,
+        blank=True,
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, verbose_name=_("municipios"), blank=True, related_name="projects"
+    )
+    planned_start = models.DateField(_("inicio planeado"), null=True, blank=True)
+    planned_end = models.DateField(_("fin planeado"), null=True, blank=True)
+    actual_start = models.DateField(_("inicio real"), null=True, blank=True)
+    actual_end = models.DateField(_("fin real"), null=True, blank=True)
+    beneficiaries_target = models.PositiveIntegerField(_("personas beneficiarias (meta)"), null=True, blank=True)
+    beneficiaries_reached = models.PositiveIntegerField(_("personas beneficiarias (alcanzadas)"), null=True, blank=True)
+    evidence_level = models.CharField(
+        _("nivel de evidencia"), max_length=20, choices=Evidence.choices, default=Evidence.UNRATED
+    )
+    evaluation_design = models.PositiveSmallIntegerField(
+        _("solidez de la evaluación (escala Maryland)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    award_type = models.CharField(_("tipo de asignación"), max_length=20, choices=Award.choices, blank=True)
+    call_name = models.CharField(_("convocatoria"), max_length=250, blank=True)
+    conflict_of_interest = models.TextField(
+        _("conflicto de interés declarado"),
+        blank=True,
+        help_text=_("Vínculos declarados entre quienes aprobaron el proyecto y las organizaciones que lo ejecutan."),
+    )
+    internal_notes = models.TextField(_("notas internas"), blank=True, help_text=_("Nunca se publican."))
+
+    # Derived columns, maintained by ProjectQuerySet.refresh_derived(); never typed.
+    total_amount = models.DecimalField(
+        _("monto total (MXN)"), max_digits=16, decimal_places=2, default=0, editable=False
+    )
+    ficosec_amount = models.DecimalField(
+        _("monto FICOSEC (MXN)"), max_digits=16, decimal_places=2, default=0, editable=False
+    )
+    search_places = models.TextField(default="", editable=False)
+    search_organizations = models.TextField(default="", editable=False)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("code", "summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("search_organizations", "search_places", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    published_at = models.DateTimeField(_("publicado el"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("creado"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("creado por"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actualizado por"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("versión"), default=1, editable=False)
+
+    history = HistoricalRecords(
+        get_user=history_user,
+        m2m_fields=[lines, municipalities],
+        excluded_fields=["search_places", "search_organizations", "search_vector"],
+    )
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("proyecto")
+        verbose_name_plural = _("proyectos")
+        permissions = [
+            ("publish_project", _("Puede publicar y archivar proyectos")),
+            ("restore_project", _("Puede restaurar versiones anteriores")),
+            ("merge_organization", _("Puede fusionar organizaciones")),
+            ("manage_apikey", _("Puede emitir y revocar llaves de API")),
+        ]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="project_search_gin"),
+            GinIndex(fields=["populations"], name="project_populations_gin"),
+            # The catalogue's and the API's default order; with the id, pages are chosen from the index alone.
+            models.Index(fields=["publication_state", "-published_at", "-id"], name="project_state_published"),
+            # The sync cursor's order: for staff, and (after the state) for the public.
+            models.Index(fields=["updated_at", "code"], name="project_updated"),
+            models.Index(fields=["publication_state", "updated_at", "code"], name="project_state_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=PROJECT_CODE_PATTERN),
+                name="project_code_format",
+                **constraint_message(_("Clave inválida: use el formato FIC-2024-017.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="project_planned_dates_order",
+                **constraint_message(_("El fin planeado no puede ser anterior al inicio planeado.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_start__isnull=True)
+                | Q(actual_end__isnull=True)
+                | Q(actual_end__gte=F("actual_start")),
+                name="project_actual_dates_order",
+                **constraint_message(_("El fin real no puede ser anterior al inicio real.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(evaluation_design__isnull=True) | Q(evaluation_design__gte=1, evaluation_design__lte=5),
+                name="project_evaluation_design_range",
+                **constraint_message(_("La escala Maryland va de 1 a 5.")),
+            ),
+            models.CheckConstraint(
+                condition=~Q(award_type="open_call") | ~Q(call_name=""),
+                name="project_open_call_named",
+                **constraint_message(_("Indique el nombre de la convocatoria abierta.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(publication_state__in=["draft", "review"]) | Q(axis__isnull=False),
+                name="project_public_has_axis",
+                **constraint_message(_("Un proyecto publicado debe tener eje estratégico.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(ficosec_amount__gte=0),
+                name="project_amounts_not_negative",
+                **constraint_message(_("Los montos no pueden ser negativos.")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("project_detail", args=[self.slug])
+
+    @property
+    def is_public(self):
+        return self.publication_state == self.Publication.PUBLISHED
+
+    @property
+    def start_date(self):
+        return self.actual_start or self.planned_start
+
+    @property
+    def end_date(self):
+        return self.actual_end or self.planned_end
+
+    @property
+    def leverage(self):
+        """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
+        if not self.ficosec_amount:
+            return None
+        return (self.total_amount - self.ficosec_amount) / self.ficosec_amount
+
+    @classmethod
+    def next_code(cls, year=None):
+        year = year or timezone.localdate().year
+        prefix = f"FIC-{year}-"
+        codes = cls.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+        highest = max((int(code.rsplit("-", 1)[1]) for code in codes), default=0)
+        return f"{prefix}{highest + 1:03d}"
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Project, self.title or self.code, max_length=180)
+        if self.pk and not kwargs.pop("keep_version", False):
+            self.version += 1
+        super().save(*args, **kwargs)
+
+    def save_if_current(self, expected_version, user=None):
+        """Optimistic concurrency: save only if nobody saved since `expected_version` was read.
+        Raises StaleVersion (with the version now stored) otherwise; nothing is written then."""
+        with transaction.atomic():
+            current = Project.objects.select_for_update().filter(pk=self.pk).values_list("version", flat=True).first()
+            if current != int(expected_version):
+                raise StaleVersion(current)
+            self.version = current
+            if user is not None and user.is_authenticated and user.pk:
+                self.updated_by = user
+            self.save()
+
+    # Fields a restore brings back: everything a person edits, never the workflow state or derived columns.
+    RESTORABLE = [
+        "code",
+        "title",
+        "summary",
+        "description",
+        "axis_id",
+        "status",
+        "prevention_level",
+        "populations",
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
+        "beneficiaries_target",
+        "beneficiaries_reached",
+        "evidence_level",
+        "evaluation_design",
+        "award_type",
+        "call_name",
+        "conflict_of_interest",
+        "internal_notes",
+    ]
+
+    def restore(self, record, user):
+        """Bring back the edited fields, lines and places of an earlier historical `record`. The restore is itself a
+        new version in the history, with the reason given; the publication state is left as it is."""
+        with transaction.atomic():
+            for field in self.RESTORABLE:
+                setattr(self, field, getattr(record, field))
+            self.full_clean(exclude=["slug"])
+            self.updated_by = user
+            self._change_reason = gettext("Restaurada la versión %(version)s") % {"version": record.version}
+            self.save()
+            self.lines.set([row.line_id for row in record.lines.all()])
+            self.municipalities.set([row.municipality_id for row in record.municipalities.all()])
+            self.refresh_derived()
+
+    def refresh_derived(self):
+        Project.objects.filter(pk=self.pk).refresh_derived()
+        self.refresh_from_db(fields=["total_amount", "ficosec_amount", "search_places", "search_organizations"])
+
+    # --- workflow -----------------------------------------------------------------------------------------
+
+    def publication_gaps(self):
+        """What the project still lacks to be published (empty when it is ready), in Spanish. Reads the related rows
+        through .all(), so that a list prefetching them asks nothing more per project."""
+        gaps = []
+        if not self.summary.strip():
+            gaps.append(_("Falta el resumen."))
+        if not self.axis_id:
+            gaps.append(_("Falta el eje estratégico."))
+        if not self.pk or not self.lines.all():
+            gaps.append(_("Falta al menos una línea de acción."))
+        if not self.pk or not self.municipalities.all():
+            gaps.append(_("Falta al menos un municipio."))
+        if not self.pk or not any(p.role == Participation.Role.IMPLEMENTER for p in self.participations.all()):
+            gaps.append(_("Falta la organización implementadora."))
+        if not (self.start_date and self.end_date):
+            gaps.append(_("Faltan las fechas de inicio y fin."))
+        if not self.pk or not self.indicators.all():
+            gaps.append(_("Falta al menos un indicador."))
+        return gaps
+
+    # Allowed moves, and the permission each needs.
+    TRANSITIONS = {
+        (Publication.DRAFT, Publication.REVIEW): "projects.change_project",
+        (Publication.REVIEW, Publication.DRAFT): "projects.change_project",
+        (Publication.REVIEW, Publication.PUBLISHED): "projects.publish_project",
+        (Publication.PUBLISHED, Publication.DRAFT): "projects.publish_project",
+        (Publication.PUBLISHED, Publication.ARCHIVED): "projects.publish_project",
+        (Publication.DRAFT, Publication.ARCHIVED): "projects.publish_project",
+        (Publication.REVIEW, Publication.ARCHIVED): "projects.publish_project",
+        (Publication.ARCHIVED, Publication.DRAFT): "projects.publish_project",
+    }
+
+    def allowed_transitions(self, user):
+        return [
+            to for (frm, to), perm in self.TRANSITIONS.items() if frm == self.publication_state and user.has_perm(perm)
+        ]
+
+    def transition(self, to_state, user, comment="", api_key=None):
+        """Move the project along the publication workflow, recording who, when and why.
+        Raises PermissionDenied or ValidationError (in Spanish) and writes nothing when the move is not allowed."""
+        perm = self.TRANSITIONS.get((self.publication_state, to_state))
+        if perm is None:
+            raise ValidationError(
+                _("No se puede pasar de «%(from)s» a «%(to)s».")
+                % {"from": self.get_publication_state_display(), "to": self.Publication(to_state).label},
+                code="invalid_transition",
+            )
+        if not user.has_perm(perm):
+            raise PermissionDenied(_("No tiene permiso para este cambio de estado."))
+        if to_state == self.Publication.PUBLISHED:
+            gaps = self.publication_gaps()
+            if gaps:
+                raise ValidationError(gaps, code="not_ready")
+        with transaction.atomic():
+            from_state = self.publication_state
+            self.publication_state = to_state
+            if to_state == self.Publication.PUBLISHED and not self.published_at:
+                self.published_at = timezone.now()
+            if user.is_authenticated and user.pk:
+                self.updated_by = user
+            self._change_reason = comment or f"{from_state} → {to_state}"
+            self.save()
+            self.workflow_steps.create(
+                from_state=from_state,
+                to_state=to_state,
+                comment=comment,
+                actor=user if user.pk else None,
+                api_key=api_key,
+            )
+
+
+class Participation(models.Model):
+    """An organization's part in a project: its role and what it contributes, in MXN."""
+
+    class Role(models.TextChoices):
+        IMPLEMENTER = "implementer", _("Implementadora")
+        FUNDER = "funder", _("Financiadora / co-inversionista")
+        COUNTERPART = "counterpart", _("Contraparte gubernamental")
+        EVALUATOR = "evaluator", _("Evaluadora")
+        ALLY = "ally", _("Aliada")
+
+    class ContributionKind(models.TextChoices):
+        CASH = "cash", _("Monetaria")
+        IN_KIND = "in_kind", _("En especie")
+
+    # IATI organisation roles, for export: 1 funding, 2 accountable, 3 extending, 4 implementing.
+    IATI_ROLE = {Role.FUNDER: 1, Role.COUNTERPART: 2, Role.EVALUATOR: 3, Role.ALLY: 3, Role.IMPLEMENTER: 4}
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("proyecto"), on_delete=models.CASCADE, related_name="participations"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organización"), on_delete=models.PROTECT, related_name="participations"
+    )
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
+    amount = models.DecimalField(
+        _("aportación (MXN)"), max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    contribution_kind = models.CharField(
+        _("tipo de aportación"), max_length=10, choices=ContributionKind.choices, default=ContributionKind.CASH
+    )
+    note = models.CharField(_("nota"), max_length=250, blank=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["role", "-amount", "pk"]
+        verbose_name = _("participación")
+        verbose_name_plural = _("participaciones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "organization", "role"],
+                name="participation_unique_role",
+                **constraint_message(_("Esta organización ya tiene ese rol en el proyecto.")),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="participation_amount_not_negative",
+                **constraint_message(_("La aportación no puede ser negativa.")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.get_role_display()}"
+
+    @property
+    def iati_role(self):
+        return self.IATI_ROLE[self.role]
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        Project.objects.filter(pk=self.project_id).refresh_derived()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        Project.objects.filter(pk=self.project_id).refresh_derived()
+        return result
