@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`. See README.md.
 PY := .venv/bin/python
 ARGS ?=
+# pytest-xdist workers for make test (each has its own test database); `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
 export DJANGO_ALLOW_ASYNC_UNSAFE := true
 
 .PHONY: setup run test bench serve backup messages
@@ -19,7 +21,7 @@ test:
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 	.venv/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(WORKERS) $(ARGS)
 
 # The production-like server: DEBUG off, gunicorn with WhiteNoise, a local-only secret key kept in .secret_key.
 serve: setup
