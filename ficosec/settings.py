@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ficosec.middleware.RequestLogMiddleware",
+    "ficosec.guard.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -168,7 +169,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "projects.api.access.error_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "projects.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# API request bodies: refused above this size (413, before reading) and JSON nested deeper than this (400).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
 # API request budgets (DRF rate syntax): per API key or signed-in user, and per anonymous client address.
 API_RATE_KEY = env("API_RATE_KEY", "600/min")
 API_RATE_ANON = env("API_RATE_ANON", "120/min")

@@ -199,6 +199,14 @@ class OrganizationForm(forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "members": forms.SelectMultiple(attrs={"size": 6})}
 
+    def __init__(self, *args, can_grant_access=False, **kwargs):
+        """Membership grants access to an organization's drafts: only who manages people (auth.change_user, the
+        coordinators) may change it; for everyone else the field is not part of the form, so a posted value is
+        ignored."""
+        super().__init__(*args, **kwargs)
+        if not can_grant_access:
+            del self.fields["members"]
+
 
 class NewOrganizationForm(forms.ModelForm):
     """The few fields needed to add an organization from the project page without leaving it."""

@@ -115,10 +115,7 @@ def error_handler(exc, context):
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
-        errors = {
-            field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-            for field, messages in errors.items()
-        }
+        errors = {field: flat_messages(messages) for field, messages in errors.items()}
         body = {"status": response.status_code, "detail": _("Datos no válidos."), "errors": errors}
     else:
         body = {
@@ -128,6 +125,16 @@ def error_handler(exc, context):
         }
     response.data = body
     return response
+
+
+def flat_messages(messages, prefix=""):
+    """A field's messages as plain strings: a list item's (`{0: [...]}`) or a nested field's are prefixed with its
+    position or name ("1: «x» no es una opción válida."), never printed as Python."""
+    if isinstance(messages, dict):
+        return [m for key, value in messages.items() for m in flat_messages(value, f"{prefix}{key}: ")]
+    if isinstance(messages, list | tuple):
+        return [m for value in messages for m in flat_messages(value, prefix)]
+    return [f"{prefix}{messages}"]
 
 
 class Conflict(exceptions.APIException):

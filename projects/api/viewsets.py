@@ -2,6 +2,7 @@
 (participations, indicators, measurements)."""
 
 import hashlib
+import re
 
 import orjson
 from django.core.paginator import InvalidPage
@@ -68,6 +69,14 @@ class ApiViewSet(viewsets.GenericViewSet):
     @property
     def write_model(self):
         return self.queryset.model
+
+    def initial(self, request, *args, **kwargs):
+        """A method the endpoint does not have is 405 for everyone, before authentication and permissions ask
+        anything (TRACE, PROPFIND, DELETE on a list...)."""
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
 
 def etag_of(data):
@@ -246,13 +255,13 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         given = request.headers.get("If-Match", "")
         if not given:
             raise PreconditionRequired()
-        version = given.strip().removeprefix("W/").strip('"')
-        if not version.isdigit() or int(version) != project.version:
+        version = project_version(given, current=project.version)
+        if version != project.version:
             raise PreconditionFailed()
         serializer = ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            project = serializer.save_project(request.user, expected_version=int(version))
+            project = serializer.save_project(request.user, expected_version=version)
         except StaleVersion:
             raise PreconditionFailed() from None
         return self.detail_response(project, status.HTTP_200_OK)
@@ -309,6 +318,19 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
                 f"{request.path}?{_replace_query(request, cursor=encode_cursor(rows[-1]))}"
             )
         return Response({"next": next_url, "results": rows})
+
+
+VERSION_TAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?', re.ASCII)
+
+
+def project_version(if_match, current=None):
+    """The version an If-Match header names (None when it names none). `*` means "whatever version exists" on every
+    API update (RFC 9110), so it names the current one."""
+    if_match = if_match.strip()
+    if if_match == "*":
+        return current
+    found = VERSION_TAG.fullmatch(if_match)
+    return int(found[1]) if found else None
 
 
 def _replace_query(request, **values):
