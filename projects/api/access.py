@@ -14,6 +14,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ficosec import throttle
+
 from ..models import (
     ApiKey,
 )
@@ -84,10 +86,15 @@ class CallerThrottle(SimpleRateThrottle):
         return settings.API_RATE_KEY if self.keyed else settings.API_RATE_ANON
 
     def allow_request(self, request, view):
+        """A fixed window per caller, counted in the store every worker shares (ficosec.throttle)."""
         self.keyed = request.auth is not None or request.user.is_authenticated
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        count, self.left = throttle.hit("api", self.get_cache_key(request, view), self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.left
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):

@@ -82,6 +82,12 @@ class Pages(PageNumberPagination):
             )
         return min(int(raw), self.max_page_size)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+        return parameters
+
 
 # ASCII digits only ("²".isdigit() is true but int() refuses it), no leading zero, at most 9 of them.
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
@@ -113,4 +119,5 @@ def decode_cursor(raw):
         moment.utcoffset()  # an offset beyond ±24 h fails here rather than in the database
         return moment, code
     except (ValueError, UnicodeError, base64.binascii.Error, OverflowError):
-        raise exceptions.ValidationError({"cursor": [_("Cursor inválido.")]}) from None
+        # A cursor names a page, as a page number does: one that names none is a page that does not exist (404).
+        raise exceptions.NotFound(_("Cursor inválido: esa página no existe.")) from None
