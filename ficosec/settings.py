@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ficosec.middleware.RequestLogMiddleware",
+    "ficosec.guard.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,13 +163,23 @@ CACHES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "projects.api.schema.PortalSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "projects.api.access.error_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "projects.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# API request bodies: refused above this size (413, before reading) and JSON nested deeper than this (400).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 32)
+# The sync window: tombstones of withdrawn projects and merged organizations are kept this long (docs/deployment.md).
+WITHDRAWAL_RETENTION_DAYS = env_int("WITHDRAWAL_RETENTION_DAYS", 180)
 # API request budgets (DRF rate syntax): per API key or signed-in user, and per anonymous client address.
 API_RATE_KEY = env("API_RATE_KEY", "600/min")
 API_RATE_ANON = env("API_RATE_ANON", "120/min")
@@ -239,6 +250,8 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 5)
 LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900)
 PASSWORD_RESET_ATTEMPTS = env_int("PASSWORD_RESET_ATTEMPTS", 5)
+# Failed sign-ins from one address over any accounts (credential stuffing) before the address is locked as well.
+LOGIN_ADDRESS_ATTEMPTS = env_int("LOGIN_ADDRESS_ATTEMPTS", 10)
 
 # --- Scale-out ----------------------------------------------------------------------------------------------------
 # Read replicas: DATABASE_REPLICA_URL (comma-separated) adds aliases replica1..N; ficosec.db_router sends reads there.

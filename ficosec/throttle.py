@@ -1,39 +1,110 @@
-"""Slow down guessing: after `limit` failures within `window` seconds an identity (e.g. an account and an address)
-is locked until the window ends. Counters live in the cache, shared by every worker when REDIS_URL is set."""
+"""Slow down guessing and flooding with fixed-window counters: after `limit` hits within `window` seconds an identity
+(an account and an address, an address alone, an API key) is refused until the window ends.
+
+The counters must be the same for every worker and application server, so they live in a shared store: the cache
+when it is shared (REDIS_URL set: Redis; or any cache backend that is not process memory), otherwise the database
+table projects.Counter, incremented atomically in one statement. Process memory is never used (docs/deployment.md).
+"""
 
 import hashlib
+import random
 import time
 
 from django.core.cache import cache
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 
 
 def _key(scope, ident):
     return f"throttle:{scope}:{hashlib.sha256(ident.encode()).hexdigest()[:32]}"
 
 
-def locked_for(scope, ident):
-    """Seconds until the identity may try again (0 when it may now)."""
-    until = cache.get(_key(scope, ident) + ":until")
-    return max(0, int(until - time.time())) if until else 0
+def shared_cache():
+    """True when the default cache is seen by every worker (Redis, Memcached, database), not process memory."""
+    return not isinstance(cache, LocMemCache | DummyCache)
+
+
+HIT_SQL = """
+INSERT INTO projects_counter (key, count, expires_at)
+VALUES (%(key)s, 1, clock_timestamp() + %(window)s * interval '1 second')
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN projects_counter.expires_at <= clock_timestamp() THEN 1 ELSE projects_counter.count + 1 END,
+    expires_at = CASE WHEN projects_counter.expires_at <= clock_timestamp() THEN EXCLUDED.expires_at
+                      ELSE projects_counter.expires_at END
+RETURNING count, EXTRACT(EPOCH FROM (expires_at - clock_timestamp()))
+"""
+PEEK_SQL = """
+SELECT count, EXTRACT(EPOCH FROM (expires_at - clock_timestamp())) FROM projects_counter
+WHERE key = %(key)s AND expires_at > clock_timestamp()
+"""
+
+
+def hit(scope, ident, window):
+    """Count one hit; (hits in the current window, seconds until it closes)."""
+    key = _key(scope, ident)
+    if shared_cache():
+        now = time.time()
+        cache.add(key + ":closes", now + window, window)
+        cache.add(key, 0, window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+            cache.set(key + ":closes", now + window, window)
+            count = 1
+        closes = cache.get(key + ":closes") or now + window
+        return count, max(1, int(closes - now))
+    with connection.cursor() as cursor:
+        cursor.execute(HIT_SQL, {"key": key, "window": window})
+        count, left = cursor.fetchone()
+        if random.random() < 0.01:  # now and then, forget windows that closed long ago
+            cursor.execute("DELETE FROM projects_counter WHERE expires_at < clock_timestamp() - interval '1 day'")
+    return count, max(1, int(left))
+
+
+def peek(scope, ident):
+    """(hits in the current window, seconds until it closes), without counting; (0, 0) when none is open."""
+    key = _key(scope, ident)
+    if shared_cache():
+        count, closes = cache.get(key), cache.get(key + ":closes")
+        if not count or closes is None or closes <= time.time():
+            return 0, 0
+        return count, max(1, int(closes - time.time()))
+    with connection.cursor() as cursor:
+        cursor.execute(PEEK_SQL, {"key": key})
+        row = cursor.fetchone()
+    return (row[0], max(1, int(row[1]))) if row else (0, 0)
+
+
+def locked_for(scope, ident, limit):
+    """Seconds until the identity may try again: 0 while it has fewer than `limit` hits in the open window."""
+    count, left = peek(scope, ident)
+    return left if count >= limit else 0
 
 
 def fail(scope, ident, limit, window):
-    """Count one failure; lock the identity for `window` seconds once it reaches `limit`."""
-    key = _key(scope, ident)
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window)
-        count = 1
-    if count >= limit:
-        cache.set(key + ":until", time.time() + window, window)
+    """Count one failure; (True, seconds) once the identity has reached `limit` failures in the window."""
+    count, left = hit(scope, ident, window)
+    return count >= limit, left
 
 
 def clear(scope, ident):
     key = _key(scope, ident)
-    cache.delete_many([key, key + ":until"])
+    if shared_cache():
+        cache.delete_many([key, key + ":closes"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM projects_counter WHERE key = %s", [key])
 
 
 def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
+
+
+def reset():
+    """Forget every counter and lock (an operator lifting all locks; tests)."""
+    if shared_cache():
+        cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM projects_counter")

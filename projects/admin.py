@@ -3,6 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import AdminSignInForm
 from .models import (
     ApiKey,
     Indicator,
@@ -115,3 +116,6 @@ class ApiKeyAdmin(SimpleHistoryAdmin):
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix", "organization__name"]
     readonly_fields = ["prefix", "last_used_at"]
+
+
+admin.site.login_form = AdminSignInForm  # one sign-in policy for every sign-in form (lockouts, ficosec.throttle)

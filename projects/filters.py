@@ -70,6 +70,14 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = []
 
+    def __init__(self, data=None, queryset=None, **kwargs):
+        super().__init__(data, queryset=queryset, **kwargs)
+        # An organization is a valid choice only when it takes part in a project of the queryset (what the caller
+        # may see): the slug of an organization whose projects are all hidden is refused like an unknown one, and
+        # its name is never printed (facet chip, "count 0" row).
+        visible = Participation.objects.filter(organization=OuterRef("pk"), project__in=self.queryset.values("pk"))
+        self.filters["organization"].queryset = Organization.objects.filter(Exists(visible))
+
     def qs_without(self, name):
         """The filtered queryset with every chosen filter but `name` (values validated once, by is_valid())."""
         queryset = self.queryset
@@ -206,7 +214,7 @@ def facet_counts(filterset):
                 results[dimension] = _linked_counts(dimension, projects)
                 missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
                 if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
-                    field = ProjectFilter.base_filters[dimension]
+                    field = filterset.filters[dimension]
                     for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
                         results[dimension].append(
                             (getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0)

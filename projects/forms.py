@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
@@ -15,11 +16,12 @@ from . import roles
 from .models import ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Population, Project
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, locking an account+address for a while after repeated failures."""
+class SignInPolicy:
+    """The one sign-in policy of every sign-in form (the workspace's and the admin's): an account+address is locked
+    after LOGIN_ATTEMPTS failures, and an address alone after LOGIN_ADDRESS_ATTEMPTS failures over any accounts
+    (credential stuffing), both for LOGIN_LOCK_SECONDS. `wait` is the lock's remaining seconds (Retry-After)."""
 
     error_messages = {
-        **AuthenticationForm.error_messages,
         "invalid_login": _(
             "Usuario o contraseña incorrectos. Tras %(limit)s intentos fallidos la cuenta se bloquea unos minutos."
         ),
@@ -27,17 +29,24 @@ class SignInForm(AuthenticationForm):
     }
 
     locked = False
+    wait = 0
 
     def clean(self):
-        ident = f"{(self.data.get('username') or '').strip().lower()}|{throttle.client_ip(self.request)}"
-        wait = throttle.locked_for("login", ident)
-        if wait:
+        address = throttle.client_ip(self.request)
+        ident = f"{(self.data.get('username') or '').strip().lower()}|{address}"
+        self.wait = max(
+            throttle.locked_for("login", ident, settings.LOGIN_ATTEMPTS),
+            throttle.locked_for("login-address", address, settings.LOGIN_ADDRESS_ATTEMPTS),
+        )
+        if self.wait:
             self.locked = True
-            raise ValidationError(self.error_messages["locked"], code="locked", params={"minutes": -(-wait // 60)})
+            raise ValidationError(self.error_messages["locked"], code="locked", params={"minutes": -(-self.wait // 60)})
         try:
             cleaned = super().clean()
         except ValidationError:
-            throttle.fail("login", ident, settings.LOGIN_ATTEMPTS, settings.LOGIN_LOCK_SECONDS)
+            window = settings.LOGIN_LOCK_SECONDS
+            throttle.fail("login", ident, settings.LOGIN_ATTEMPTS, window)
+            throttle.fail("login-address", address, settings.LOGIN_ADDRESS_ATTEMPTS, window)
             raise
         throttle.clear("login", ident)
         return cleaned
@@ -46,6 +55,18 @@ class SignInForm(AuthenticationForm):
         return ValidationError(
             self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.LOGIN_ATTEMPTS}
         )
+
+
+class SignInForm(SignInPolicy, AuthenticationForm):
+    """Django's sign-in form under the portal's sign-in policy."""
+
+    error_messages = {**AuthenticationForm.error_messages, **SignInPolicy.error_messages}
+
+
+class AdminSignInForm(SignInPolicy, AdminAuthenticationForm):
+    """The admin's sign-in form (staff accounts only) under the same policy."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, **SignInPolicy.error_messages}
 
 
 # --- Projects and what hangs from them ------------------------------------------------------------------------
@@ -198,6 +219,14 @@ class OrganizationForm(forms.ModelForm):
             "members",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "members": forms.SelectMultiple(attrs={"size": 6})}
+
+    def __init__(self, *args, can_grant_access=False, **kwargs):
+        """Membership grants access to an organization's drafts: only who manages people (auth.change_user, the
+        coordinators) may change it; for everyone else the field is not part of the form, so a posted value is
+        ignored."""
+        super().__init__(*args, **kwargs)
+        if not can_grant_access:
+            del self.fields["members"]
 
 
 class NewOrganizationForm(forms.ModelForm):

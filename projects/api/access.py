@@ -14,6 +14,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ficosec import throttle
+
 from ..models import (
     ApiKey,
 )
@@ -84,10 +86,15 @@ class CallerThrottle(SimpleRateThrottle):
         return settings.API_RATE_KEY if self.keyed else settings.API_RATE_ANON
 
     def allow_request(self, request, view):
+        """A fixed window per caller, counted in the store every worker shares (ficosec.throttle)."""
         self.keyed = request.auth is not None or request.user.is_authenticated
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        count, self.left = throttle.hit("api", self.get_cache_key(request, view), self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.left
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):
@@ -115,10 +122,7 @@ def error_handler(exc, context):
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
-        errors = {
-            field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-            for field, messages in errors.items()
-        }
+        errors = {field: flat_messages(messages) for field, messages in errors.items()}
         body = {"status": response.status_code, "detail": _("Datos no válidos."), "errors": errors}
     else:
         body = {
@@ -128,6 +132,16 @@ def error_handler(exc, context):
         }
     response.data = body
     return response
+
+
+def flat_messages(messages, prefix=""):
+    """A field's messages as plain strings: a list item's (`{0: [...]}`) or a nested field's are prefixed with its
+    position or name ("1: «x» no es una opción válida."), never printed as Python."""
+    if isinstance(messages, dict):
+        return [m for key, value in messages.items() for m in flat_messages(value, f"{prefix}{key}: ")]
+    if isinstance(messages, list | tuple):
+        return [m for value in messages for m in flat_messages(value, prefix)]
+    return [f"{prefix}{messages}"]
 
 
 class Conflict(exceptions.APIException):

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import json
+import re
 
 import orjson
 from django.core.cache import cache
@@ -66,10 +67,30 @@ class Pages(PageNumberPagination):
     max_page_size = 1000
 
     def get_page_number(self, request, paginator):
-        number = request.query_params.get(self.page_query_param) or 1
-        if not str(number).isdigit() or int(number) < 1:
+        number = request.query_params.get(self.page_query_param) or "1"
+        if not PAGE_NUMBER.fullmatch(number):
             raise exceptions.ValidationError({"page": [_("La página debe ser un número entero positivo.")]})
-        return number
+        return int(number)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not PAGE_NUMBER.fullmatch(raw):
+            raise exceptions.ValidationError(
+                {"page_size": [_("El tamaño de página debe ser un número entero entre 1 y 1000.")]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+        return parameters
+
+
+# ASCII digits only ("²".isdigit() is true but int() refuses it), no leading zero, at most 9 of them.
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 
 
 def public_count(request, queryset):
@@ -93,8 +114,10 @@ def decode_cursor(raw):
     try:
         stamp, code = base64.urlsafe_b64decode(raw.encode()).decode().split("|", 1)
         moment = parse_datetime(stamp)
-        if moment is None:
+        if moment is None or "\x00" in code or len(code) > 64:
             raise ValueError
+        moment.utcoffset()  # an offset beyond ±24 h fails here rather than in the database
         return moment, code
-    except (ValueError, UnicodeError, base64.binascii.Error):
-        raise exceptions.ValidationError({"cursor": [_("Cursor inválido.")]}) from None
+    except (ValueError, UnicodeError, base64.binascii.Error, OverflowError):
+        # A cursor names a page, as a page number does: one that names none is a page that does not exist (404).
+        raise exceptions.NotFound(_("Cursor inválido: esa página no existe.")) from None

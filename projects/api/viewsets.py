@@ -2,6 +2,7 @@
 (participations, indicators, measurements)."""
 
 import hashlib
+import re
 
 import orjson
 from django.core.paginator import InvalidPage
@@ -10,8 +11,9 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, renderers, status, viewsets
+from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,6 +33,7 @@ from ..models import (
     Project,
     Region,
     StaleVersion,
+    Withdrawal,
     is_staff_user,
 )
 from ..serializers import (
@@ -52,8 +55,25 @@ from .rendering import CSVRenderer, FastJSONRenderer, Pages, decode_cursor, enco
 
 # --- Views --------------------------------------------------------------------------------------------------------
 
-ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 429)}
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 405, 413, 429)}
 WRITE_ERRORS = ERRORS | {code: OpenApiResponse(ErrorSerializer) for code in (409, 412, 428)}
+
+
+class WithdrawalSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Withdrawal.Kind.choices)
+    code = serializers.CharField(help_text="Código del proyecto o slug de la organización.")
+    reason = serializers.ChoiceField(choices=Withdrawal.Reason.choices)
+    merged_into = serializers.CharField(allow_null=True, help_text="Slug de la organización que la absorbió.")
+    withdrawn_at = serializers.DateTimeField()
+
+
+class SyncPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    results = ProjectSerializer(many=True)
+    withdrawn = WithdrawalSerializer(many=True)
+
+
+NOT_EMPTY = {"format", "page", "page_size", "ordering"} | (set(ProjectFilter.base_filters) - {"q"})
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -68,6 +88,25 @@ class ApiViewSet(viewsets.GenericViewSet):
     @property
     def write_model(self):
         return self.queryset.model
+
+    def initial(self, request, *args, **kwargs):
+        """A method the endpoint does not have is 405 for everyone, before authentication and permissions ask
+        anything (TRACE, PROPFIND, DELETE on a list...)."""
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        empty = sorted(name for name in NOT_EMPTY if name in request.query_params and not request.query_params[name])
+        if empty:  # what the schema says: a parameter given is a value, not "" (a search `q` may be empty)
+            raise exceptions.ValidationError({name: [_("Este parámetro no puede estar vacío.")] for name in empty})
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Errors are always the structured JSON document, whatever format the list was asked in (?format=csv)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and isinstance(getattr(response, "data", None), dict):
+            response.accepted_renderer = FastJSONRenderer()
+            response.accepted_media_type = "application/json"
+        return response
 
 
 def etag_of(data):
@@ -174,9 +213,18 @@ PROJECT_ORDERINGS = {
     "relevance": ("-rank", "-pk"),
 }
 LIST_PARAMETERS = [
-    OpenApiParameter("ordering", str, enum=list(PROJECT_ORDERINGS), description="Orden; `relevance` requiere `q`."),
-    OpenApiParameter("page", int),
-    OpenApiParameter("page_size", int, description="Máximo 1000."),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(PROJECT_ORDERINGS),
+        description="Orden; sin `q`, `relevance` equivale a `-published_at`.",
+    ),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+        description="Más de 1000 cuenta como 1000.",
+    ),
 ]
 
 
@@ -198,6 +246,10 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
     lookup_field = "code"
     lookup_value_regex = r"[A-Za-z0-9-]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # For the schema only (drf-spectacular documents every filter of the FilterSet): list and sync apply
+    # ProjectFilter themselves, in filtered().
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProjectFilter
 
     def filtered(self):
         filterset = ProjectFilter(self.request.query_params, queryset=Project.objects.visible_to(self.request.user))
@@ -210,8 +262,10 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         ordering = request.query_params.get("ordering") or (
             "relevance" if filterset.form.cleaned_data.get("q") else "-published_at"
         )
-        if ordering not in PROJECT_ORDERINGS or (ordering == "relevance" and not filterset.form.cleaned_data.get("q")):
+        if ordering not in PROJECT_ORDERINGS:
             raise exceptions.ValidationError({"ordering": [_("Orden no válido.")]})
+        if ordering == "relevance" and not filterset.form.cleaned_data.get("q"):
+            ordering = "-published_at"  # nothing to rank by: newest first, as in the catalogue
         if ordering == "relevance" and filterset.qs.count_up_to(BROAD_SEARCH) > BROAD_SEARCH:
             ordering = "-published_at"  # too broad a search to rank: newest first, as in the catalogue
         queryset = filterset.qs.order_by(*PROJECT_ORDERINGS[ordering])
@@ -246,13 +300,13 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         given = request.headers.get("If-Match", "")
         if not given:
             raise PreconditionRequired()
-        version = given.strip().removeprefix("W/").strip('"')
-        if not version.isdigit() or int(version) != project.version:
+        version = project_version(given, current=project.version)
+        if version != project.version:
             raise PreconditionFailed()
         serializer = ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            project = serializer.save_project(request.user, expected_version=int(version))
+            project = serializer.save_project(request.user, expected_version=version)
         except StaleVersion:
             raise PreconditionFailed() from None
         return self.detail_response(project, status.HTTP_200_OK)
@@ -278,22 +332,21 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         return self.detail_response(project, status.HTTP_200_OK)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("updated_since", str),
-            OpenApiParameter("page_size", int),
-        ],
-        responses={200: OpenApiResponse(description="{next, results}: proyectos ordenados por (updated_at, code)")}
-        | ERRORS,
+        parameters=[OpenApiParameter("cursor", str)],
+        responses={200: SyncPageSerializer} | ERRORS,
     )
     @action(detail=False, methods=["get"])
     def sync(self, request):
         """Incremental synchronisation: every visible project ordered by last change, page after page by cursor
-        (keyset pagination: no COUNT, the last page as fast as the first)."""
-        queryset = self.filtered().qs.order_by("updated_at", "code")
+        (keyset pagination: no COUNT, the last page as fast as the first). `withdrawn` lists what left the caller's
+        view since `updated_since` (or the cursor): archived or unpublished projects, merged organizations."""
+        filterset = self.filtered()
+        queryset = filterset.qs.order_by("updated_at", "code")
         size = self.paginator.get_page_size(request) or api_settings.PAGE_SIZE
+        since = filterset.form.cleaned_data.get("updated_since")
         if request.query_params.get("cursor"):
             moment, code = decode_cursor(request.query_params["cursor"])
+            since = max(since, moment) if since else moment
             # A row comparison, so that the scan of the (updated_at, code) index starts at the cursor.
             after = RawSQL(
                 '("projects_project"."updated_at", "projects_project"."code") > (%s, %s)',
@@ -308,7 +361,39 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
             next_url = request.build_absolute_uri(
                 f"{request.path}?{_replace_query(request, cursor=encode_cursor(rows[-1]))}"
             )
-        return Response({"next": next_url, "results": rows})
+        return Response({"next": next_url, "results": rows, "withdrawn": withdrawals_since(request.user, since)})
+
+
+def withdrawals_since(user, since):
+    """Tombstones written at or after `since` (all those kept when None), except projects the caller sees again."""
+    tombstones = Withdrawal.objects.exclude(
+        kind=Withdrawal.Kind.PROJECT, code__in=Project.objects.visible_to(user).values("code")
+    )
+    if since is not None:
+        tombstones = tombstones.filter(withdrawn_at__gte=since)
+    return [
+        {
+            "kind": row.kind,
+            "code": row.code,
+            "reason": row.reason,
+            "merged_into": row.merged_into or None,
+            "withdrawn_at": row.withdrawn_at.isoformat().replace("+00:00", "Z"),
+        }
+        for row in tombstones
+    ]
+
+
+VERSION_TAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?', re.ASCII)
+
+
+def project_version(if_match, current=None):
+    """The version an If-Match header names (None when it names none). `*` means "whatever version exists" on every
+    API update (RFC 9110), so it names the current one."""
+    if_match = if_match.strip()
+    if if_match == "*":
+        return current
+    found = VERSION_TAG.fullmatch(if_match)
+    return int(found[1]) if found else None
 
 
 def _replace_query(request, **values):

@@ -150,6 +150,11 @@ class Organization(models.Model):
                     participation.save()
             target.members.add(*self.members.all())
             self.api_keys.update(organization=target)
+            from .withdrawals import Withdrawal
+
+            Withdrawal.record(
+                Withdrawal.Kind.ORGANIZATION, self.slug, Withdrawal.Reason.MERGED, merged_into=target.slug
+            )
             self.delete()
             Participation = self.participations.model  # projects.py imports this module, not the reverse
             Participation.project.field.related_model.objects.filter(pk__in=project_ids).refresh_derived()

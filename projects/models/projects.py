@@ -514,6 +514,15 @@ class Project(models.Model):
                 actor=user if user.pk else None,
                 api_key=api_key,
             )
+            if from_state == self.Publication.PUBLISHED:  # it leaves the public catalogue: sync must say so
+                from .withdrawals import Withdrawal
+
+                reason = (
+                    Withdrawal.Reason.ARCHIVED
+                    if to_state == self.Publication.ARCHIVED
+                    else Withdrawal.Reason.UNPUBLISHED
+                )
+                Withdrawal.record(Withdrawal.Kind.PROJECT, self.code, reason)
 
 
 class Participation(models.Model):

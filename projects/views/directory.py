@@ -50,7 +50,9 @@ def organization_edit(request, slug):
 
 
 def organization_form(request, organization):
-    form = OrganizationForm(request.POST or None, instance=organization)
+    form = OrganizationForm(
+        request.POST or None, instance=organization, can_grant_access=request.user.has_perm("auth.change_user")
+    )
     if request.method == "POST" and form.is_valid():
         organization = form.save()
         messages.success(request, _("Organización «%(name)s» guardada.") % {"name": organization.name})

@@ -47,9 +47,28 @@ def sign_in(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.get_user())
         return redirect(target)
-    return render(
+    response = render(
         request, "registration/login.html", {"form": form, "next": target}, status=429 if form.locked else 200
     )
+    if form.locked:
+        response["Retry-After"] = str(form.wait)
+    return response
+
+
+@sensitive_post_parameters()
+@csrf_protect
+@never_cache
+def admin_sign_in(request):
+    """The admin's sign-in page (/admin/login/) under the workspace's sign-in policy (AdminSignInForm): locked
+    attempts answer 429 with Retry-After."""
+    from django.contrib import admin
+
+    response = admin.site.login(request)
+    form = getattr(response, "context_data", {}).get("form") if hasattr(response, "context_data") else None
+    if getattr(form, "locked", False):
+        response.status_code = 429
+        response["Retry-After"] = str(form.wait)
+    return response
 
 
 @csrf_protect
@@ -57,8 +76,8 @@ def password_reset(request):
     """Django's password reset, limited per address so that it cannot be used to flood inboxes."""
     if request.method == "POST":
         ident = throttle.client_ip(request)
-        if throttle.locked_for("reset", ident):
-            return render(
+        if wait := throttle.locked_for("reset", ident, settings.PASSWORD_RESET_ATTEMPTS):
+            response = render(
                 request,
                 "registration/password_reset_form.html",
                 {
@@ -67,6 +86,8 @@ def password_reset(request):
                 },
                 status=429,
             )
+            response["Retry-After"] = str(wait)
+            return response
         throttle.fail("reset", ident, settings.PASSWORD_RESET_ATTEMPTS, 3600)
     return auth_views.PasswordResetView.as_view(
         success_url="/gestion/contrasena/restablecer/enviado/",

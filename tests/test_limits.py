@@ -1,0 +1,155 @@
+"""Issue 13, limits that hold: counters shared by every worker (the database when no Redis), one sign-in policy for
+the workspace and the admin, a per-address limit across accounts, and Retry-After on every 429."""
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from projects.models import Counter
+
+from .conftest import make_user
+
+PASSWORD = "clave-de-prueba-123"
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_sign_in_counters_live_in_the_database_when_the_cache_is_process_memory(client, editor):
+    client.post("/gestion/entrar/", {"username": "editora", "password": "mala"})
+    assert Counter.objects.filter(count=1).count() == 2  # the account+address and the address alone
+
+
+def test_the_admin_sign_in_locks_like_the_workspace_with_retry_after(client, superuser, settings):
+    settings.LOGIN_ATTEMPTS = 3
+    for _ in range(3):
+        response = client.post("/admin/login/", {"username": "raiz", "password": "mala", "next": "/admin/"})
+        assert response.status_code == 200
+    locked = client.post("/admin/login/", {"username": "raiz", "password": PASSWORD, "next": "/admin/"})
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) > 0
+    assert "Demasiados intentos fallidos" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_twenty_guesses_over_five_accounts_from_one_address_are_limited(client, settings):
+    for number in range(5):
+        make_user(f"persona{number}")
+    statuses = []
+    for guess in range(4):
+        for number in range(5):
+            response = client.post("/gestion/entrar/", {"username": f"persona{number}", "password": f"mala{guess}"})
+            statuses.append(response.status_code)
+    assert statuses[: settings.LOGIN_ADDRESS_ATTEMPTS] == [200] * settings.LOGIN_ADDRESS_ATTEMPTS
+    assert set(statuses[settings.LOGIN_ADDRESS_ATTEMPTS :]) == {429}
+    assert int(response["Retry-After"]) > 0
+    # the right password from that address waits too
+    assert client.post("/gestion/entrar/", {"username": "persona0", "password": PASSWORD}).status_code == 429
+
+
+def test_every_429_carries_retry_after(client, editor, settings):
+    settings.PASSWORD_RESET_ATTEMPTS = 1
+    client.post("/gestion/contrasena/restablecer/", {"email": editor.email})
+    refused = client.post("/gestion/contrasena/restablecer/", {"email": editor.email})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    settings.API_RATE_ANON = "2/min"
+    statuses = [client.get("/api/v1/axes/") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert 0 < int(statuses[-1]["Retry-After"]) <= 60
+    assert statuses[-1].json()["status"] == 429
+
+
+# --- Against a real 2-worker gunicorn ---------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # a new connection: any worker may answer
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        conn.close()
+
+
+def sign_in_attempt(port, username, password):
+    _status, headers, page = request(port, "GET", "/gestion/entrar/")
+    cookie = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", ""))[1]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    body = f"csrfmiddlewaretoken={token}&username={username}&password={password}"
+    return request(
+        port,
+        "POST",
+        "/gestion/entrar/",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}"},
+    )
+
+
+@pytest.fixture
+def gunicorn_two_workers(transactional_db):
+    """`make serve`'s server (gunicorn.conf.py, DEBUG off, no REDIS_URL) with 2 workers on the test database."""
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DEBUG": "false",
+        "SECRET_KEY": "prueba-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOGIN_ATTEMPTS": "5",
+        "API_RATE_ANON": "4/min",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    env.pop("REDIS_URL", None)
+    python = str(BASE_DIR / ".venv/bin/python")
+    if not (Path(django_settings.STATIC_ROOT) / "staticfiles.json").exists():
+        subprocess.run(
+            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True
+        )
+    server = subprocess.Popen(
+        [str(BASE_DIR / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", "2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(120):
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("gunicorn did not start")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_lockout_and_the_api_budget_hold_across_two_gunicorn_workers(gunicorn_two_workers):
+    port = gunicorn_two_workers
+    make_user("editora")
+    statuses = [sign_in_attempt(port, "editora", "mala")[0] for _ in range(10)]
+    assert statuses == [200] * 5 + [429] * 5  # locked at the configured attempt, whichever worker answers
+    status, headers, _page = sign_in_attempt(port, "editora", PASSWORD)
+    assert status == 429 and int(headers["Retry-After"]) > 0
+    answers = [request(port, "GET", "/api/v1/axes/") for _ in range(8)]
+    assert [status for status, _h, _b in answers] == [200] * 4 + [429] * 4
+    assert all(int(headers["Retry-After"]) > 0 for status, headers, _b in answers if status == 429)
