@@ -48,7 +48,7 @@ def unknown_project(org_b, ficosec_org):
         (Decimal("3879927.43"), 0, "$3,879,927"),
         (Decimal("1999.999"), 2, "$2,000.00"),
         (Decimal("1250000.50"), None, "$1,250,000.50"),
-        (Decimal("1250000.00"), None, "$1,250,000"),
+        (Decimal("1250000"), None, "$1,250,000.00"),
         (None, None, "Monto no publicado"),
     ],
 )

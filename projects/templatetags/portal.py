@@ -10,18 +10,15 @@ register = template.Library()
 
 
 @register.filter
-def mxn(value, decimals=None):
-    """Money in Mexican pesos: $1,234,567.89, rounded half up (Django's number_format alone truncates). Without
-    `decimals`, cents are shown only when there are any, so a card and its project page agree. An amount nobody has
-    published (None) says so: it is not zero."""
+def mxn(value, decimals=2):
+    """Money in Mexican pesos: $1,234,567.89, rounded half up (Django's number_format alone truncates); cards, pages
+    and totals all show the cents. An amount nobody has published (None) says so: it is not zero."""
     if value is None or value == "":
         return _("Monto no publicado")
     try:
         amount = Decimal(value)
     except (TypeError, ValueError, InvalidOperation):
         return "—"
-    if decimals is None:
-        decimals = 0 if amount == amount.to_integral_value() else 2
     amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
     return f"${number_format(amount, int(decimals), force_grouping=True)}"
 
