@@ -585,7 +585,7 @@ class Loader:
             self.upsert(
                 Participation,
                 {"project": project, "organization": self.organizations[slug], "role": role},
-                {"amount": Decimal(amount), "contribution_kind": kind},
+                {"amount": None if amount is None else Decimal(amount), "contribution_kind": kind},
             )
         for order, (name, unit, baseline, target, direction, measurements) in enumerate(indicators):
             indicator = self.upsert(
@@ -666,7 +666,11 @@ class Loader:
             values,
             spec["lines"],
             spec["places"],
-            spec["participations"],
+            # In REAL_PROJECTS "0" stands for an amount nobody has published: it is loaded as unknown (NULL).
+            [
+                (slug, role, None if amount == "0" else amount, kind)
+                for slug, role, amount, kind in spec["participations"]
+            ],
             [(name, unit, baseline, target, direction, series)],
             P.PUBLISHED,
         )

@@ -81,14 +81,19 @@ def rows(projects):
             "municipalities": row["place_names"],
             "regions": sorted(set(row["region_names"])),
             "organizations": row["partner_names"],
-            "total_amount": str(row["total_amount"]),
-            "ficosec_amount": str(row["ficosec_amount"]),
+            "total_amount": money_text(row["total_amount"]),
+            "ficosec_amount": money_text(row["ficosec_amount"]),
             "beneficiaries_target": row["beneficiaries_target"],
             "beneficiaries_reached": row["beneficiaries_reached"],
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,
             "url": f"/proyectos/{row['slug']}/",
         }
+
+
+def money_text(amount):
+    """A decimal string, or None (an empty CSV cell, JSON null) for an amount nobody has published."""
+    return None if amount is None else f"{amount:.2f}"
 
 
 def csv_cell(value):

@@ -6,7 +6,7 @@ immediately after a publish, in every worker, with or without a shared cache.
 """
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce, ExtractYear
 
 from axes.models import Axis
@@ -31,36 +31,32 @@ def figures():
 
 def compute():
     published = Project.objects.published()
-    totals = published.aggregate(
-        projects=Count("pk"),
-        money=Sum("total_amount"),
-        ficosec=Sum("ficosec_amount"),
-        reached=Sum("beneficiaries_reached"),
-    )
+    totals = {**published.totals(), **published.aggregate(reached=Sum("beneficiaries_reached"))}
+    money_field = Project._meta.get_field("total_amount")
     by_axis = {
         row["axis"]: row
         for row in published.values("axis").annotate(
             projects=Count("pk"),
-            money=Coalesce(Sum("total_amount"), 0, output_field=Project._meta.get_field("total_amount")),
+            money=Coalesce(Sum("total_amount"), 0, output_field=money_field),
+            ficosec=Coalesce(Sum("ficosec_amount"), 0, output_field=money_field),
+            without_amount=Count("pk", filter=Q(total_amount=None)),
             reached=Coalesce(Sum("beneficiaries_reached"), 0),
         )
     }
-    axes = [
-        {
-            "axis": axis,
-            "projects": by_axis.get(axis.pk, {}).get("projects", 0),
-            "money": by_axis.get(axis.pk, {}).get("money", 0),
-            "reached": by_axis.get(axis.pk, {}).get("reached", 0),
-        }
-        for axis in Axis.objects.all()
-    ]
-    by_year = list(
-        published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
+    empty = {"projects": 0, "money": 0, "ficosec": 0, "without_amount": 0, "reached": 0}
+    axes = [{"axis": axis, **{key: by_axis.get(axis.pk, empty)[key] for key in empty}} for axis in Axis.objects.all()]
+    started = {
+        row["year"]: row
+        for row in published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
         .exclude(year=None)
         .values("year")
-        .annotate(money=Sum("total_amount"), projects=Count("pk"))
-        .order_by("year")
-    )
+        .annotate(money=Coalesce(Sum("total_amount"), 0, output_field=money_field), projects=Count("pk"))
+    }
+    # Every year between the first and the last start, a year without projects included (a chart skips none).
+    by_year = [
+        started.get(year, {"year": year, "money": 0, "projects": 0})
+        for year in range(min(started, default=0), max(started, default=-1) + 1)
+    ]
     through = Project.municipalities.through.objects.filter(project__in=published.values("pk"))
     by_region = {
         row["municipality__region"]: row["n"]

@@ -81,7 +81,7 @@ class ProjectResource(resources.ModelResource):
 
     def dehydrate_participations(self, project):
         return "; ".join(
-            f"{p.organization.slug}:{p.role}:{p.amount}:{p.contribution_kind}"
+            f"{p.organization.slug}:{p.role}:{'' if p.amount is None else p.amount}:{p.contribution_kind}"
             for p in sorted(project.participations.all(), key=lambda p: (p.role, p.organization.slug))
         )
 
@@ -97,7 +97,7 @@ class ProjectResource(resources.ModelResource):
             slug, role, amount, kind = bits
             slugs[slug] = None
             try:
-                amount = Decimal(amount or "0")
+                amount = Decimal(amount) if amount else None  # blank: not published, which is not zero
             except InvalidOperation:
                 errors.append(_("«%(amount)s» no es un monto válido.") % {"amount": amount})
                 continue
@@ -108,7 +108,7 @@ class ProjectResource(resources.ModelResource):
                 )
             elif kind not in Participation.ContributionKind.values:
                 errors.append(_("Tipo de aportación desconocido «%(kind)s»; use: cash o in_kind.") % {"kind": kind})
-            elif amount < 0 or not amount.is_finite():
+            elif amount is not None and (amount < 0 or not amount.is_finite()):
                 errors.append(_("La aportación no puede ser negativa."))
             else:
                 parsed.append((slug, role, amount, kind))

@@ -51,7 +51,7 @@ def project_rows(queryset, detail=False, staff=False, window=None):
     """Plain dicts ready for JSON, one per project of `queryset` (in its order; `window` a slice), in one query."""
     partners = (
         Participation.objects.filter(project=OuterRef("pk"))
-        .order_by("role", "-amount", "pk")
+        .order_by("role", F("amount").desc(nulls_last=True), "pk")
         .values(
             json=JSONObject(
                 organization=F("organization__slug"),
@@ -133,7 +133,8 @@ def shape(row):
     total, ficosec = row.pop("total_amount"), row.pop("ficosec_amount")
     by_sector = {}
     for partner in row["partner_list"]:
-        by_sector[partner["sector"]] = by_sector.get(partner["sector"], Decimal("0")) + Decimal(partner["amount"])
+        if partner["amount"] is not None:  # unknown amounts are left out of the sums, never counted as zero
+            by_sector[partner["sector"]] = by_sector.get(partner["sector"], Decimal("0")) + Decimal(partner["amount"])
     out = {key: row[key] for key in ("code", "slug", "title", "summary")}
     out.update(
         url=f"/proyectos/{row['slug']}/",
@@ -156,14 +157,17 @@ def shape(row):
         award_type=row["award_type"],
         call_name=row["call_name"],
         conflict_of_interest=row["conflict_of_interest"],
-        total_amount=f"{total:.2f}",
-        ficosec_amount=f"{ficosec:.2f}",
-        leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec else None,
+        total_amount=None if total is None else f"{total:.2f}",
+        ficosec_amount=None if ficosec is None else f"{ficosec:.2f}",
+        leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec and total is not None else None,
         money_by_sector=[
             {"sector": sector, "amount": f"{amount:.2f}"}
             for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
         ],
-        partners=[{**partner, "amount": f"{Decimal(partner['amount']):.2f}"} for partner in row["partner_list"]],
+        partners=[
+            {**partner, "amount": None if partner["amount"] is None else f"{Decimal(partner['amount']):.2f}"}
+            for partner in row["partner_list"]
+        ],
         indicators=row["indicator_list"],
         published_at=iso(row["published_at"]),
         updated_at=iso(row["updated_at"]),
@@ -187,7 +191,9 @@ class PartnerSerializer(serializers.Serializer):
     organization = serializers.SlugField(help_text="Slug de la organización")
     name = serializers.CharField()
     role = serializers.ChoiceField(choices=Participation.Role.choices)
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="MXN")
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="MXN; null: no publicado"
+    )
     contribution_kind = serializers.ChoiceField(choices=Participation.ContributionKind.choices)
     sector = serializers.ChoiceField(choices=Sector.choices)
 
@@ -220,8 +226,8 @@ class ProjectSerializer(serializers.ModelSerializer):
     )
     regions = serializers.ListField(child=serializers.SlugField(), read_only=True)
     populations = serializers.ListField(child=serializers.ChoiceField(choices=Population.choices), required=False)
-    total_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
-    ficosec_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    total_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
+    ficosec_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
     leverage = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True, allow_null=True)
     money_by_sector = SectorAmountSerializer(many=True, read_only=True)
     partners = PartnerSerializer(many=True, read_only=True)

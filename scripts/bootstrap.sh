@@ -91,11 +91,13 @@ say "PostgreSQL ready: database $DB_NAME, role $DB_USER on $DB_HOST:$DB_PORT"
 if want browser && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
-# The page checkers the browser tests use: axe-core and the Nu HTML checker (npm packages; the checker runs on Java).
+# The page checkers the browser tests use: axe-core, the Nu HTML checker (npm packages; the checker runs on Java) and
+# Lighthouse (accessibility, best practices and SEO of one page of each public kind).
 if want browser; then
   command -v npm >/dev/null || apt_install nodejs npm
   command -v java >/dev/null || apt_install default-jre-headless
-  if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ package-lock.json -nt node_modules ]; then
+  if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] \
+    || [ ! -f node_modules/lighthouse/cli/index.js ] || [ package-lock.json -nt node_modules ]; then
     say "installing the page checkers (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
     touch node_modules

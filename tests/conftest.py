@@ -214,3 +214,17 @@ def pytest_collection_modifyitems(items):
         )
 
     items.sort(key=commits)  # stable: the order within each group is kept
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The demo data set (projects.demo, as `load_demo` loads it), once per test module, inside a transaction that
+    is rolled back after the module: tests that use it also ask for `db` (each runs in a savepoint within)."""
+    from django.db import transaction
+
+    from projects import demo
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        demo.load(force=True)
+        yield
+        transaction.set_rollback(True)

@@ -7,7 +7,7 @@ import re
 import orjson
 from django.core.paginator import InvalidPage
 from django.db import transaction
-from django.db.models import BooleanField
+from django.db.models import BooleanField, F
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -204,8 +204,8 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 PROJECT_ORDERINGS = {
     "published_at": ("published_at", "pk"),
     "-published_at": ("-published_at", "-pk"),
-    "total_amount": ("total_amount", "pk"),
-    "-total_amount": ("-total_amount", "-pk"),
+    "total_amount": (F("total_amount").asc(nulls_last=True), "pk"),  # unknown amounts last either way
+    "-total_amount": (F("total_amount").desc(nulls_last=True), "-pk"),
     "title": ("title", "pk"),
     "-title": ("-title", "-pk"),
     "updated_at": ("updated_at", "pk"),

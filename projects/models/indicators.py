@@ -52,6 +52,15 @@ class Indicator(models.Model):
     def __str__(self):
         return f"{self.name} ({self.unit})"
 
+    # Units that can hold fractions; every other unit counts people or things, shown as whole numbers.
+    FRACTIONAL_UNITS = ("%", "tasa", "promedio", "índice", "indice", "por ", "horas", "días", "pesos", "mxn", "km")
+
+    @property
+    def counts_whole(self):
+        """True when the unit counts people or things (personas, adolescentes, escuelas): no "233.40 personas"."""
+        unit = self.unit.lower()
+        return not any(word in unit for word in self.FRACTIONAL_UNITS)
+
     def progress(self, value):
         """Share of the way from baseline to target reached by `value` (0..1, None when undefined)."""
         if value is None or self.target is None:

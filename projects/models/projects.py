@@ -107,6 +107,16 @@ class ProjectQuerySet(models.QuerySet):
         """The number of rows, counting no further than bound + 1 (ids only: no rank or other annotation)."""
         return self.order_by().values("pk")[: bound + 1].count()
 
+    def totals(self):
+        """What a list adds up to, in one query: projects, known money in total and from FICOSEC (unknown amounts
+        are left out of the sums, never counted as zero) and how many projects have no published amount."""
+        return self.order_by().aggregate(
+            projects=models.Count("pk"),
+            money=Sum("total_amount"),
+            ficosec=Sum("ficosec_amount"),
+            without_amount=models.Count("pk", filter=Q(total_amount=None)),
+        )
+
     def refresh_derived(self):
         """Recompute the columns derived from related rows (money totals and search text) for these projects,
         in one UPDATE. Called by every operation that changes participations, places or organizations."""
@@ -129,11 +139,18 @@ class ProjectQuerySet(models.QuerySet):
             )
             .values("names")
         )
+        # SUM skips unknown (NULL) amounts and is NULL when none is known; FICOSEC's share is zero (known) when the
+        # trust takes no part in the project, and unknown when it takes part without a published amount.
         zero = Value(Decimal("0"))
+        ficosec_takes_part = models.Exists(money.filter(organization__is_ficosec=True))
         return self.update(
             updated_at=timezone.now(),
-            total_amount=Coalesce(models.Subquery(total), zero),
-            ficosec_amount=Coalesce(models.Subquery(ficosec), zero),
+            total_amount=models.Subquery(total),
+            ficosec_amount=models.Case(
+                models.When(ficosec_takes_part, then=models.Subquery(ficosec)),
+                default=zero,
+                output_field=models.DecimalField(max_digits=16, decimal_places=2),
+            ),
             search_places=Coalesce(models.Subquery(places), Value("")),
             search_organizations=Coalesce(models.Subquery(organizations), Value("")),
         )
@@ -241,11 +258,12 @@ class Project(models.Model):
     internal_notes = models.TextField(_("notas internas"), blank=True, help_text=_("Nunca se publican."))
 
     # Derived columns, maintained by ProjectQuerySet.refresh_derived(); never typed.
+    # NULL when no participation has a published amount: unknown is not zero.
     total_amount = models.DecimalField(
-        _("monto total (MXN)"), max_digits=16, decimal_places=2, default=0, editable=False
+        _("monto total (MXN)"), max_digits=16, decimal_places=2, null=True, blank=True, editable=False
     )
     ficosec_amount = models.DecimalField(
-        _("monto FICOSEC (MXN)"), max_digits=16, decimal_places=2, default=0, editable=False
+        _("monto FICOSEC (MXN)"), max_digits=16, decimal_places=2, null=True, blank=True, editable=False
     )
     search_places = models.TextField(default="", editable=False)
     search_organizations = models.TextField(default="", editable=False)
@@ -370,7 +388,7 @@ class Project(models.Model):
     @property
     def leverage(self):
         """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
-        if not self.ficosec_amount:
+        if not self.ficosec_amount or self.total_amount is None:
             return None
         return (self.total_amount - self.ficosec_amount) / self.ficosec_amount
 
@@ -550,7 +568,13 @@ class Participation(models.Model):
     )
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
     amount = models.DecimalField(
-        _("aportación (MXN)"), max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+        _("aportación (MXN)"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Déjelo en blanco si el monto no se ha publicado (no es lo mismo que cero)."),
     )
     contribution_kind = models.CharField(
         _("tipo de aportación"), max_length=10, choices=ContributionKind.choices, default=ContributionKind.CASH
@@ -559,7 +583,7 @@ class Participation(models.Model):
     history = HistoricalRecords(get_user=history_user)
 
     class Meta:
-        ordering = ["role", "-amount", "pk"]
+        ordering = ["role", models.F("amount").desc(nulls_last=True), "pk"]
         verbose_name = _("participación")
         verbose_name_plural = _("participaciones")
         constraints = [

@@ -1,21 +1,38 @@
 """Template helpers shared by the public pages and the staff workspace."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
 
 @register.filter
 def mxn(value, decimals=2):
-    """Money in Mexican pesos: $1,234,567.89 (separators follow the active locale's formats)."""
+    """Money in Mexican pesos: $1,234,567.89, rounded half up (Django's number_format alone truncates); cards, pages
+    and totals all show the cents. An amount nobody has published (None) says so: it is not zero."""
+    if value is None or value == "":
+        return _("Monto no publicado")
     try:
         amount = Decimal(value)
     except (TypeError, ValueError, InvalidOperation):
         return "—"
+    amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
     return f"${number_format(amount, int(decimals), force_grouping=True)}"
+
+
+@register.filter
+def whole(value):
+    """A count of people (or of anything that cannot be split) as a whole number, rounded half up: 233.4 -> 233."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    except (TypeError, ValueError, InvalidOperation):
+        return "—"
+    return number_format(amount, 0, force_grouping=True)
 
 
 @register.filter

@@ -8,7 +8,7 @@ import operator
 from functools import partial
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from axes.models import Axis
 
 from .. import exports, figures
-from ..charts import bars
+from ..charts import bars, outlier_note
 from ..filters import ProjectFilter, facet_counts
 from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
 
@@ -26,7 +26,7 @@ PAGE_SIZE = 20
 ORDERINGS = {
     "relevancia": ("-rank", "-pk"),
     "recientes": ("-published_at", "-pk"),
-    "monto": ("-total_amount", "-pk"),
+    "monto": (F("total_amount").desc(nulls_last=True), "-pk"),  # unknown amounts last, not first
     "titulo": ("title", "pk"),
 }
 
@@ -56,9 +56,16 @@ def home(request):
         "projects/public/home.html",
         {
             "figures": data,
+            "totals": data["totals"],
             "latest": latest,
-            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+            "money_chart": axis_money_chart(data),
         },
+    )
+
+
+def axis_money_chart(data):
+    return bars(
+        data["axes"], "money", lambda row: row["axis"].short_name, money=True, colour=lambda row: row["axis"].number
     )
 
 
@@ -69,7 +76,7 @@ def project_list(request):
     computed = SimpleLazyObject(lambda: catalogue_page(request))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad")
+        for name in ("page", "filterset", "order", "facets", "active", "broad", "totals")
     }
     return render(
         request,
@@ -96,6 +103,7 @@ def catalogue_page(request):
         "broad": broad,
         "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
         "active": active_filters(request, filterset),
+        "totals": projects.totals() if filterset.is_valid() and not broad else None,
     }
 
 
@@ -154,13 +162,15 @@ def project_detail(request, slug):
 
 def money_breakdown(project):
     """Money by funder and by sector, from the participations already fetched."""
-    participations = [p for p in project.participations.all() if p.amount]
+    participations = [p for p in project.participations.all() if p.amount != 0]
+    known = [p for p in participations if p.amount is not None]
     by_sector = {}
-    for participation in participations:
+    for participation in known:
         sector = participation.organization.sector
         by_sector[sector] = by_sector.get(sector, 0) + participation.amount
     return {
-        "funders": sorted(participations, key=lambda p: -p.amount),
+        "funders": sorted(known, key=lambda p: -p.amount) + [p for p in participations if p.amount is None],
+        "unknown": len(participations) - len(known),
         "sectors": bars(
             [
                 {"label": sector.label, "money": amount}
@@ -173,18 +183,41 @@ def money_breakdown(project):
     }
 
 
+ORGANIZATION_ORDERINGS = {
+    "nombre": ("name", "pk"),
+    "proyectos": ("-projects", "name"),
+    "monto": (F("money").desc(nulls_last=True), "name"),
+}
+
+
+def with_project_totals(organizations):
+    """Each organization with the number of published projects it takes part in and those projects' known money
+    (a project counted once even when the organization has two roles in it)."""
+    theirs = Project.objects.published().filter(
+        pk__in=Participation.objects.filter(organization=OuterRef(OuterRef("pk"))).values("project")
+    )
+    return organizations.annotate(
+        projects=Subquery(theirs.order_by().values(g=Value(1)).annotate(n=Count("pk")).values("n")),
+        money=Subquery(theirs.order_by().values(g=Value(1)).annotate(s=Sum("total_amount")).values("s")),
+    )
+
+
 @require_GET
 def organization_list(request):
     organizations = Organization.objects.filter(
-        participations__project__publication_state=Project.Publication.PUBLISHED
-    ).distinct()
+        pk__in=Participation.objects.filter(project__in=Project.objects.published()).values("organization")
+    )
     q = request.GET.get("q", "")[:100].strip()
     if q:
-        organizations = organizations.filter(name__unaccent__icontains=q) | organizations.filter(acronym__iexact=q)
-    page = Paginator(organizations.select_related("municipality").order_by("name"), 30).get_page(
-        request.GET.get("page")
+        organizations = organizations.filter(Q(name__unaccent__icontains=q) | Q(acronym__iexact=q))
+    order = request.GET.get("orden") if request.GET.get("orden") in ORGANIZATION_ORDERINGS else "nombre"
+    organizations = with_project_totals(organizations.select_related("municipality"))
+    page = Paginator(organizations.order_by(*ORGANIZATION_ORDERINGS[order]), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/public/organization_list.html",
+        {"page": page, "q": q, "order": order, "kinds": Organization.Kind},
     )
-    return render(request, "projects/public/organization_list.html", {"page": page, "q": q, "kinds": Organization.Kind})
 
 
 @require_GET
@@ -197,10 +230,11 @@ def organization_detail(request, slug):
     )
     if not participations:
         raise Http404(_("Esta organización no tiene proyectos públicos."))
+    totals = Project.objects.published().filter(pk__in=participations.values("project")).totals()
     return render(
         request,
         "projects/public/organization_detail.html",
-        {"organization": organization, "participations": participations},
+        {"organization": organization, "participations": participations, "totals": totals},
     )
 
 
@@ -214,14 +248,18 @@ def robots(request):
 @require_GET
 def axis_list(request):
     data = figures.figures()
+    year_chart = bars(data["by_year"], "money", lambda row: str(row["year"]), money=True, sort=False)
+    region_chart = bars(data["by_region"], "projects", lambda row: row["region"].name)
     return render(
         request,
         "axes/axis_list.html",
         {
             "figures": data,
-            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
-            "year_chart": bars(data["by_year"], "money", lambda row: str(row["year"]), money=True),
-            "region_chart": bars(data["by_region"], "projects", lambda row: row["region"].name),
+            "money_chart": axis_money_chart(data),
+            "year_chart": year_chart,
+            "year_outlier": outlier_note(year_chart),
+            "region_chart": region_chart,
+            "region_outlier": outlier_note(region_chart),
         },
     )
 
@@ -238,4 +276,4 @@ def axis_detail(request, slug):
         .order_by("-published_at", "-pk")
     )
     page = Paginator(projects, 20).get_page(request.GET.get("page"))
-    return render(request, "axes/axis_detail.html", {"axis": axis, "row": row, "page": page})
+    return render(request, "axes/axis_detail.html", {"axis": axis, "row": row, "totals": row, "page": page})
