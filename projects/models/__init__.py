@@ -27,3 +27,15 @@ from .projects import (  # noqa: F401
     own_project_ids,
     partner_organization_ids,
 )
+from .governance import (  # noqa: F401, E402
+    Administration,
+    Agreement,
+    Application,
+    Attendance,
+    AwardDecision,
+    Call,
+    CommitteeMember,
+    CommitteeSession,
+    ConflictDeclaration,
+    Recusal,
+)

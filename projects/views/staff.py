@@ -79,7 +79,7 @@ def password_reset(request):
 def dashboard(request):
     """What needs attention: my drafts, projects awaiting review, recent changes, projects not ready to publish
     and indicators whose measurements are overdue (partners: the same, for their organizations' projects)."""
-    visible = Project.objects.visible_to(request.user).select_related("axis").order_by("-updated_at")
+    visible = Project.objects.visible_to(request.user).select_related("axis", "award_decision").order_by("-updated_at")
     if not is_staff_user(request.user):  # partners: their organizations' projects, not the whole public catalogue
         visible = visible.of_partner(request.user)
     unpublished = visible.filter(publication_state__in=[Project.Publication.DRAFT, Project.Publication.REVIEW])
