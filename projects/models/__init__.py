@@ -13,6 +13,18 @@ from .common import (  # noqa: F401
     months_before,
     sanitize_html,
 )
+from .governance import (  # noqa: F401, E402
+    Administration,
+    Agreement,
+    Application,
+    Attendance,
+    AwardDecision,
+    Call,
+    CommitteeMember,
+    CommitteeSession,
+    ConflictDeclaration,
+    Recusal,
+)
 from .indicators import Indicator, Measurement  # noqa: F401
 from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
 from .organizations import Organization, Sector, sector_expression, unique_slug  # noqa: F401
@@ -26,16 +38,4 @@ from .projects import (  # noqa: F401
     is_staff_user,
     own_project_ids,
     partner_organization_ids,
-)
-from .governance import (  # noqa: F401, E402
-    Administration,
-    Agreement,
-    Application,
-    Attendance,
-    AwardDecision,
-    Call,
-    CommitteeMember,
-    CommitteeSession,
-    ConflictDeclaration,
-    Recusal,
 )
