@@ -34,6 +34,7 @@ from ..forms import (
     measurement_formset,
 )
 from ..models import Indicator, Organization, Project, StaleVersion, is_staff_user
+from . import governance
 
 
 @sensitive_post_parameters()
@@ -100,6 +101,7 @@ def dashboard(request):
             "recent": visible[:20],
             "not_ready": not_ready,
             "overdue": overdue,
+            "radar": governance.radar_rows() if is_staff_user(request.user) else None,
         },
     )
 
