@@ -10,7 +10,7 @@ import csv
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
@@ -104,8 +104,8 @@ def governance_capture(request, kind, pk=None):
 
 
 @login_required
+@permission_required(CAPTURE_PERMISSION, raise_exception=True)
 def governance_index(request):
-    require(request.user, CAPTURE_PERMISSION)
     decisions = (
         AwardDecision.objects.with_conflict_flag()
         .select_related("project", "session", "call")
@@ -144,18 +144,19 @@ def calls_with_numbers():
 
 
 @login_required
+@permission_required(CAPTURE_PERMISSION, raise_exception=True)
 def session_create(request):
     return session_form(request, CommitteeSession())
 
 
 @login_required
+@permission_required(CAPTURE_PERMISSION, raise_exception=True)
 def session_edit(request, pk):
     return session_form(request, get_object_or_404(CommitteeSession, pk=pk))
 
 
 def session_form(request, session):
     """The session, who was present (one form, one transaction), its decisions with the flag and the recusals."""
-    require(request.user, CAPTURE_PERMISSION)
     if session.approved_at and not request.user.has_perm(APPROVE_PERMISSION) and request.method == "POST":
         raise PermissionDenied(_("La sesión ya fue aprobada: solo la coordinación puede modificarla."))
     form = forms.SessionForm(request.POST or None, request.FILES or None, instance=session)
@@ -190,9 +191,9 @@ def session_form(request, session):
 
 
 @login_required
+@permission_required(APPROVE_PERMISSION, raise_exception=True)
 @require_POST
 def session_approve(request, pk):
-    require(request.user, APPROVE_PERMISSION)
     session = get_object_or_404(CommitteeSession, pk=pk)
     session.approved_at = timezone.now()
     session.approved_by = request.user
@@ -239,15 +240,15 @@ def radar_rows(today=None):
 
 
 @login_required
+@permission_required("projects.view_project", raise_exception=True)
 def transition_radar(request):
-    require(request.user, "projects.view_project")
     return render(request, "projects/staff/transition_radar.html", {"agreements": radar_rows()})
 
 
 @login_required
+@permission_required("projects.view_project", raise_exception=True)
 def handover_file(request, slug):
     """Everything the incoming officials need, on one printable page: the counterpart's agreements and projects."""
-    require(request.user, "projects.view_project")
     counterpart = get_object_or_404(Organization, slug=slug)
     agreements = (
         Agreement.objects.filter(counterpart=counterpart)
