@@ -70,3 +70,24 @@ staff_urlpatterns = [
 ]
 
 urlpatterns = public_urlpatterns + staff_urlpatterns
+
+# --- Governance and continuity (issue 15) --------------------------------------------------------------------
+from .views import governance  # noqa: E402
+
+urlpatterns += [
+    path("gobernanza/", governance.governance_public, name="governance_public"),
+    re_path(
+        r"^gobernanza/(?P<table>decisiones|convocatorias)\.csv$",
+        governance.governance_download,
+        name="governance_download",
+    ),
+    path("gestion/gobernanza/", governance.governance_index, name="governance_index"),
+    path("gestion/gobernanza/mias/", governance.governance_mine, name="governance_mine"),
+    path("gestion/gobernanza/sesiones/nueva/", governance.session_create, name="session_create"),
+    path("gestion/gobernanza/sesiones/<int:pk>/", governance.session_edit, name="session_edit"),
+    path("gestion/gobernanza/sesiones/<int:pk>/aprobar/", governance.session_approve, name="session_approve"),
+    path("gestion/gobernanza/<slug:kind>/nuevo/", governance.governance_capture, name="governance_create"),
+    path("gestion/gobernanza/<slug:kind>/<int:pk>/", governance.governance_capture, name="governance_edit"),
+    path("gestion/transiciones/", governance.transition_radar, name="transition_radar"),
+    path("gestion/transiciones/<slug:slug>/entrega/", governance.handover_file, name="handover_file"),
+]

@@ -89,12 +89,22 @@ def make_project(code, title, implementer, state=Project.Publication.DRAFT, fico
         project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100
     )
     indicator.record(date(2024, 3, 31), 40, user=AnonymousUser())
+    award_by_committee(project)
     if state != Project.Publication.DRAFT:
         published_at = timezone.now() if state == Project.Publication.PUBLISHED else None
         Project.objects.filter(pk=project.pk).update(publication_state=state, published_at=published_at)
     project.refresh_derived()
     project.refresh_from_db()
     return project
+
+
+def award_by_committee(project, method="invitation", held_on=date(2023, 12, 1), amount=Decimal("1000000"), **fields):
+    """The award decision every publishable project needs (one technical-committee session per date)."""
+    from projects.models import AwardDecision, CommitteeSession
+
+    session = CommitteeSession.objects.filter(body="technical_committee", held_on=held_on).first()
+    session = session or CommitteeSession.objects.create(body="technical_committee", held_on=held_on)
+    return AwardDecision.objects.create(project=project, session=session, method=method, amount=amount, **fields)
 
 
 @pytest.fixture

@@ -406,6 +406,11 @@ def matrix():
         ("post", "/api/v1/measurements/", "measurement_other", [401, 403, 201, 201, 401, 401]),
         ("patch", "/api/v1/measurements/{own_measurement}/", "value", [401, ok, ok, ok, 401, 401]),
         ("patch", "/api/v1/measurements/{other_measurement}/", "value", [401, 404, ok, ok, 401, 401]),
+        # Governance (issue 15): read-only for everybody; a visitor reads decisions on published projects only.
+        ("get", "/api/v1/award-decisions/", None, [ok, ok, ok, ok, 401, 401]),
+        ("get", "/api/v1/calls/", None, [ok, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/calls/", None, [401, 403, 403, 403, 401, 401]),
+        ("post", "/api/v1/award-decisions/", None, [401, 403, 403, 403, 401, 401]),
         # Projects are archived through the workflow, never deleted: nobody may DELETE one.
         ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
     ]

@@ -21,6 +21,7 @@ def public_pages(project, organization):
         "/organizaciones/",
         organization.get_absolute_url(),
         "/api/v1/guia/",
+        "/gobernanza/",
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",
@@ -40,6 +41,12 @@ def workspace_pages(project, organization):
         "/gestion/personas/",
         "/gestion/personas/nueva/",
         "/gestion/llaves/",
+        "/gestion/gobernanza/",
+        "/gestion/gobernanza/sesiones/nueva/",
+        f"/gestion/gobernanza/sesiones/{project.award_decision.session_id}/",
+        "/gestion/gobernanza/convocatoria/nuevo/",
+        "/gestion/gobernanza/mias/",
+        "/gestion/transiciones/",
     ]
 
 

@@ -73,6 +73,31 @@ TABLE = {
     "apikey_index": ("/gestion/llaves/", COORDINATORS),
     "apikey_revoke": ("/gestion/llaves/999/revocar/", COORDINATORS_POST_ONLY),
     "set_language": ("/i18n/setlang/", dict.fromkeys(ROLES, 302)),
+    # Governance and continuity (issue 15)
+    "governance_public": ("/gobernanza/", ALL),
+    "governance_download": ("/gobernanza/decisiones.csv", ALL),
+    "governance_download (calls)": ("/gobernanza/convocatorias.csv", ALL),
+    "governance_index": ("/gestion/gobernanza/", STAFF),
+    "governance_mine": ("/gestion/gobernanza/mias/", SIGNED_IN),
+    "session_create": ("/gestion/gobernanza/sesiones/nueva/", STAFF),
+    "session_edit": (
+        "/gestion/gobernanza/sesiones/999999/",
+        {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404},
+    ),
+    "session_approve": ("/gestion/gobernanza/sesiones/999999/aprobar/", COORDINATORS_POST_ONLY),
+    "governance_create": ("/gestion/gobernanza/convocatoria/nuevo/", STAFF),
+    "governance_create (declaration)": ("/gestion/gobernanza/declaracion/nuevo/", STAFF),
+    "governance_create (recusal)": ("/gestion/gobernanza/excusa/nuevo/", STAFF),
+    "governance_create (administration)": ("/gestion/gobernanza/administracion/nuevo/", COORDINATORS),
+    "governance_edit": (
+        "/gestion/gobernanza/decision/999999/",
+        {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404},
+    ),
+    "transition_radar": ("/gestion/transiciones/", STAFF),
+    "handover_file": (
+        "/gestion/transiciones/beta/entrega/",
+        {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404},
+    ),
     "admin:index": ("/admin/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
     "admin:projects_project_changelist": ("/admin/projects/project/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
 }
@@ -114,6 +139,11 @@ POSTS = {
     "/gestion/personas/{staffer}/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
     "/gestion/llaves/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
     "/gestion/llaves/999/revocar/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+    "/gestion/gobernanza/sesiones/nueva/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/gobernanza/convocatoria/nuevo/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/gobernanza/excusa/nuevo/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/gobernanza/administracion/nuevo/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
+    "/gestion/gobernanza/sesiones/999999/aprobar/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
 }
 
 
@@ -151,6 +181,8 @@ def test_no_url_escapes_the_permission_tables():
             "participation",
             "indicator",
             "measurement",
+            "award-decision",  # governance (issue 15)
+            "call",
         )
         for suffix in ("list", "detail", "sync", "transition")
     }

@@ -158,7 +158,10 @@ def test_an_editor_creates_a_project_with_partners_indicators_in_one_save(client
     assert project.total_amount == Decimal("750000") and project.ficosec_amount == Decimal("600000")
     assert project.leverage == Decimal("0.25")
     assert list(project.indicators.values_list("name", flat=True)) == ["Conflictos mediados"]
-    assert project.publication_gaps() == []
+    # Everything but the award decision, which the governance pages record (issue 15).
+    assert [str(gap) for gap in project.publication_gaps()] == [
+        "Falta la decisión de asignación (cómo, quién y cuándo se aprobó)."
+    ]
 
 
 def test_invalid_input_is_explained_in_spanish_next_to_the_field_and_nothing_is_written(client, editor, org_a):

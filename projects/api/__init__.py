@@ -14,6 +14,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from .governance import AwardDecisionViewSet, CallViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
@@ -45,6 +46,8 @@ router.register("projects", ProjectViewSet, basename="api-project")
 router.register("participations", ParticipationViewSet, basename="api-participation")
 router.register("indicators", IndicatorViewSet, basename="api-indicator")
 router.register("measurements", MeasurementViewSet, basename="api-measurement")
+router.register("award-decisions", AwardDecisionViewSet, basename="api-award-decision")  # governance (issue 15)
+router.register("calls", CallViewSet, basename="api-call")  # governance (issue 15)
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),

@@ -13,6 +13,18 @@ from .common import (  # noqa: F401
     months_before,
     sanitize_html,
 )
+from .governance import (  # noqa: F401, E402
+    Administration,
+    Agreement,
+    Application,
+    Attendance,
+    AwardDecision,
+    Call,
+    CommitteeMember,
+    CommitteeSession,
+    ConflictDeclaration,
+    Recusal,
+)
 from .indicators import Indicator, Measurement  # noqa: F401
 from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
 from .limits import Counter  # noqa: F401

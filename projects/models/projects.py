@@ -481,6 +481,8 @@ class Project(models.Model):
             gaps.append(_("Faltan las fechas de inicio y fin."))
         if not self.pk or not self.indicators.all():
             gaps.append(_("Falta al menos un indicador."))
+        if not self.pk or not hasattr(self, "award_decision"):  # projects.models.governance.AwardDecision
+            gaps.append(_("Falta la decisión de asignación (cómo, quién y cuándo se aprobó)."))
         return gaps
 
     # Allowed moves, and the permission each needs.

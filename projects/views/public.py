@@ -21,6 +21,7 @@ from .. import exports, figures
 from ..charts import bars, outlier_note
 from ..filters import ProjectFilter, facet_counts
 from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
+from . import governance
 
 PAGE_SIZE = 20
 ORDERINGS = {
@@ -155,6 +156,7 @@ def project_detail(request, slug):
         {
             "project": project,
             "money": money_breakdown(project),
+            "award": governance.project_award(project),
             "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
         },
     )

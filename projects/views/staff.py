@@ -34,6 +34,7 @@ from ..forms import (
     measurement_formset,
 )
 from ..models import Indicator, Organization, Project, StaleVersion, is_staff_user
+from . import governance
 
 
 @sensitive_post_parameters()
@@ -100,7 +101,7 @@ def password_reset(request):
 def dashboard(request):
     """What needs attention: my drafts, projects awaiting review, recent changes, projects not ready to publish
     and indicators whose measurements are overdue (partners: the same, for their organizations' projects)."""
-    visible = Project.objects.visible_to(request.user).select_related("axis").order_by("-updated_at")
+    visible = Project.objects.visible_to(request.user).select_related("axis", "award_decision").order_by("-updated_at")
     if not is_staff_user(request.user):  # partners: their organizations' projects, not the whole public catalogue
         visible = visible.of_partner(request.user)
     unpublished = visible.filter(publication_state__in=[Project.Publication.DRAFT, Project.Publication.REVIEW])
@@ -121,6 +122,7 @@ def dashboard(request):
             "recent": visible[:20],
             "not_ready": not_ready,
             "overdue": overdue,
+            "radar": governance.radar_rows() if is_staff_user(request.user) else None,
         },
     )
 
