@@ -287,24 +287,14 @@ class ProjectSerializer(serializers.ModelSerializer):
         return data
 
     def save_project(self, user, expected_version=None):
-        """Create or update in one transaction; updates go through the version check (StaleVersion when stale)."""
-        from django.db import transaction
-
+        """Create, or update through the version check (StaleVersion when stale): Project.save_edit, as the staff
+        page and the importer do."""
         data = dict(self.validated_data)
-        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
-        with transaction.atomic():
-            project = self.instance or Project(created_by=user if user.pk else None)
-            for field, value in data.items():
-                setattr(project, field, value)
-            if project.pk:
-                project.save_if_current(expected_version, user)
-            else:
-                project.updated_by = user if user.pk else None
-                project.save()
-            for key, values in m2m.items():
-                getattr(project, key).set(values)
-            project.refresh_derived()
-        return project
+        links = {name: data.pop(name) for name in Project.LINKS if name in data}
+        project = self.instance or Project()
+        for field, value in data.items():
+            setattr(project, field, value)
+        return project.save_edit(user, expected_version, links)
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -403,8 +393,17 @@ class IndicatorSerializer(ModelRulesMixin, serializers.ModelSerializer):
         fields = ["id", "project", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
 
 
-class MeasurementSerializer(ModelRulesMixin, serializers.ModelSerializer):
-    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+class VisibleIndicatorField(serializers.PrimaryKeyRelatedField):
+    """An indicator of a project the caller may see: any other answers exactly like one that does not exist."""
+
+    def get_queryset(self):
+        return Indicator.objects.visible_to(self.context["request"].user)  # `queryset` names the model for the schema
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    """Validated by Measurement.record (who may report, then the model's rules), which the viewset calls."""
+
+    indicator = VisibleIndicatorField(queryset=Indicator.objects.all())
     project = serializers.CharField(source="indicator.project.code", read_only=True)
 
     class Meta:

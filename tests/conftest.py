@@ -41,12 +41,20 @@ def browser_context_args(browser_context_args):
 from datetime import date  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from django.contrib.auth.models import AnonymousUser, Group, User  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from axes.models import Axis, Line  # noqa: E402
 from projects import roles  # noqa: E402
-from projects.models import ApiKey, Indicator, Municipality, Organization, Participation, Project  # noqa: E402
+from projects.models import (  # noqa: E402
+    ApiKey,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Project,
+)
 
 
 def make_user(username, role=None, organization=None, **extra):
@@ -88,7 +96,7 @@ def make_project(code, title, implementer, state=Project.Publication.DRAFT, fico
     indicator = Indicator.objects.create(
         project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100
     )
-    indicator.record(date(2024, 3, 31), 40, user=AnonymousUser())
+    Measurement.objects.create(indicator=indicator, date=date(2024, 3, 31), value=40)
     if state != Project.Publication.DRAFT:
         published_at = timezone.now() if state == Project.Publication.PUBLISHED else None
         Project.objects.filter(pk=project.pk).update(publication_state=state, published_at=published_at)

@@ -404,7 +404,7 @@ def test_the_project_page_query_count_does_not_grow_with_indicators(
         client.get(published_project.get_absolute_url())
     for n in range(5):
         indicator = published_project.indicators.create(name=f"Indicador {n}", unit="personas", target=10)
-        indicator.record(date(2024, 6, 30), n, user=None)
+        indicator.measurements.create(date=date(2024, 6, 30), value=n)
     with CaptureQueriesContext(connection) as second:
         client.get(published_project.get_absolute_url())
     assert len(first) == len(second)

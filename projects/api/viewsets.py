@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, renderers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -100,9 +101,12 @@ class ETagUpdateMixin:
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             self.check_write(serializer)
-            serializer.save()
+            self.perform_update(serializer)
         data = self.get_serializer(serializer.instance).data
         return Response(data, headers={"ETag": etag_of(data)})
+
+    def perform_update(self, serializer):
+        serializer.save()
 
     def check_write(self, serializer):
         """Extra object-level rules before saving (e.g. the project must be one the caller may change)."""
@@ -340,8 +344,10 @@ class ParticipationViewSet(ETagUpdateMixin, mixins.ListModelMixin, mixins.Create
         serializer.save()
 
     def check_write(self, serializer):
-        project = serializer.validated_data.get("project") or serializer.instance.project
-        if not Project.objects.visible_to(self.request.user).filter(pk=project.pk).exists():
+        """The caller must reach the project the row belongs to now and the one it will belong to."""
+        projects = {serializer.validated_data.get("project"), getattr(serializer.instance, "project", None)} - {None}
+        reachable = Project.objects.visible_to(self.request.user).filter(pk__in=[project.pk for project in projects])
+        if reachable.count() != len(projects):
             raise exceptions.PermissionDenied(_("No puede cambiar este proyecto."))
 
 
@@ -369,21 +375,26 @@ class IndicatorViewSet(ParticipationViewSet):
     ),
 )
 class MeasurementViewSet(ParticipationViewSet):
-    """Measurements (avances). Partner keys add and correct them on their own organization's projects only."""
+    """Measurements (avances). Partners add and correct them on their own organizations' projects only, through
+    Measurement.record (the same operation as the staff page); the measurements a caller may change are the ones
+    it may report on, and an indicator it may not see answers like one that does not exist."""
 
     queryset = Measurement.objects.select_related("indicator__project").order_by("pk")
     serializer_class = MeasurementSerializer
 
     def get_queryset(self):
-        return self.queryset.filter(indicator__project__in=Project.objects.visible_to(self.request.user).values("pk"))
+        if self.request.method in SAFE_METHODS:
+            return self.queryset.visible_to(self.request.user)
+        return self.queryset.reportable_by(self.request.user)
 
     def check_write(self, serializer):
-        indicator = serializer.validated_data.get("indicator") or serializer.instance.indicator
-        if not Project.objects.reportable_by(self.request.user).filter(pk=indicator.project_id).exists():
-            raise exceptions.PermissionDenied(_("Solo puede reportar avances de los proyectos de su organización."))
+        """Measurement.record asks the question, for the measurement as it is and as it will be."""
 
     def perform_create(self, serializer):
-        self.check_write(serializer)
+        measurement = serializer.instance or Measurement()
+        for field, value in serializer.validated_data.items():
+            setattr(measurement, field, value)
         key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
-        user = self.request.user if getattr(self.request.user, "pk", None) else None
-        serializer.save(reported_by=user, reported_by_key=key)
+        serializer.instance = measurement.record(self.request.user, api_key=key)
+
+    perform_update = perform_create

@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -169,7 +168,7 @@ def project_form(request, project):
             new_organization = NewOrganizationForm()
     elif posted and all(part.is_valid() for part in (form, partners, indicators, measurements) if part is not None):
         try:
-            project = save_project(request.user, form, partners, indicators, measurements)
+            project = form.save_with(request.user, partners, indicators, measurements)
         except StaleVersion as stale:
             changes, seen, latest = history.changes_since(project, form.cleaned_data["version"])
             conflict, status = (
@@ -207,28 +206,6 @@ def project_form(request, project):
         },
         status=status,
     )
-
-
-def save_project(user, form, partners, indicators, measurements):
-    with transaction.atomic():
-        project = form.save(commit=False)
-        if project.pk:
-            project.save_if_current(form.cleaned_data["version"] or 0, user)
-        else:
-            project.updated_by = user
-            project.save()
-        form.save_m2m()
-        partners.instance = indicators.instance = project
-        partners.save()
-        indicators.save()
-        if measurements is not None:
-            for measurement in measurements.save(commit=False):
-                measurement.reported_by = user
-                measurement.save()
-            for measurement in measurements.deleted_objects:
-                measurement.delete()
-        project.refresh_derived()
-    return project
 
 
 def carry_over(data, form, seen, current, version):
