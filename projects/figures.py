@@ -55,7 +55,7 @@ def compute():
         for axis in Axis.objects.all()
     ]
     by_year = list(
-        published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
+        published.annotate(year=ExtractYear(Project.dates()["start"]))
         .exclude(year=None)
         .values("year")
         .annotate(money=Sum("total_amount"), projects=Count("pk"))

@@ -285,14 +285,14 @@ class ApiKeyForm(forms.ModelForm):
             raise ValidationError(_("La fecha de vencimiento debe ser futura."))
         return day
 
-    def clean(self):
-        cleaned = super().clean()
-        if bool(cleaned.get("organization")) == bool(cleaned.get("user")):
-            raise ValidationError(_("Elija una organización (llave de socio) o una persona del personal, no ambas."))
-        return cleaned
-
     def _post_clean(self):
-        pass  # the model instance is made by ApiKey.issue(), which generates the prefix and hash
+        """The key itself is made by ApiKey.issue(), which generates the prefix and hash; here the model's own
+        constraint (one owner: an organization or a staff person) speaks, in its words."""
+        owners = {name: self.cleaned_data.get(name) for name in ("organization", "user")}
+        try:
+            ApiKey(**owners).validate_constraints()
+        except ValidationError as error:
+            self.add_error(None, error)
 
 
 # --- Bulk import ------------------------------------------------------------------------------------------------

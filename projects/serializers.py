@@ -26,10 +26,10 @@ from .models import (
     Project,
     Region,
     Sector,
+    leverage,
+    money_by_sector,
     sector_expression,
 )
-
-SECTOR_LABELS = dict(Sector.choices)
 
 
 def model_errors(error):
@@ -131,12 +131,10 @@ def project_rows(queryset, detail=False, staff=False, window=None):
 def shape(row):
     """The public JSON shape of one project row (ISO dates, money as decimal strings)."""
     total, ficosec = row.pop("total_amount"), row.pop("ficosec_amount")
-    by_sector = {}
-    for partner in row["partner_list"]:
-        by_sector[partner["sector"]] = by_sector.get(partner["sector"], Decimal("0")) + Decimal(partner["amount"])
+    ratio = leverage(total, ficosec)
     out = {key: row[key] for key in ("code", "slug", "title", "summary")}
     out.update(
-        url=f"/proyectos/{row['slug']}/",
+        url=Project.url_for(row["slug"]),
         axis=row["axis_slug"],
         lines=row["line_slugs"],
         municipalities=row["municipality_codes"],
@@ -158,10 +156,10 @@ def shape(row):
         conflict_of_interest=row["conflict_of_interest"],
         total_amount=f"{total:.2f}",
         ficosec_amount=f"{ficosec:.2f}",
-        leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec else None,
+        leverage=None if ratio is None else f"{ratio:.4f}",
         money_by_sector=[
             {"sector": sector, "amount": f"{amount:.2f}"}
-            for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+            for sector, amount in money_by_sector((p["sector"], p["amount"]) for p in row["partner_list"])
         ],
         partners=[{**partner, "amount": f"{Decimal(partner['amount']):.2f}"} for partner in row["partner_list"]],
         indicators=row["indicator_list"],
@@ -178,6 +176,24 @@ def shape(row):
 
 def iso(value):
     return value.isoformat() if value else None
+
+
+class ModelRulesMixin:
+    """The one validation path of every write serializer: the model's full_clean() (validators and database
+    constraints, in Spanish) on the would-be instance; DRF's ModelSerializer does not call it by itself."""
+
+    clean_exclude = []
+
+    def validate(self, data):
+        instance = self.instance or self.Meta.model()
+        for field, value in data.items():
+            if not instance._meta.get_field(field).many_to_many:  # links are set after the save
+                setattr(instance, field, value)
+        try:
+            instance.full_clean(exclude=self.clean_exclude)
+        except DjangoValidationError as error:
+            raise model_errors(error) from error
+        return data
 
 
 # --- Documentation of the project shape (and the nested parts) -------------------------------------------------
@@ -209,7 +225,7 @@ class IndicatorSummarySerializer(serializers.Serializer):
     latest_date = serializers.DateField(allow_null=True)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelRulesMixin, serializers.ModelSerializer):
     """A project as the API returns it (list items and detail share it; detail adds `description`)."""
 
     url = serializers.CharField(read_only=True)
@@ -233,30 +249,11 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "code",
+            *Project.EDITABLE_FIELDS,
             "slug",
-            "title",
-            "summary",
             "url",
-            "axis",
-            "lines",
-            "municipalities",
             "regions",
-            "status",
             "publication_state",
-            "prevention_level",
-            "populations",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
             "total_amount",
             "ficosec_amount",
             "leverage",
@@ -266,25 +263,11 @@ class ProjectSerializer(serializers.ModelSerializer):
             "published_at",
             "updated_at",
             "version",
-            "description",
-            "internal_notes",
         ]
         read_only_fields = ["slug", "publication_state", "published_at", "updated_at", "version"]
         extra_kwargs = {"description": {"required": False}, "code": {"validators": []}}
 
-    def validate(self, data):
-        """The model's own rules (field validators and database constraints, in Spanish), before anything is saved."""
-        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
-        instance = self.instance or Project()
-        for field, value in data.items():
-            setattr(instance, field, value)
-        exclude = ["search_vector"] if instance.pk else ["search_vector", "slug"]
-        try:
-            instance.full_clean(exclude=exclude)
-        except DjangoValidationError as error:
-            raise model_errors(error) from error
-        data.update(m2m)
-        return data
+    clean_exclude = ["search_vector", "slug"]  # generated, and made from the title on the first save
 
     def save_project(self, user, expected_version=None):
         """Create, or update through the version check (StaleVersion when stale): Project.save_edit, as the staff
@@ -359,20 +342,6 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "description",
             "is_active",
         ]
-
-
-class ModelRulesMixin:
-    """Run the model's full_clean() (validators and database constraints, in Spanish) on the would-be instance."""
-
-    def validate(self, data):
-        instance = self.instance or self.Meta.model()
-        for field, value in data.items():
-            setattr(instance, field, value)
-        try:
-            instance.full_clean()
-        except DjangoValidationError as error:
-            raise model_errors(error) from error
-        return data
 
 
 class ParticipationSerializer(ModelRulesMixin, serializers.ModelSerializer):

@@ -22,7 +22,6 @@ from axes.models import Axis, Line
 
 from ..filters import ProjectFilter
 from ..models import (
-    BROAD_SEARCH,
     ApiKey,
     Indicator,
     Measurement,
@@ -72,18 +71,22 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 
 def etag_of(data):
+    """The one ETag scheme of the API: a weak validator hashed from the representation the caller reads."""
     return 'W/"' + hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32] + '"'
 
 
-class ETagUpdateMixin:
-    """Updates require If-Match with the resource's current ETag; a stale one answers 412 and writes nothing."""
+def check_if_match(request, current_etag):
+    """Updates require If-Match with the resource's current ETag (or `*`, any current version): 428 without it, 412
+    when it is stale, and nothing is written."""
+    given = request.headers.get("If-Match")
+    if not given:
+        raise PreconditionRequired()
+    if given.strip() not in (current_etag, "*"):
+        raise PreconditionFailed()
 
-    def check_if_match(self, current_etag):
-        given = self.request.headers.get("If-Match")
-        if not given:
-            raise PreconditionRequired()
-        if given.strip() not in (current_etag, "*"):
-            raise PreconditionFailed()
+
+class ETagUpdateMixin:
+    """Updates go through check_if_match with the ETag of the stored row, read under a row lock."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -97,7 +100,7 @@ class ETagUpdateMixin:
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.get_queryset().select_for_update(of=("self",)).get(pk=self.get_object().pk)
-            self.check_if_match(etag_of(self.get_serializer(instance).data))
+            check_if_match(request, etag_of(self.get_serializer(instance).data))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             self.check_write(serializer)
@@ -161,24 +164,17 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     queryset = Organization.objects.select_related("municipality").order_by("name")
 
     def get_queryset(self):
-        """Organizations taking part in a project the caller may see."""
-        visible = Project.objects.visible_to(self.request.user).values("pk")
-        return self.queryset.filter(pk__in=Participation.objects.filter(project__in=visible).values("organization"))
+        return self.queryset.visible_to(self.request.user)
 
 
-PROJECT_ORDERINGS = {
-    "published_at": ("published_at", "pk"),
-    "-published_at": ("-published_at", "-pk"),
-    "total_amount": ("total_amount", "pk"),
-    "-total_amount": ("-total_amount", "-pk"),
-    "title": ("title", "pk"),
-    "-title": ("-title", "-pk"),
-    "updated_at": ("updated_at", "pk"),
-    "-updated_at": ("-updated_at", "-pk"),
-    "relevance": ("-rank", "-pk"),
-}
 LIST_PARAMETERS = [
-    OpenApiParameter("ordering", str, enum=list(PROJECT_ORDERINGS), description="Orden; `relevance` requiere `q`."),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(ProjectFilter.ORDERINGS),
+        description="Orden (`orden` es un alias). `relevance` solo con `q`; sin `q`, o con más de 10 000 "
+        "resultados, la lista va de la más reciente a la más antigua.",
+    ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="Máximo 1000."),
 ]
@@ -210,15 +206,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         return filterset
 
     def list(self, request, *args, **kwargs):
-        filterset = self.filtered()
-        ordering = request.query_params.get("ordering") or (
-            "relevance" if filterset.form.cleaned_data.get("q") else "-published_at"
-        )
-        if ordering not in PROJECT_ORDERINGS or (ordering == "relevance" and not filterset.form.cleaned_data.get("q")):
-            raise exceptions.ValidationError({"ordering": [_("Orden no válido.")]})
-        if ordering == "relevance" and filterset.qs.count_up_to(BROAD_SEARCH) > BROAD_SEARCH:
-            ordering = "-published_at"  # too broad a search to rank: newest first, as in the catalogue
-        queryset = filterset.qs.order_by(*PROJECT_ORDERINGS[ordering])
+        queryset = self.filtered().qs
         paginator = self.paginator
         pages = paginator.django_paginator_class(queryset.values("pk"), paginator.get_page_size(request))
         if not request.user.is_authenticated:  # the public count changes only when a project does
@@ -236,8 +224,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def retrieve(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
-        data = project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=is_staff_user(request.user))[0]
-        return Response(data, headers={"ETag": f'W/"{project.version}"'})
+        return self.detail_response(project, status.HTTP_200_OK)
 
     def create(self, request):
         serializer = ProjectSerializer(data=request.data)
@@ -247,23 +234,22 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def partial_update(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
-        given = request.headers.get("If-Match", "")
-        if not given:
-            raise PreconditionRequired()
-        version = given.strip().removeprefix("W/").strip('"')
-        if not version.isdigit() or int(version) != project.version:
-            raise PreconditionFailed()
+        check_if_match(request, etag_of(self.detail_data(project)))
         serializer = ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            project = serializer.save_project(request.user, expected_version=int(version))
+        try:  # the version read with the ETag: a save in between is refused (Project.save_edit)
+            project = serializer.save_project(request.user, expected_version=project.version)
         except StaleVersion:
             raise PreconditionFailed() from None
         return self.detail_response(project, status.HTTP_200_OK)
 
+    def detail_data(self, project):
+        staff = is_staff_user(self.request.user)
+        return project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=staff)[0]
+
     def detail_response(self, project, code):
-        data = project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=True)[0]
-        return Response(data, status=code, headers={"ETag": f'W/"{project.version}"'})
+        data = self.detail_data(project)
+        return Response(data, status=code, headers={"ETag": etag_of(data)})
 
     @extend_schema(request=TransitionSerializer, responses={200: ProjectSerializer} | WRITE_ERRORS)
     @action(detail=True, methods=["post"])

@@ -79,7 +79,7 @@ class Indicator(models.Model):
         project's start when there is none), is past due; each annotated with `last_date` and `since`."""
         today = today or timezone.localdate()
         latest = Measurement.objects.filter(indicator=models.OuterRef("pk")).order_by("-date").values("date")[:1]
-        since = Coalesce(models.Subquery(latest), "project__actual_start", "project__planned_start")
+        since = Coalesce(models.Subquery(latest), Project.dates("project__")["start"])
         late = Q()
         for months in cls.Frequency.values:  # due = since + frequency months; one bound per frequency, in SQL
             late |= Q(frequency=months, since__lt=months_before(today, months))

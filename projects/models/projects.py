@@ -139,6 +139,20 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
+def leverage(total, ficosec):
+    """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
+    return (total - ficosec) / ficosec if ficosec else None
+
+
+def money_by_sector(amounts):
+    """[(sector, total)] from (sector, amount) pairs, the largest first; sectors that put in nothing are left out."""
+    totals = {}
+    for sector, amount in amounts:
+        if amount:
+            totals[sector] = totals.get(sector, Decimal("0")) + Decimal(amount)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
 class StaleVersion(Exception):
     """Somebody else saved the project since this copy was read."""
 
@@ -349,26 +363,41 @@ class Project(Workflow, models.Model):
         return f"{self.code} · {self.title}"
 
     def get_absolute_url(self):
-        return reverse("project_detail", args=[self.slug])
+        return self.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug):
+        """The public page of the project with this slug (for rows read as plain values)."""
+        return reverse("project_detail", args=[slug])
 
     @property
     def is_public(self):
         return self.publication_state == self.Publication.PUBLISHED
 
+    # A project starts (ends) on its actual date when there is one, else on the planned one: the start_date and
+    # end_date of an instance, and dates() for a query (exports, the figures by year, overdue indicators).
+    START, END = ("actual_start", "planned_start"), ("actual_end", "planned_end")
+
+    @classmethod
+    def dates(cls, prefix=""):
+        """{"start": ..., "end": ...} as SQL expressions for annotate(); `prefix` reaches the project from another
+        model (e.g. "project__")."""
+        return {
+            name: Coalesce(*(prefix + field for field in fields))
+            for name, fields in (("start", cls.START), ("end", cls.END))
+        }
+
     @property
     def start_date(self):
-        return self.actual_start or self.planned_start
+        return getattr(self, self.START[0]) or getattr(self, self.START[1])
 
     @property
     def end_date(self):
-        return self.actual_end or self.planned_end
+        return getattr(self, self.END[0]) or getattr(self, self.END[1])
 
     @property
     def leverage(self):
-        """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
-        if not self.ficosec_amount:
-            return None
-        return (self.total_amount - self.ficosec_amount) / self.ficosec_amount
+        return leverage(self.total_amount, self.ficosec_amount)
 
     @classmethod
     def next_code(cls, year=None):

@@ -9,10 +9,9 @@ from functools import partial
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from axes.models import Axis
@@ -20,26 +19,22 @@ from axes.models import Axis
 from .. import exports, figures
 from ..charts import bars
 from ..filters import ProjectFilter, facet_counts
-from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
+from ..models import Measurement, Organization, Participation, Project, money_by_sector
 
 PAGE_SIZE = 20
-ORDERINGS = {
-    "relevancia": ("-rank", "-pk"),
-    "recientes": ("-published_at", "-pk"),
-    "monto": ("-total_amount", "-pk"),
-    "titulo": ("title", "pk"),
-}
+ORDER_LABELS = [
+    ("relevance", _("Relevancia")),
+    ("-published_at", _("Más recientes")),
+    ("-total_amount", _("Mayor monto")),
+    ("title", _("Título")),
+]
 
 
 def catalogue(request):
-    """The published projects, filtered, searched and ordered as the query string says."""
+    """The published projects, filtered, searched and ordered as the query string says (ProjectFilter)."""
     filterset = ProjectFilter(request.GET, queryset=Project.objects.published())
     projects = filterset.qs if filterset.is_valid() else Project.objects.none()
-    searching = bool(filterset.form.cleaned_data.get("q")) if filterset.is_valid() else False
-    order = request.GET.get("orden") or ("relevancia" if searching else "recientes")
-    if order not in ORDERINGS or (order == "relevancia" and not searching):
-        order = "recientes"
-    return projects.order_by(*ORDERINGS[order]), filterset, order
+    return projects, filterset
 
 
 @require_GET
@@ -69,32 +64,28 @@ def project_list(request):
     computed = SimpleLazyObject(lambda: catalogue_page(request))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad")
+        for name in ("page", "filterset", "order", "facets", "active", "broad", "bound")
     }
     return render(
         request,
         "projects/public/project_list.html",
-        {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy},
+        {"stamp": figures.stamp(), "orderings": ORDER_LABELS, **lazy},
     )
 
 
 def catalogue_page(request):
-    projects, filterset, order = catalogue(request)
-    searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
-    matched = projects.count_up_to(BROAD_SEARCH) if searching else None
-    broad = matched is not None and matched > BROAD_SEARCH
-    if broad and order == "relevancia":
-        order = "recientes"
-        projects = projects.order_by(*ORDERINGS[order])
+    projects, filterset = catalogue(request)
+    valid = filterset.is_valid()
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
-    if matched is not None:
-        paginator.count = matched  # exact up to the bound, the bound + 1 beyond it
+    if valid and filterset.matched is not None:
+        paginator.count = filterset.matched  # exact up to the bound, the bound + 1 beyond it
     return {
         "page": paginator.get_page(request.GET.get("page")),
         "filterset": filterset,
-        "order": order,
-        "broad": broad,
-        "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
+        "order": filterset.order if valid else None,
+        "broad": valid and filterset.broad,
+        "bound": filterset.bound,
+        "facets": facet_counts(filterset) if valid and not filterset.broad else {},
         "active": active_filters(request, filterset),
     }
 
@@ -103,6 +94,8 @@ def active_filters(request, filterset):
     """(label, value label, query string without it) for each active filter value: one click removes it."""
     chips = []
     for name, field in filterset.form.fields.items():
+        if name == "ordering":
+            continue
         for value in request.GET.getlist(name):
             if not value:
                 continue
@@ -121,7 +114,7 @@ def active_filters(request, filterset):
 
 @require_GET
 def project_download(request, fmt):
-    projects, filterset, _order = catalogue(request)
+    projects, filterset = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
     return exports.stream(projects, fmt)
@@ -154,17 +147,13 @@ def project_detail(request, slug):
 
 def money_breakdown(project):
     """Money by funder and by sector, from the participations already fetched."""
-    participations = [p for p in project.participations.all() if p.amount]
-    by_sector = {}
-    for participation in participations:
-        sector = participation.organization.sector
-        by_sector[sector] = by_sector.get(sector, 0) + participation.amount
+    participations = project.participations.all()
     return {
-        "funders": sorted(participations, key=lambda p: -p.amount),
+        "funders": sorted((p for p in participations if p.amount), key=lambda p: -p.amount),
         "sectors": bars(
             [
                 {"label": sector.label, "money": amount}
-                for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+                for sector, amount in money_by_sector((p.organization.sector, p.amount) for p in participations)
             ],
             "money",
             lambda row: row["label"],
@@ -175,9 +164,7 @@ def money_breakdown(project):
 
 @require_GET
 def organization_list(request):
-    organizations = Organization.objects.filter(
-        participations__project__publication_state=Project.Publication.PUBLISHED
-    ).distinct()
+    organizations = Organization.objects.visible_to(request.user)
     q = request.GET.get("q", "")[:100].strip()
     if q:
         organizations = organizations.filter(name__unaccent__icontains=q) | organizations.filter(acronym__iexact=q)
@@ -189,14 +176,14 @@ def organization_list(request):
 
 @require_GET
 def organization_detail(request, slug):
-    organization = get_object_or_404(Organization.objects.select_related("municipality"), slug=slug)
+    organization = get_object_or_404(
+        Organization.objects.visible_to(request.user).select_related("municipality"), slug=slug
+    )
     participations = (
-        Participation.objects.filter(organization=organization, project__in=Project.objects.published())
+        Participation.objects.filter(organization=organization, project__in=Project.objects.visible_to(request.user))
         .select_related("project__axis")
         .order_by("-project__published_at", "role")
     )
-    if not participations:
-        raise Http404(_("Esta organización no tiene proyectos públicos."))
     return render(
         request,
         "projects/public/organization_detail.html",

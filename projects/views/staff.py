@@ -107,14 +107,11 @@ def dashboard(request):
 @permission_required("projects.view_project", raise_exception=True)
 def project_index(request):
     """Every project the person may see, in any state, with the catalogue's filters and search."""
-    filterset = ProjectFilter(request.GET, queryset=Project.objects.visible_to(request.user))
-    projects = filterset.qs if filterset.is_valid() else Project.objects.none()
-    state = request.GET.get("estado")
-    if state in Project.Publication.values:
-        projects = projects.filter(publication_state=state)
-    page = Paginator(projects.select_related("axis").order_by("-updated_at", "-pk"), 50).get_page(
-        request.GET.get("page")
+    filterset = ProjectFilter(
+        request.GET, queryset=Project.objects.visible_to(request.user), default_ordering="-updated_at"
     )
+    projects = filterset.qs if filterset.is_valid() else Project.objects.none()
+    page = Paginator(projects.select_related("axis"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/staff/project_index.html",
@@ -122,7 +119,7 @@ def project_index(request):
             "page": page,
             "filterset": filterset,
             "states": Project.Publication.choices,
-            "state": state,
+            "state": request.GET.get("estado"),
         },
     )
 
