@@ -1,7 +1,8 @@
 """The public catalogue: pages anyone may read.
 
 Lists, facets, totals, charts, downloads and the sitemap show published projects only; a project page answers for
-the projects the visitor may see (`Project.objects.visible_to`), which for the public is the published ones too.
+the projects the visitor may see (`Project.objects.visible_to`), which for the public is the published ones too, and
+the organization pages for the organizations taking part in those (`Organization.objects.visible_to`).
 """
 
 import operator
