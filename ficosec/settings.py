@@ -163,8 +163,7 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Filtering and paging are set on ApiViewSet (ProjectFilter, projects.api.rendering.Pages); this is their size.
-    "PAGE_SIZE": 50,
+    # Filtering and paging are set on ApiViewSet (ProjectFilter, projects.api.rendering.Pages), not here.
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "projects.api.access.error_handler",
 }

@@ -83,33 +83,10 @@ def project_rows(queryset, detail=False, staff=False, window=None):
     )
     places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by("municipality__inegi_code")
     lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
+    related = ["axis", *Project.LINKS, "description", "internal_notes"]  # read below, or only for some callers
     fields = (
-        [
-            "code",
-            "slug",
-            "title",
-            "summary",
-            "status",
-            "publication_state",
-            "prevention_level",
-            "populations",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
-            "total_amount",
-            "ficosec_amount",
-            "published_at",
-            "updated_at",
-            "version",
-        ]
+        [name for name in Project.EDITABLE_FIELDS if name not in related]
+        + ["slug", "publication_state", "total_amount", "ficosec_amount", "published_at", "updated_at", "version"]
         + (["description"] if detail else [])
         + (["internal_notes"] if staff else [])
     )

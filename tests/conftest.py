@@ -46,15 +46,7 @@ from django.utils import timezone  # noqa: E402
 
 from axes.models import Axis, Line  # noqa: E402
 from projects import roles  # noqa: E402
-from projects.models import (  # noqa: E402
-    ApiKey,
-    Indicator,
-    Measurement,
-    Municipality,
-    Organization,
-    Participation,
-    Project,
-)
+from projects.models import ApiKey, Indicator, Municipality, Organization, Participation, Project  # noqa: E402
 
 
 def make_user(username, role=None, organization=None, **extra):
@@ -96,7 +88,7 @@ def make_project(code, title, implementer, state=Project.Publication.DRAFT, fico
     indicator = Indicator.objects.create(
         project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100
     )
-    Measurement.objects.create(indicator=indicator, date=date(2024, 3, 31), value=40)
+    indicator.measurements.create(date=date(2024, 3, 31), value=40)
     if state != Project.Publication.DRAFT:
         published_at = timezone.now() if state == Project.Publication.PUBLISHED else None
         Project.objects.filter(pk=project.pk).update(publication_state=state, published_at=published_at)

@@ -96,6 +96,14 @@ def test_an_import_keeps_the_derived_money_as_the_page_does(editor, org_a, ficos
 # --- 2. Recording a measurement: Measurement.record -----------------------------------------------------------
 
 
+def with_new_measurement(indicator, day, value):
+    """The project form of the indicator's project (whose one stored measurement is form 0) plus a new one."""
+    data = form_data(indicator.project, **{"measurements-TOTAL_FORMS": "2"})
+    data.update({"measurements-1-indicator": str(indicator.pk), "measurements-1-date": day.isoformat()})
+    data["measurements-1-value"] = str(value)
+    return data
+
+
 def test_a_repeated_date_is_refused_on_the_page_in_the_api_and_by_record(client, editor, published_project):
     """Chosen rule: a new measurement never overwrites another one (no upsert); a correction edits the one there."""
     indicator = published_project.indicators.get()
@@ -109,16 +117,9 @@ def test_a_repeated_date_is_refused_on_the_page_in_the_api_and_by_record(client,
         content_type="application/json",
     )
     assert api.status_code == 400 and "Ya hay una medición" in str(api.json()["errors"])
-    data = form_data(
-        published_project,
-        **{  # form 0 is the stored measurement; form 1 a new one on its date
-            "measurements-TOTAL_FORMS": "2",
-            "measurements-1-indicator": str(indicator.pk),
-            "measurements-1-date": existing.date.isoformat(),
-            "measurements-1-value": "1",
-        },
+    page = client.post(
+        reverse("project_edit", args=[published_project.code]), with_new_measurement(indicator, existing.date, 1)
     )
-    page = client.post(reverse("project_edit", args=[published_project.code]), data)
     assert page.status_code == 400 and "Ya hay una medición" in page.content.decode()
     assert list(indicator.measurements.values_list("value", flat=True)) == [existing.value]
 
@@ -142,15 +143,7 @@ def test_the_page_records_measurements_through_record(client, editor, published_
     monkeypatch.setattr(Measurement, "record", spy)
     client.force_login(editor)
     indicator = published_project.indicators.get()
-    data = form_data(
-        published_project,
-        **{
-            "measurements-TOTAL_FORMS": "2",
-            "measurements-1-indicator": str(indicator.pk),
-            "measurements-1-date": "2024-09-30",
-            "measurements-1-value": "9",
-        },
-    )
+    data = with_new_measurement(indicator, date(2024, 9, 30), 9)
     assert client.post(reverse("project_edit", args=[published_project.code]), data).status_code == 302
     api = client.post(
         "/api/v1/measurements/",

@@ -53,6 +53,7 @@ def flat(value):
 
 
 class Pages(PageNumberPagination):
+    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
 

@@ -16,7 +16,6 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from axes.models import Axis, Line
 
@@ -281,7 +280,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         """Incremental synchronisation: every visible project ordered by last change, page after page by cursor
         (keyset pagination: no COUNT, the last page as fast as the first)."""
         queryset = self.filtered().qs.order_by("updated_at", "code")
-        size = self.paginator.get_page_size(request) or api_settings.PAGE_SIZE
+        size = self.paginator.get_page_size(request) or self.paginator.page_size
         if request.query_params.get("cursor"):
             moment, code = decode_cursor(request.query_params["cursor"])
             # A row comparison, so that the scan of the (updated_at, code) index starts at the cursor.
@@ -323,7 +322,7 @@ class ParticipationViewSet(ETagUpdateMixin, mixins.ListModelMixin, mixins.Create
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return self.queryset.filter(project__in=Project.objects.visible_to(self.request.user).values("pk"))
+        return self.queryset.visible_to(self.request.user)
 
     def perform_create(self, serializer):
         self.check_write(serializer)

@@ -15,18 +15,13 @@ from simple_history.models import HistoricalRecords
 from ficosec.history import history_user
 
 from .common import constraint_message, months_before
-from .projects import Project
+from .projects import Project, ProjectPartQuerySet
 
 # --- Indicators -----------------------------------------------------------------------------------------------
 
 
-class IndicatorQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(project__in=Project.objects.visible_to(user).values("pk"))
-
-    def reportable_by(self, user):
-        """The indicators this caller may record measurements on (Project.objects.reportable_by)."""
-        return self.filter(project__in=Project.objects.reportable_by(user).values("pk"))
+class IndicatorQuerySet(ProjectPartQuerySet):
+    project_path = "project"
 
 
 class Indicator(models.Model):
@@ -98,13 +93,8 @@ class Indicator(models.Model):
         return date(year, month, min(last_date.day, 28))
 
 
-class MeasurementQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(indicator__project__in=Project.objects.visible_to(user).values("pk"))
-
-    def reportable_by(self, user):
-        """The measurements this caller may correct or delete: those of the indicators it may report on."""
-        return self.filter(indicator__project__in=Project.objects.reportable_by(user).values("pk"))
+class MeasurementQuerySet(ProjectPartQuerySet):
+    project_path = "indicator__project"
 
 
 class Measurement(models.Model):

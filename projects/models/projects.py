@@ -139,6 +139,19 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
+class ProjectPartQuerySet(models.QuerySet):
+    """Rows that hang from a project (through `project_path`): who sees them, and who may report on them, is who sees
+    or may report on their project."""
+
+    project_path = "project"
+
+    def visible_to(self, user):
+        return self.filter(**{f"{self.project_path}__in": Project.objects.visible_to(user).values("pk")})
+
+    def reportable_by(self, user):
+        return self.filter(**{f"{self.project_path}__in": Project.objects.reportable_by(user).values("pk")})
+
+
 def leverage(total, ficosec):
     """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
     return (total - ficosec) / ficosec if ficosec else None
@@ -528,6 +541,7 @@ class Participation(models.Model):
     )
     note = models.CharField(_("nota"), max_length=250, blank=True)
     history = HistoricalRecords(get_user=history_user)
+    objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["role", "-amount", "pk"]
