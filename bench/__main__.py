@@ -652,7 +652,8 @@ def search_sql(args):
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from projects.views.public import BROAD_SEARCH, PAGE_SIZE, catalogue_page
+    from projects.models import BROAD_SEARCH
+    from projects.views.public import PAGE_SIZE, catalogue_page
 
     from .vocabulary import COMMON_WORD, SELECTIVE_WORD
 

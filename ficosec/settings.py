@@ -164,9 +164,7 @@ CACHES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "projects.api.schema.PortalSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    # Filtering and paging are set on ApiViewSet (ProjectFilter, projects.api.rendering.Pages), not here.
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "projects.api.access.error_handler",
     "DEFAULT_PARSER_CLASSES": [

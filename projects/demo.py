@@ -26,7 +26,6 @@ from .models import (
     Participation,
     Population,
     Project,
-    WorkflowStep,
 )
 
 SEED = 20261124
@@ -572,10 +571,6 @@ class Loader:
         return users
 
     def load_project(self, code, values, lines, places, participations, indicators, state):
-        published_at = None
-        if state == P.PUBLISHED:
-            published_at = timezone.make_aware(datetime.combine(values["planned_start"] or date(2024, 1, 1), time(12)))
-        values = {**values, "publication_state": state, "published_at": published_at}
         existing = Project.objects.filter(code=code).first()
         project = (
             self.upsert(Project, {"code": code}, values) if existing is None else self.update_project(existing, values)
@@ -606,18 +601,21 @@ class Loader:
                     {"indicator": indicator, "date": when},
                     {"value": Decimal(str(value)), "source": "Informe trimestral de la organización"},
                 )
-        if state in (P.REVIEW, P.PUBLISHED, P.ARCHIVED) and not project.workflow_steps.exists():
-            steps = [(P.DRAFT, P.REVIEW, self.users["editor"])]
-            if state in (P.PUBLISHED, P.ARCHIVED):
-                steps.append((P.REVIEW, P.PUBLISHED, self.users["coordinador"]))
-            if state == P.ARCHIVED:
-                steps.append((P.PUBLISHED, P.ARCHIVED, self.users["coordinador"]))
-            for frm, to, actor in steps:
-                WorkflowStep.objects.create(
-                    project=project, from_state=frm, to_state=to, actor=actor, comment="Paso de demostración"
-                )
-            self.changes += 1
+        self.move_along_workflow(project, state, values["planned_start"])
         return project
+
+    def move_along_workflow(self, project, state, planned_start):
+        """Take a new (draft) project to its demo state through Project.transition, as a person would: the editor
+        sends it to review, the coordinator publishes (and archives) it. A project already moved is left alone."""
+        if project.publication_state != P.DRAFT or state == P.DRAFT:
+            return
+        steps = [P.REVIEW, P.PUBLISHED, P.ARCHIVED]
+        if state != P.REVIEW:  # publication dates spread over the years, so that "newest first" means something
+            project.published_at = timezone.make_aware(datetime.combine(planned_start or date(2024, 1, 1), time(12)))
+        for to_state in steps[: steps.index(state) + 1]:
+            actor = self.users["editor"] if to_state == P.REVIEW else self.users["coordinador"]
+            project.transition(to_state, actor, comment="Paso de demostración")
+        self.changes += 1
 
     def update_project(self, project, values):
         changed = [f for f, v in values.items() if getattr(project, f) != v]

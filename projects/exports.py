@@ -4,6 +4,8 @@ Rows are read with a server-side cursor in chunks and written as they come, so a
 whatever the size of the list. Internal notes are never part of an export.
 """
 
+import csv
+import io
 import json
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -50,6 +52,7 @@ def rows(projects):
         partner_names=ArraySubquery(
             partners.values(label=Concat("organization__name", Value(" ("), "role", Value(")")))
         ),
+        **Project.dates(),
     ).values(
         "code",
         "title",
@@ -64,14 +67,11 @@ def rows(projects):
         "ficosec_amount",
         "beneficiaries_target",
         "beneficiaries_reached",
-        "planned_start",
-        "planned_end",
-        "actual_start",
-        "actual_end",
+        "start",
+        "end",
     )
     labels = dict(Project.Status.choices)
     for row in queryset.iterator(chunk_size=2000):
-        start, end = row["actual_start"] or row["planned_start"], row["actual_end"] or row["planned_end"]
         yield {
             "code": row["code"],
             "title": row["title"],
@@ -85,9 +85,9 @@ def rows(projects):
             "ficosec_amount": money_text(row["ficosec_amount"]),
             "beneficiaries_target": row["beneficiaries_target"],
             "beneficiaries_reached": row["beneficiaries_reached"],
-            "start": start.isoformat() if start else None,
-            "end": end.isoformat() if end else None,
-            "url": f"/proyectos/{row['slug']}/",
+            "start": row["start"].isoformat() if row["start"] else None,
+            "end": row["end"].isoformat() if row["end"] else None,
+            "url": Project.url_for(row["slug"]),
         }
 
 
@@ -108,21 +108,25 @@ def csv_cell(value):
     return value
 
 
-def csv_lines(projects):
-    import csv
-    import io
-
+def csv_chunks(header, rows):
+    """The one CSV writer (downloads and the API's CSV): a UTF-8 byte order mark, so that Excel reads accents and ñ
+    correctly, the header, then each row's cells made spreadsheet-safe, in chunks of about 64 KB."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    yield "\ufeff"  # UTF-8 byte order mark: Excel then reads accents and ñ correctly
-    writer.writerow([header for _key, header in COLUMNS])
-    for row in rows(projects):
-        writer.writerow([csv_cell(row[key]) for key, _header in COLUMNS])
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def csv_lines(projects):
+    cells = ([row[key] for key, _header in COLUMNS] for row in rows(projects))
+    return csv_chunks([header for _key, header in COLUMNS], cells)
 
 
 def json_chunks(projects):

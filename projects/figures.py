@@ -47,7 +47,7 @@ def compute():
     axes = [{"axis": axis, **{key: by_axis.get(axis.pk, empty)[key] for key in empty}} for axis in Axis.objects.all()]
     started = {
         row["year"]: row
-        for row in published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
+        for row in published.annotate(year=ExtractYear(Project.dates()["start"]))
         .exclude(year=None)
         .values("year")
         .annotate(money=Coalesce(Sum("total_amount"), 0, output_field=money_field), projects=Count("pk"))

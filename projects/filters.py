@@ -1,16 +1,18 @@
-"""The one definition of how the project list is filtered: the public catalogue and the API both use ProjectFilter.
+"""The one definition of how the project list is filtered and ordered: the public catalogue, its downloads, the
+staff index and the API all use ProjectFilter (with its ordering and the broad-search rule).
 
 Multi-valued filters use EXISTS subqueries rather than joins, so a project never appears twice and no DISTINCT is
 needed. Values inside one filter are alternatives (OR); different filters narrow each other (AND).
 """
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from axes.models import Axis, Line
 
-from .models import Municipality, Organization, Participation, Population, Project, Region
+from .models import BROAD_SEARCH, Municipality, Organization, Participation, Population, Project, Region
 
 MAX_QUERY_LENGTH = 200
 
@@ -27,6 +29,26 @@ def year_condition(year):
 
 
 class ProjectFilter(django_filters.FilterSet):
+    # One ordering vocabulary for pages and API (`ordering`); the catalogue's older `orden` and its Spanish values
+    # are accepted as aliases, so that links already shared keep working.
+    ORDERINGS = {
+        "relevance": ("-rank", "-pk"),
+        "-published_at": ("-published_at", "-pk"),
+        "published_at": ("published_at", "pk"),
+        "-total_amount": (F("total_amount").desc(nulls_last=True), "-pk"),  # unknown amounts last either way
+        "total_amount": (F("total_amount").asc(nulls_last=True), "pk"),
+        "title": ("title", "pk"),
+        "-title": ("-title", "-pk"),
+        "-updated_at": ("-updated_at", "-pk"),
+        "updated_at": ("updated_at", "pk"),
+    }
+    ORDERING_ALIASES = {
+        "relevancia": "relevance",
+        "recientes": "-published_at",
+        "monto": "-total_amount",
+        "titulo": "title",
+    }
+
     q = django_filters.CharFilter(label=_("Buscar"), method="filter_search", max_length=MAX_QUERY_LENGTH)
     axis = django_filters.ModelMultipleChoiceFilter(
         label=_("Eje estratégico"),
@@ -65,24 +87,73 @@ class ProjectFilter(django_filters.FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(
         label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte"
     )
+    estado = django_filters.ChoiceFilter(
+        label=_("Estado de publicación"), field_name="publication_state", choices=Project.Publication.choices
+    )
+    ordering = django_filters.ChoiceFilter(
+        label=_("Orden"), choices=[(key, key) for key in ORDERINGS], method="filter_ordering", empty_label=None
+    )
 
     class Meta:
         model = Project
         fields = []
 
-    def __init__(self, data=None, queryset=None, **kwargs):
-        super().__init__(data, queryset=queryset, **kwargs)
+    def __init__(self, data=None, *args, default_ordering="-published_at", **kwargs):
+        if data is not None and (data.get("orden") or data.get("ordering") in self.ORDERING_ALIASES):
+            data = data.copy()
+            value = data.get("ordering") or data.get("orden")
+            data["ordering"] = self.ORDERING_ALIASES.get(value, value)
+        super().__init__(data, *args, **kwargs)
+        self.default_ordering = default_ordering
         # An organization is a valid choice only when it takes part in a project of the queryset (what the caller
         # may see): the slug of an organization whose projects are all hidden is refused like an unknown one, and
         # its name is never printed (facet chip, "count 0" row).
         visible = Participation.objects.filter(organization=OuterRef("pk"), project__in=self.queryset.values("pk"))
         self.filters["organization"].queryset = Organization.objects.filter(Exists(visible))
 
+    @property
+    def searching(self):
+        return bool(self.form.cleaned_data.get("q", "").strip())
+
+    @cached_property
+    def filtered(self):
+        """The queryset with every chosen filter applied, not yet ordered."""
+        return super().filter_queryset(self.queryset)
+
+    @cached_property
+    def matched(self):
+        """For a search, the number of matches counted no further than BROAD_SEARCH + 1 (None when not searching)."""
+        return self.filtered.count_up_to(BROAD_SEARCH) if self.searching else None
+
+    @property
+    def bound(self):
+        return BROAD_SEARCH
+
+    @property
+    def broad(self):
+        return self.matched is not None and self.matched > BROAD_SEARCH
+
+    @property
+    def order(self):
+        """The order the list is given in: the one asked for, else relevance for a search and the default otherwise.
+        Relevance means nothing without a search, and a search broader than BROAD_SEARCH projects is too broad to
+        rank: both are listed newest first (no request makes PostgreSQL rank every project)."""
+        order = self.form.cleaned_data.get("ordering") or ("relevance" if self.searching else self.default_ordering)
+        if order == "relevance" and (not self.searching or self.broad):
+            return "-published_at"
+        return order
+
+    def filter_queryset(self, queryset):
+        return self.filtered.order_by(*self.ORDERINGS[self.order])
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset  # applied by filter_queryset, after every filter
+
     def qs_without(self, name):
         """The filtered queryset with every chosen filter but `name` (values validated once, by is_valid())."""
         queryset = self.queryset
         for filter_name, value in self.form.cleaned_data.items():
-            if filter_name != name:
+            if filter_name not in (name, "ordering"):
                 queryset = self.filters[filter_name].filter(queryset, value)
         return queryset
 

@@ -82,30 +82,7 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = [
-            "code",
-            "title",
-            "summary",
-            "description",
-            "axis",
-            "lines",
-            "status",
-            "prevention_level",
-            "populations",
-            "municipalities",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
-            "internal_notes",
-        ]
+        fields = Project.EDITABLE_FIELDS
         widgets = {
             "lines": forms.CheckboxSelectMultiple,
             "municipalities": forms.SelectMultiple(attrs={"size": 8}),
@@ -125,6 +102,24 @@ class ProjectForm(forms.ModelForm):
         self.fields["version"].initial = self.instance.version
         if not self.instance.pk and not self.initial.get("code"):
             self.initial["code"] = Project.next_code()
+
+    def save_with(self, user, partners, indicators, measurements=None):
+        """Save the project page as one edit (Project.save_edit: version check, lines and places, derived columns):
+        its partners and indicators, and its measurements through Measurement.record. Call after every part is
+        valid; raises StaleVersion when somebody else saved since the page was read."""
+
+        def children(project):
+            partners.instance = indicators.instance = project
+            partners.save()
+            indicators.save()
+            if measurements is not None:
+                for measurement in measurements.save(commit=False):
+                    measurement.record(user)
+                for measurement in measurements.deleted_objects:
+                    measurement.delete()
+
+        links = {name: self.cleaned_data[name] for name in Project.LINKS}
+        return self.save(commit=False).save_edit(user, self.cleaned_data["version"], links, children)
 
 
 class OrganizationChoiceField(forms.ModelChoiceField):
@@ -319,14 +314,14 @@ class ApiKeyForm(forms.ModelForm):
             raise ValidationError(_("La fecha de vencimiento debe ser futura."))
         return day
 
-    def clean(self):
-        cleaned = super().clean()
-        if bool(cleaned.get("organization")) == bool(cleaned.get("user")):
-            raise ValidationError(_("Elija una organización (llave de socio) o una persona del personal, no ambas."))
-        return cleaned
-
     def _post_clean(self):
-        pass  # the model instance is made by ApiKey.issue(), which generates the prefix and hash
+        """The key itself is made by ApiKey.issue(), which generates the prefix and hash; here the model's own
+        constraint (one owner: an organization or a staff person) speaks, in its words."""
+        owners = {name: self.cleaned_data.get(name) for name in ("organization", "user")}
+        try:
+            ApiKey(**owners).validate_constraints()
+        except ValidationError as error:
+            self.add_error(None, error)
 
 
 # --- Bulk import ------------------------------------------------------------------------------------------------

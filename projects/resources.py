@@ -16,6 +16,7 @@ from .models import Municipality, Organization, Participation, Project
 
 DATE = widgets.DateWidget(format="%Y-%m-%d")
 PARTICIPATION_HELP = "organizacion-slug:rol:monto:tipo; …"
+UNIQUE_ROLE = next(c for c in Participation._meta.constraints if c.name == "participation_unique_role")
 
 
 class ProjectResource(resources.ModelResource):
@@ -40,31 +41,7 @@ class ProjectResource(resources.ModelResource):
     class Meta:
         model = Project
         import_id_fields = ["code"]
-        fields = [
-            "code",
-            "title",
-            "summary",
-            "description",
-            "axis",
-            "lines",
-            "status",
-            "prevention_level",
-            "populations",
-            "municipalities",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
-            "internal_notes",
-            "participations",
-        ]
+        fields = [*Project.EDITABLE_FIELDS, "participations"]
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
@@ -86,50 +63,53 @@ class ProjectResource(resources.ModelResource):
         )
 
     def parse_participations(self, text):
-        """[(organization, role, amount, kind)] from the participations cell, or ValidationError in Spanish."""
-        parsed, errors = [], []
-        slugs = {}
+        """[Participation] (unsaved, without their project) from the participations cell, or ValidationError in
+        Spanish. Only the cell's syntax is read here: roles, kinds, amounts and one role per organization are the
+        model's own rules (its validators and constraints), whose messages are collected for each item."""
+        items, errors = [], []
         for item in filter(None, (part.strip() for part in (text or "").split(";"))):
             bits = [bit.strip() for bit in item.split(":")]
             if len(bits) != 4:
                 errors.append(_("«%(item)s» no tiene la forma %(form)s.") % {"item": item, "form": PARTICIPATION_HELP})
                 continue
             slug, role, amount, kind = bits
-            slugs[slug] = None
             try:
                 amount = Decimal(amount) if amount else None  # blank: not published, which is not zero
             except InvalidOperation:
                 errors.append(_("«%(amount)s» no es un monto válido.") % {"amount": amount})
                 continue
-            if role not in Participation.Role.values:
-                errors.append(
-                    _("Rol desconocido «%(role)s»; use: %(roles)s.")
-                    % {"role": role, "roles": ", ".join(Participation.Role.values)}
-                )
-            elif kind not in Participation.ContributionKind.values:
-                errors.append(_("Tipo de aportación desconocido «%(kind)s»; use: cash o in_kind.") % {"kind": kind})
-            elif amount is not None and (amount < 0 or not amount.is_finite()):
-                errors.append(_("La aportación no puede ser negativa."))
-            else:
-                parsed.append((slug, role, amount, kind))
-        known = {o.slug: o for o in Organization.objects.filter(slug__in=slugs)}
-        errors += [_("No existe la organización «%(slug)s».") % {"slug": slug} for slug in slugs if slug not in known]
-        if len({(slug, role) for slug, role, *_rest in parsed}) != len(parsed):
-            errors.append(_("Una organización aparece dos veces con el mismo rol."))
+            items.append((item, slug, Participation(role=role, amount=amount, contribution_kind=kind)))
+        known = {o.slug: o for o in Organization.objects.filter(slug__in={slug for _item, slug, _p in items})}
+        parsed, seen = [], set()
+        for item, slug, participation in items:
+            if slug not in known:
+                errors.append(_("No existe la organización «%(slug)s».") % {"slug": slug})
+                continue
+            participation.organization = known[slug]
+            try:
+                participation.full_clean(exclude=["project"])
+            except ValidationError as error:
+                errors += [f"«{item}»: {message}" for message in error.messages]
+                continue
+            if (slug, participation.role) in seen:  # rows not yet stored: the unique constraint speaks for them
+                errors.append(f"«{item}»: {UNIQUE_ROLE.violation_error_message}")
+            seen.add((slug, participation.role))
+            parsed.append(participation)
         if errors:
             raise ValidationError({"participations": errors})
-        return [(known[slug], role, amount, kind) for slug, role, amount, kind in parsed]
+        return parsed
 
     def import_instance(self, instance, row, **kwargs):
         """Set each column on the project, collecting every unreadable value as a Spanish field error (the
         library's own messages are English), then parse the participations; the model's full_clean follows."""
-        errors = {}
+        errors, instance._links = {}, {}
         for field in self.get_import_fields():
             if not field.attribute or field.column_name not in row:
                 continue
             try:
                 if isinstance(field.widget, widgets.ManyToManyWidget):
-                    self.check_related(field, row)  # saved later, by save_m2m
+                    self.check_related(field, row)  # set by Project.save_edit, with the project
+                    instance._links[field.attribute] = field.clean(row)
                 else:
                     self.import_field(field, instance, row, **kwargs)
             except (ValueError, TypeError, ArithmeticError, ObjectDoesNotExist):
@@ -172,27 +152,30 @@ class ProjectResource(resources.ModelResource):
         )
 
     def before_save_instance(self, instance, row, **kwargs):
-        if not instance.pk:
-            instance.created_by = self.user
-        instance.updated_by = self.user
         instance._change_reason = _("Importación")
 
-    def after_save_instance(self, instance, row, **kwargs):
+    def do_instance_save(self, instance, is_create):
+        """The one path of every project edit (Project.save_edit), as the staff page and the API take it: the
+        version read by the import is checked, then lines, places and participations, then the derived columns."""
+        instance.save_edit(self.user, instance.version, instance._links, self.write_participations)
+
+    def save_m2m(self, instance, row, **kwargs):
+        pass  # done by do_instance_save, in Project.save_edit
+
+    @staticmethod
+    def write_participations(project):
         """Make the project's participations exactly those of the row."""
-        wanted = {
-            (organization.pk, role): (amount, kind) for organization, role, amount, kind in instance._participations
-        }
-        for participation in instance.participations.all():
+        wanted = {(p.organization_id, p.role): p for p in project._participations}
+        for participation in project.participations.all():
             if (participation.organization_id, participation.role) not in wanted:
                 participation.delete()
-        for (organization_id, role), (amount, kind) in wanted.items():
+        for (organization_id, role), participation in wanted.items():
             Participation.objects.update_or_create(
-                project=instance,
+                project=project,
                 organization_id=organization_id,
                 role=role,
-                defaults={"amount": amount, "contribution_kind": kind},
+                defaults={"amount": participation.amount, "contribution_kind": participation.contribution_kind},
             )
-        instance.refresh_derived()
 
 
 def run_import(dataset, user, dry_run):

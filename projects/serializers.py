@@ -26,10 +26,10 @@ from .models import (
     Project,
     Region,
     Sector,
+    leverage,
+    money_by_sector,
     sector_expression,
 )
-
-SECTOR_LABELS = dict(Sector.choices)
 
 
 def model_errors(error):
@@ -83,33 +83,10 @@ def project_rows(queryset, detail=False, staff=False, window=None):
     )
     places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by("municipality__inegi_code")
     lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
+    related = ["axis", *Project.LINKS, "description", "internal_notes"]  # read below, or only for some callers
     fields = (
-        [
-            "code",
-            "slug",
-            "title",
-            "summary",
-            "status",
-            "publication_state",
-            "prevention_level",
-            "populations",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
-            "total_amount",
-            "ficosec_amount",
-            "published_at",
-            "updated_at",
-            "version",
-        ]
+        [name for name in Project.EDITABLE_FIELDS if name not in related]
+        + ["slug", "publication_state", "total_amount", "ficosec_amount", "published_at", "updated_at", "version"]
         + (["description"] if detail else [])
         + (["internal_notes"] if staff else [])
     )
@@ -131,13 +108,10 @@ def project_rows(queryset, detail=False, staff=False, window=None):
 def shape(row):
     """The public JSON shape of one project row (ISO dates, money as decimal strings)."""
     total, ficosec = row.pop("total_amount"), row.pop("ficosec_amount")
-    by_sector = {}
-    for partner in row["partner_list"]:
-        if partner["amount"] is not None:  # unknown amounts are left out of the sums, never counted as zero
-            by_sector[partner["sector"]] = by_sector.get(partner["sector"], Decimal("0")) + Decimal(partner["amount"])
+    ratio = leverage(total, ficosec)
     out = {key: row[key] for key in ("code", "slug", "title", "summary")}
     out.update(
-        url=f"/proyectos/{row['slug']}/",
+        url=Project.url_for(row["slug"]),
         axis=row["axis_slug"],
         lines=row["line_slugs"],
         municipalities=row["municipality_codes"],
@@ -159,10 +133,10 @@ def shape(row):
         conflict_of_interest=row["conflict_of_interest"],
         total_amount=None if total is None else f"{total:.2f}",
         ficosec_amount=None if ficosec is None else f"{ficosec:.2f}",
-        leverage=f"{(total - ficosec) / ficosec:.4f}" if ficosec and total is not None else None,
+        leverage=None if ratio is None else f"{ratio:.4f}",
         money_by_sector=[
             {"sector": sector, "amount": f"{amount:.2f}"}
-            for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+            for sector, amount in money_by_sector((p["sector"], p["amount"]) for p in row["partner_list"])
         ],
         partners=[
             {**partner, "amount": None if partner["amount"] is None else f"{Decimal(partner['amount']):.2f}"}
@@ -182,6 +156,24 @@ def shape(row):
 
 def iso(value):
     return value.isoformat() if value else None
+
+
+class ModelRulesMixin:
+    """The one validation path of every write serializer: the model's full_clean() (validators and database
+    constraints, in Spanish) on the would-be instance; DRF's ModelSerializer does not call it by itself."""
+
+    clean_exclude = []
+
+    def validate(self, data):
+        instance = self.instance or self.Meta.model()
+        for field, value in data.items():
+            if not instance._meta.get_field(field).many_to_many:  # links are set after the save
+                setattr(instance, field, value)
+        try:
+            instance.full_clean(exclude=self.clean_exclude)
+        except DjangoValidationError as error:
+            raise model_errors(error) from error
+        return data
 
 
 # --- Documentation of the project shape (and the nested parts) -------------------------------------------------
@@ -215,7 +207,7 @@ class IndicatorSummarySerializer(serializers.Serializer):
     latest_date = serializers.DateField(allow_null=True)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelRulesMixin, serializers.ModelSerializer):
     """A project as the API returns it (list items and detail share it; detail adds `description`)."""
 
     url = serializers.CharField(read_only=True)
@@ -239,30 +231,11 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = [
-            "code",
+            *Project.EDITABLE_FIELDS,
             "slug",
-            "title",
-            "summary",
             "url",
-            "axis",
-            "lines",
-            "municipalities",
             "regions",
-            "status",
             "publication_state",
-            "prevention_level",
-            "populations",
-            "planned_start",
-            "planned_end",
-            "actual_start",
-            "actual_end",
-            "beneficiaries_target",
-            "beneficiaries_reached",
-            "evidence_level",
-            "evaluation_design",
-            "award_type",
-            "call_name",
-            "conflict_of_interest",
             "total_amount",
             "ficosec_amount",
             "leverage",
@@ -272,45 +245,21 @@ class ProjectSerializer(serializers.ModelSerializer):
             "published_at",
             "updated_at",
             "version",
-            "description",
-            "internal_notes",
         ]
         read_only_fields = ["slug", "publication_state", "published_at", "updated_at", "version"]
         extra_kwargs = {"description": {"required": False}, "code": {"validators": []}}
 
-    def validate(self, data):
-        """The model's own rules (field validators and database constraints, in Spanish), before anything is saved."""
-        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
-        instance = self.instance or Project()
-        for field, value in data.items():
-            setattr(instance, field, value)
-        exclude = ["search_vector"] if instance.pk else ["search_vector", "slug"]
-        try:
-            instance.full_clean(exclude=exclude)
-        except DjangoValidationError as error:
-            raise model_errors(error) from error
-        data.update(m2m)
-        return data
+    clean_exclude = ["search_vector", "slug"]  # generated, and made from the title on the first save
 
     def save_project(self, user, expected_version=None):
-        """Create or update in one transaction; updates go through the version check (StaleVersion when stale)."""
-        from django.db import transaction
-
+        """Create, or update through the version check (StaleVersion when stale): Project.save_edit, as the staff
+        page and the importer do."""
         data = dict(self.validated_data)
-        m2m = {key: data.pop(key) for key in ("lines", "municipalities") if key in data}
-        with transaction.atomic():
-            project = self.instance or Project(created_by=user if user.pk else None)
-            for field, value in data.items():
-                setattr(project, field, value)
-            if project.pk:
-                project.save_if_current(expected_version, user)
-            else:
-                project.updated_by = user if user.pk else None
-                project.save()
-            for key, values in m2m.items():
-                getattr(project, key).set(values)
-            project.refresh_derived()
-        return project
+        links = {name: data.pop(name) for name in Project.LINKS if name in data}
+        project = self.instance or Project()
+        for field, value in data.items():
+            setattr(project, field, value)
+        return project.save_edit(user, expected_version, links)
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -377,20 +326,6 @@ class OrganizationSerializer(serializers.ModelSerializer):
         ]
 
 
-class ModelRulesMixin:
-    """Run the model's full_clean() (validators and database constraints, in Spanish) on the would-be instance."""
-
-    def validate(self, data):
-        instance = self.instance or self.Meta.model()
-        for field, value in data.items():
-            setattr(instance, field, value)
-        try:
-            instance.full_clean()
-        except DjangoValidationError as error:
-            raise model_errors(error) from error
-        return data
-
-
 class ParticipationSerializer(ModelRulesMixin, serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
     organization = serializers.SlugRelatedField(slug_field="slug", queryset=Organization.objects.all())
@@ -409,8 +344,17 @@ class IndicatorSerializer(ModelRulesMixin, serializers.ModelSerializer):
         fields = ["id", "project", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
 
 
-class MeasurementSerializer(ModelRulesMixin, serializers.ModelSerializer):
-    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+class VisibleIndicatorField(serializers.PrimaryKeyRelatedField):
+    """An indicator of a project the caller may see: any other answers exactly like one that does not exist."""
+
+    def get_queryset(self):
+        return Indicator.objects.visible_to(self.context["request"].user)  # `queryset` names the model for the schema
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    """Validated by Measurement.record (who may report, then the model's rules), which the viewset calls."""
+
+    indicator = VisibleIndicatorField(queryset=Indicator.objects.all())
     project = serializers.CharField(source="indicator.project.code", read_only=True)
 
     class Meta:

@@ -1,3 +1,4 @@
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
@@ -24,11 +25,7 @@ class AxisSitemap(Sitemap):
 
 class OrganizationSitemap(Sitemap):
     def items(self):
-        return (
-            Organization.objects.filter(participations__project__publication_state=Project.Publication.PUBLISHED)
-            .distinct()
-            .order_by("pk")
-        )
+        return Organization.objects.visible_to(AnonymousUser()).order_by("pk")
 
 
 class PageSitemap(Sitemap):

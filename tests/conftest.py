@@ -41,7 +41,7 @@ def browser_context_args(browser_context_args):
 from datetime import date  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from django.contrib.auth.models import AnonymousUser, Group, User  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from axes.models import Axis, Line  # noqa: E402
@@ -88,7 +88,7 @@ def make_project(code, title, implementer, state=Project.Publication.DRAFT, fico
     indicator = Indicator.objects.create(
         project=project, name="Jóvenes que concluyen el programa", unit="personas", baseline=0, target=100
     )
-    indicator.record(date(2024, 3, 31), 40, user=AnonymousUser())
+    indicator.measurements.create(date=date(2024, 3, 31), value=40)
     award_by_committee(project)
     if state != Project.Publication.DRAFT:
         published_at = timezone.now() if state == Project.Publication.PUBLISHED else None

@@ -271,14 +271,14 @@ def test_search_is_served_by_the_gin_index(catalogue):
 def test_a_search_broader_than_the_bound_is_listed_newest_first_without_counting_everything(
     client, catalogue, monkeypatch
 ):
-    from projects.views import public
+    from projects import filters
 
     narrow = client.get("/proyectos/?q=resumen")
-    assert narrow.context["order"] == "relevancia" and narrow.context["facets"]
-    monkeypatch.setattr(public, "BROAD_SEARCH", 1)
+    assert narrow.context["order"] == "relevance" and narrow.context["facets"]
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 1)  # the one home of the rule, shared with the API
     response = client.get("/proyectos/?q=resumen&orden=relevancia&x=1")  # another URL: not the cached fragment
     assert response.status_code == 200
-    assert response.context["broad"] and response.context["order"] == "recientes"
+    assert response.context["broad"] and response.context["order"] == "-published_at"
     assert (
         codes(response)
         == list(
@@ -404,7 +404,7 @@ def test_the_project_page_query_count_does_not_grow_with_indicators(
         client.get(published_project.get_absolute_url())
     for n in range(5):
         indicator = published_project.indicators.create(name=f"Indicador {n}", unit="personas", target=10)
-        indicator.record(date(2024, 6, 30), n, user=None)
+        indicator.measurements.create(date=date(2024, 6, 30), value=n)
     with CaptureQueriesContext(connection) as second:
         client.get(published_project.get_absolute_url())
     assert len(first) == len(second)

@@ -99,7 +99,7 @@ def rich_catalogue(org_a, org_b, ficosec_org):
         project.lines.add(lines[n % len(lines)])
         indicator = project.indicators.create(name="Escuelas con protocolo", unit="escuelas", target=20)
         for month in (3, 6, 9):
-            indicator.record(date(2024, month, 28), month, user=None)
+            indicator.measurements.create(date=date(2024, month, 28), value=month)
         project.refresh_derived()
         projects.append(project)
     Project.objects.filter(pk=projects[0].pk).update(summary="Clubes de ajedrez para jóvenes de secundaria.")

@@ -30,7 +30,11 @@ TABLE = {
     ),
     "organization_list": ("/organizaciones/", ALL),
     "organization_detail": ("/organizaciones/alfa/", ALL),
-    "organization_detail (no public project)": ("/organizaciones/beta/", dict.fromkeys(ROLES, 404)),
+    # Organization.objects.visible_to, as in the API: staff reach an organization whose projects are all unpublished.
+    "organization_detail (no public project)": (
+        "/organizaciones/beta/",
+        {"visitor": 404, "editor": 200, "coordinator": 200, "partner": 404, "outsider": 404, "superuser": 200},
+    ),
     "axis_list": ("/ejes/", ALL),
     "axis_detail": ("/ejes/corresponsabilidad-ciudadana/", ALL),
     "sitemap": ("/sitemap.xml", ALL),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, renderers
 from rest_framework.pagination import PageNumberPagination
 
-from ..exports import csv_cell
+from ..exports import csv_chunks
 from ..figures import stamp
 
 # --- Rendering and pagination -----------------------------------------------------------------------------------
@@ -36,33 +36,25 @@ class CSVRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        import csv
-        import io
-
         rows = data.get("results", data) if isinstance(data, dict) else data
         if isinstance(rows, dict):
             rows = [rows]
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        if rows:
-            writer = csv.writer(buffer)
-            columns = list(rows[0].keys())
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow(
-                    [
-                        csv_cell(
-                            json.dumps(v, ensure_ascii=False)
-                            if isinstance(v, dict) or (isinstance(v, list) and v and isinstance(v[0], dict))
-                            else v
-                        )
-                        for v in (row.get(c) for c in columns)
-                    ]
-                )
-        return buffer.getvalue().encode("utf-8")
+        if not rows:
+            return "\ufeff".encode("utf-8")
+        columns = list(rows[0].keys())
+        cells = ([flat(row.get(column)) for column in columns] for row in rows)
+        return "".join(csv_chunks(columns, cells)).encode("utf-8")
+
+
+def flat(value):
+    """A cell's value: nested objects (and lists of them) as JSON; lists of plain values are joined by csv_cell."""
+    if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 class Pages(PageNumberPagination):
+    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
 

@@ -2,12 +2,11 @@
 (participations, indicators, measurements)."""
 
 import hashlib
-import re
 
 import orjson
 from django.core.paginator import InvalidPage
 from django.db import transaction
-from django.db.models import BooleanField, F
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -16,14 +15,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, renderers, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from axes.models import Axis, Line
 
 from ..filters import ProjectFilter
 from ..models import (
-    BROAD_SEARCH,
     ApiKey,
     Indicator,
     Measurement,
@@ -110,18 +108,22 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 
 def etag_of(data):
+    """The one ETag scheme of the API: a weak validator hashed from the representation the caller reads."""
     return 'W/"' + hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32] + '"'
 
 
-class ETagUpdateMixin:
-    """Updates require If-Match with the resource's current ETag; a stale one answers 412 and writes nothing."""
+def check_if_match(request, current_etag):
+    """Updates require If-Match with the resource's current ETag (or `*`, any current version): 428 without it, 412
+    when it is stale, and nothing is written."""
+    given = request.headers.get("If-Match")
+    if not given:
+        raise PreconditionRequired()
+    if given.strip() not in (current_etag, "*"):
+        raise PreconditionFailed()
 
-    def check_if_match(self, current_etag):
-        given = self.request.headers.get("If-Match")
-        if not given:
-            raise PreconditionRequired()
-        if given.strip() not in (current_etag, "*"):
-            raise PreconditionFailed()
+
+class ETagUpdateMixin:
+    """Updates go through check_if_match with the ETag of the stored row, read under a row lock."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -135,13 +137,16 @@ class ETagUpdateMixin:
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.get_queryset().select_for_update(of=("self",)).get(pk=self.get_object().pk)
-            self.check_if_match(etag_of(self.get_serializer(instance).data))
+            check_if_match(request, etag_of(self.get_serializer(instance).data))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             self.check_write(serializer)
-            serializer.save()
+            self.perform_update(serializer)
         data = self.get_serializer(serializer.instance).data
         return Response(data, headers={"ETag": etag_of(data)})
+
+    def perform_update(self, serializer):
+        serializer.save()
 
     def check_write(self, serializer):
         """Extra object-level rules before saving (e.g. the project must be one the caller may change)."""
@@ -196,28 +201,16 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     queryset = Organization.objects.select_related("municipality").order_by("name")
 
     def get_queryset(self):
-        """Organizations taking part in a project the caller may see."""
-        visible = Project.objects.visible_to(self.request.user).values("pk")
-        return self.queryset.filter(pk__in=Participation.objects.filter(project__in=visible).values("organization"))
+        return self.queryset.visible_to(self.request.user)
 
 
-PROJECT_ORDERINGS = {
-    "published_at": ("published_at", "pk"),
-    "-published_at": ("-published_at", "-pk"),
-    "total_amount": (F("total_amount").asc(nulls_last=True), "pk"),  # unknown amounts last either way
-    "-total_amount": (F("total_amount").desc(nulls_last=True), "-pk"),
-    "title": ("title", "pk"),
-    "-title": ("-title", "-pk"),
-    "updated_at": ("updated_at", "pk"),
-    "-updated_at": ("-updated_at", "-pk"),
-    "relevance": ("-rank", "-pk"),
-}
 LIST_PARAMETERS = [
     OpenApiParameter(
         "ordering",
         str,
-        enum=list(PROJECT_ORDERINGS),
-        description="Orden; sin `q`, `relevance` equivale a `-published_at`.",
+        enum=list(ProjectFilter.ORDERINGS),
+        description="Orden (`orden` es un alias). `relevance` solo con `q`; sin `q`, o con más de 10 000 "
+        "resultados, la lista va de la más reciente a la más antigua.",
     ),
     OpenApiParameter("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}),
     OpenApiParameter(
@@ -258,17 +251,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         return filterset
 
     def list(self, request, *args, **kwargs):
-        filterset = self.filtered()
-        ordering = request.query_params.get("ordering") or (
-            "relevance" if filterset.form.cleaned_data.get("q") else "-published_at"
-        )
-        if ordering not in PROJECT_ORDERINGS:
-            raise exceptions.ValidationError({"ordering": [_("Orden no válido.")]})
-        if ordering == "relevance" and not filterset.form.cleaned_data.get("q"):
-            ordering = "-published_at"  # nothing to rank by: newest first, as in the catalogue
-        if ordering == "relevance" and filterset.qs.count_up_to(BROAD_SEARCH) > BROAD_SEARCH:
-            ordering = "-published_at"  # too broad a search to rank: newest first, as in the catalogue
-        queryset = filterset.qs.order_by(*PROJECT_ORDERINGS[ordering])
+        queryset = self.filtered().qs
         paginator = self.paginator
         pages = paginator.django_paginator_class(queryset.values("pk"), paginator.get_page_size(request))
         if not request.user.is_authenticated:  # the public count changes only when a project does
@@ -286,8 +269,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def retrieve(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
-        data = project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=is_staff_user(request.user))[0]
-        return Response(data, headers={"ETag": f'W/"{project.version}"'})
+        return self.detail_response(project, status.HTTP_200_OK)
 
     def create(self, request):
         serializer = ProjectSerializer(data=request.data)
@@ -297,23 +279,22 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def partial_update(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
-        given = request.headers.get("If-Match", "")
-        if not given:
-            raise PreconditionRequired()
-        version = project_version(given, current=project.version)
-        if version != project.version:
-            raise PreconditionFailed()
+        check_if_match(request, etag_of(self.detail_data(project)))
         serializer = ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            project = serializer.save_project(request.user, expected_version=version)
+        try:  # the version read with the ETag: a save in between is refused (Project.save_edit)
+            project = serializer.save_project(request.user, expected_version=project.version)
         except StaleVersion:
             raise PreconditionFailed() from None
         return self.detail_response(project, status.HTTP_200_OK)
 
+    def detail_data(self, project):
+        staff = is_staff_user(self.request.user)
+        return project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=staff)[0]
+
     def detail_response(self, project, code):
-        data = project_rows(Project.objects.filter(pk=project.pk), detail=True, staff=True)[0]
-        return Response(data, status=code, headers={"ETag": f'W/"{project.version}"'})
+        data = self.detail_data(project)
+        return Response(data, status=code, headers={"ETag": etag_of(data)})
 
     @extend_schema(request=TransitionSerializer, responses={200: ProjectSerializer} | WRITE_ERRORS)
     @action(detail=True, methods=["post"])
@@ -342,7 +323,7 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         view since `updated_since` (or the cursor): archived or unpublished projects, merged organizations."""
         filterset = self.filtered()
         queryset = filterset.qs.order_by("updated_at", "code")
-        size = self.paginator.get_page_size(request) or api_settings.PAGE_SIZE
+        size = self.paginator.get_page_size(request) or self.paginator.page_size
         since = filterset.form.cleaned_data.get("updated_since")
         if request.query_params.get("cursor"):
             moment, code = decode_cursor(request.query_params["cursor"])
@@ -383,19 +364,6 @@ def withdrawals_since(user, since):
     ]
 
 
-VERSION_TAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?', re.ASCII)
-
-
-def project_version(if_match, current=None):
-    """The version an If-Match header names (None when it names none). `*` means "whatever version exists" on every
-    API update (RFC 9110), so it names the current one."""
-    if_match = if_match.strip()
-    if if_match == "*":
-        return current
-    found = VERSION_TAG.fullmatch(if_match)
-    return int(found[1]) if found else None
-
-
 def _replace_query(request, **values):
     params = request.query_params.copy()
     for key, value in values.items():
@@ -418,15 +386,17 @@ class ParticipationViewSet(ETagUpdateMixin, mixins.ListModelMixin, mixins.Create
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return self.queryset.filter(project__in=Project.objects.visible_to(self.request.user).values("pk"))
+        return self.queryset.visible_to(self.request.user)
 
     def perform_create(self, serializer):
         self.check_write(serializer)
         serializer.save()
 
     def check_write(self, serializer):
-        project = serializer.validated_data.get("project") or serializer.instance.project
-        if not Project.objects.visible_to(self.request.user).filter(pk=project.pk).exists():
+        """The caller must reach the project the row belongs to now and the one it will belong to."""
+        projects = {serializer.validated_data.get("project"), getattr(serializer.instance, "project", None)} - {None}
+        reachable = Project.objects.visible_to(self.request.user).filter(pk__in=[project.pk for project in projects])
+        if reachable.count() != len(projects):
             raise exceptions.PermissionDenied(_("No puede cambiar este proyecto."))
 
 
@@ -454,21 +424,26 @@ class IndicatorViewSet(ParticipationViewSet):
     ),
 )
 class MeasurementViewSet(ParticipationViewSet):
-    """Measurements (avances). Partner keys add and correct them on their own organization's projects only."""
+    """Measurements (avances). Partners add and correct them on their own organizations' projects only, through
+    Measurement.record (the same operation as the staff page); the measurements a caller may change are the ones
+    it may report on, and an indicator it may not see answers like one that does not exist."""
 
     queryset = Measurement.objects.select_related("indicator__project").order_by("pk")
     serializer_class = MeasurementSerializer
 
     def get_queryset(self):
-        return self.queryset.filter(indicator__project__in=Project.objects.visible_to(self.request.user).values("pk"))
+        if self.request.method in SAFE_METHODS:
+            return self.queryset.visible_to(self.request.user)
+        return self.queryset.reportable_by(self.request.user)
 
     def check_write(self, serializer):
-        indicator = serializer.validated_data.get("indicator") or serializer.instance.indicator
-        if not Project.objects.reportable_by(self.request.user).filter(pk=indicator.project_id).exists():
-            raise exceptions.PermissionDenied(_("Solo puede reportar avances de los proyectos de su organización."))
+        """Measurement.record asks the question, for the measurement as it is and as it will be."""
 
     def perform_create(self, serializer):
-        self.check_write(serializer)
+        measurement = serializer.instance or Measurement()
+        for field, value in serializer.validated_data.items():
+            setattr(measurement, field, value)
         key = self.request.auth if isinstance(self.request.auth, ApiKey) else None
-        user = self.request.user if getattr(self.request.user, "pk", None) else None
-        serializer.save(reported_by=user, reported_by_key=key)
+        serializer.instance = measurement.record(self.request.user, api_key=key)
+
+    perform_update = perform_create

@@ -37,6 +37,8 @@ from .projects import (  # noqa: F401
     Project,
     StaleVersion,
     is_staff_user,
+    leverage,
+    money_by_sector,
     own_project_ids,
     partner_organization_ids,
 )

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -14,9 +15,13 @@ from simple_history.models import HistoricalRecords
 from ficosec.history import history_user
 
 from .common import constraint_message, months_before
-from .projects import Project
+from .projects import Project, ProjectPartQuerySet
 
 # --- Indicators -----------------------------------------------------------------------------------------------
+
+
+class IndicatorQuerySet(ProjectPartQuerySet):
+    project_path = "project"
 
 
 class Indicator(models.Model):
@@ -43,6 +48,7 @@ class Indicator(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("orden"), default=0)
     history = HistoricalRecords(get_user=history_user)
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -77,7 +83,7 @@ class Indicator(models.Model):
         project's start when there is none), is past due; each annotated with `last_date` and `since`."""
         today = today or timezone.localdate()
         latest = Measurement.objects.filter(indicator=models.OuterRef("pk")).order_by("-date").values("date")[:1]
-        since = Coalesce(models.Subquery(latest), "project__actual_start", "project__planned_start")
+        since = Coalesce(models.Subquery(latest), Project.dates("project__")["start"])
         late = Q()
         for months in cls.Frequency.values:  # due = since + frequency months; one bound per frequency, in SQL
             late |= Q(frequency=months, since__lt=months_before(today, months))
@@ -95,21 +101,9 @@ class Indicator(models.Model):
         year, month = last_date.year + month // 12, month % 12 + 1
         return date(year, month, min(last_date.day, 28))
 
-    def record(self, when, value, user, note="", source="", api_key=None):
-        """Add the measurement for `when`, or correct the one already there. The permission rule is
-        Project.objects.reportable_by(user); callers check it before calling."""
-        measurement, _created = Measurement.objects.update_or_create(
-            indicator=self,
-            date=when,
-            defaults={
-                "value": value,
-                "note": note,
-                "source": source,
-                "reported_by": user if getattr(user, "pk", None) else None,
-                "reported_by_key": api_key,
-            },
-        )
-        return measurement
+
+class MeasurementQuerySet(ProjectPartQuerySet):
+    project_path = "indicator__project"
 
 
 class Measurement(models.Model):
@@ -141,6 +135,7 @@ class Measurement(models.Model):
     created_at = models.DateTimeField(_("registrado"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
     history = HistoricalRecords(get_user=history_user)
+    objects = MeasurementQuerySet.as_manager()
 
     class Meta:
         ordering = ["indicator", "date"]
@@ -156,3 +151,22 @@ class Measurement(models.Model):
 
     def __str__(self):
         return f"{self.indicator.name}: {self.value} ({self.date:%d/%m/%Y})"
+
+    def record(self, user, api_key=None):
+        """Save this measurement, new or corrected, as reported by `user` (and the partner's `api_key`, if any).
+
+        The one operation behind the staff page, the API and the tests. The caller must be able to report on the
+        indicator the measurement belongs to as stored AND on the one it will belong to (a measurement never moves
+        to, or from, a project the caller may not report on): PermissionDenied otherwise, and nothing is written.
+        A date that already has a measurement of the indicator is refused (ValidationError, in Spanish): a new
+        measurement never overwrites another one; a correction is an edit of that measurement."""
+        indicators = {self.indicator_id}
+        if self.pk:
+            indicators.add(Measurement.objects.filter(pk=self.pk).values_list("indicator_id", flat=True).first())
+        if Indicator.objects.reportable_by(user).filter(pk__in=indicators).count() != len(indicators):
+            raise PermissionDenied(_("Solo puede reportar avances de los proyectos de su organización."))
+        self.full_clean()
+        self.reported_by = user if getattr(user, "pk", None) else None
+        self.reported_by_key = api_key
+        self.save()
+        return self

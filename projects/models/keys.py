@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from ficosec.history import history_user
 
+from .. import roles
 from .common import constraint_message
 from .organizations import Organization
 from .projects import Project
@@ -61,7 +62,7 @@ class KeyUser(AnonymousUser):
     user (has_perm, visible_to, reportable_by), and may only report measurements on its organization's projects."""
 
     is_authenticated = True
-    PERMISSIONS = {"projects.add_measurement", "projects.change_measurement", "projects.view_measurement"}
+    PERMISSIONS = frozenset(roles.ROLE_PERMISSIONS[roles.PARTNER])  # a key answers as a partner member would
 
     def __init__(self, api_key):
         self.api_key = api_key

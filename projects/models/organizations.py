@@ -25,6 +25,16 @@ class Sector(models.TextChoices):
     INTERNATIONAL = "international", _("Cooperación internacional")
 
 
+class OrganizationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The one rule for who sees which organization: those taking part in a project the caller may see
+        (Project.objects.visible_to). Used by the directory pages, the sitemap and the API."""
+        from .projects import Participation, Project  # projects.py imports this module
+
+        projects = Project.objects.visible_to(user).values("pk")
+        return self.filter(pk__in=Participation.objects.filter(project__in=projects).values("organization"))
+
+
 class Organization(models.Model):
     class Kind(models.TextChoices):
         OSC = "osc", _("Organización de la sociedad civil")
@@ -81,6 +91,7 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizada"), auto_now=True)
     history = HistoricalRecords(get_user=history_user)
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -8,7 +8,6 @@ from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q, Sum, Value
@@ -24,6 +23,7 @@ from ficosec.history import history_user
 from .common import PROJECT_CODE_PATTERN, SEARCH_CONFIG, RichTextField, code_validator, constraint_message
 from .organizations import Organization, unique_slug
 from .places import Municipality
+from .workflow import Publication, Workflow
 
 # --- Projects -------------------------------------------------------------------------------------------------
 
@@ -156,6 +156,34 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
+class ProjectPartQuerySet(models.QuerySet):
+    """Rows that hang from a project (through `project_path`): who sees them, and who may report on them, is who sees
+    or may report on their project."""
+
+    project_path = "project"
+
+    def visible_to(self, user):
+        return self.filter(**{f"{self.project_path}__in": Project.objects.visible_to(user).values("pk")})
+
+    def reportable_by(self, user):
+        return self.filter(**{f"{self.project_path}__in": Project.objects.reportable_by(user).values("pk")})
+
+
+def leverage(total, ficosec):
+    """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in or the total is
+    unknown)."""
+    return (total - ficosec) / ficosec if ficosec and total is not None else None
+
+
+def money_by_sector(amounts):
+    """[(sector, total)] from (sector, amount) pairs, the largest first; sectors that put in nothing are left out."""
+    totals = {}
+    for sector, amount in amounts:
+        if amount:
+            totals[sector] = totals.get(sector, Decimal("0")) + Decimal(amount)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
 class StaleVersion(Exception):
     """Somebody else saved the project since this copy was read."""
 
@@ -164,7 +192,7 @@ class StaleVersion(Exception):
         self.current_version = current_version
 
 
-class Project(models.Model):
+class Project(Workflow, models.Model):
     class Status(models.TextChoices):
         FORMULATION = "formulation", _("En formulación")
         APPROVED = "approved", _("Aprobado")
@@ -173,11 +201,7 @@ class Project(models.Model):
         SUSPENDED = "suspended", _("Suspendido")
         CANCELLED = "cancelled", _("Cancelado")
 
-    class Publication(models.TextChoices):
-        DRAFT = "draft", _("Borrador")
-        REVIEW = "review", _("En revisión")
-        PUBLISHED = "published", _("Publicado")
-        ARCHIVED = "archived", _("Archivado")
+    Publication = Publication
 
     class PreventionLevel(models.TextChoices):
         PRIMARY = "primary", _("Primaria")
@@ -371,26 +395,41 @@ class Project(models.Model):
         return f"{self.code} · {self.title}"
 
     def get_absolute_url(self):
-        return reverse("project_detail", args=[self.slug])
+        return self.url_for(self.slug)
+
+    @staticmethod
+    def url_for(slug):
+        """The public page of the project with this slug (for rows read as plain values)."""
+        return reverse("project_detail", args=[slug])
 
     @property
     def is_public(self):
         return self.publication_state == self.Publication.PUBLISHED
 
+    # A project starts (ends) on its actual date when there is one, else on the planned one: the start_date and
+    # end_date of an instance, and dates() for a query (exports, the figures by year, overdue indicators).
+    START, END = ("actual_start", "planned_start"), ("actual_end", "planned_end")
+
+    @classmethod
+    def dates(cls, prefix=""):
+        """{"start": ..., "end": ...} as SQL expressions for annotate(); `prefix` reaches the project from another
+        model (e.g. "project__")."""
+        return {
+            name: Coalesce(*(prefix + field for field in fields))
+            for name, fields in (("start", cls.START), ("end", cls.END))
+        }
+
     @property
     def start_date(self):
-        return self.actual_start or self.planned_start
+        return getattr(self, self.START[0]) or getattr(self, self.START[1])
 
     @property
     def end_date(self):
-        return self.actual_end or self.planned_end
+        return getattr(self, self.END[0]) or getattr(self, self.END[1])
 
     @property
     def leverage(self):
-        """Pesos co-invested by others for each peso from FICOSEC (None when FICOSEC put nothing in)."""
-        if not self.ficosec_amount or self.total_amount is None:
-            return None
-        return (self.total_amount - self.ficosec_amount) / self.ficosec_amount
+        return leverage(self.total_amount, self.ficosec_amount)
 
     @classmethod
     def next_code(cls, year=None):
@@ -407,28 +446,20 @@ class Project(models.Model):
             self.version += 1
         super().save(*args, **kwargs)
 
-    def save_if_current(self, expected_version, user=None):
-        """Optimistic concurrency: save only if nobody saved since `expected_version` was read.
-        Raises StaleVersion (with the version now stored) otherwise; nothing is written then."""
-        with transaction.atomic():
-            current = Project.objects.select_for_update().filter(pk=self.pk).values_list("version", flat=True).first()
-            if current != int(expected_version):
-                raise StaleVersion(current)
-            self.version = current
-            if user is not None and user.is_authenticated and user.pk:
-                self.updated_by = user
-            self.save()
-
-    # Fields a restore brings back: everything a person edits, never the workflow state or derived columns.
-    RESTORABLE = [
+    # Every field a person edits: the staff form, the API, the importer and restores all use this one list; never the
+    # workflow state or the derived columns. LINKS are its many-to-many relations; a restore brings back the rest
+    # (and the links from the historical record's own tables).
+    EDITABLE_FIELDS = [
         "code",
         "title",
         "summary",
         "description",
-        "axis_id",
+        "axis",
+        "lines",
         "status",
         "prevention_level",
         "populations",
+        "municipalities",
         "planned_start",
         "planned_end",
         "actual_start",
@@ -442,13 +473,48 @@ class Project(models.Model):
         "conflict_of_interest",
         "internal_notes",
     ]
+    LINKS = ["lines", "municipalities"]
+    RESTORABLE = sorted(set(EDITABLE_FIELDS) - set(LINKS), key=EDITABLE_FIELDS.index)
+
+    def save_edit(self, user, expected_version=None, links=None, children=None):
+        """Save an edit of the project with what hangs from it, in one transaction: the one path of the staff page,
+        the API and the importer. An update goes through the version check (StaleVersion when somebody saved since
+        `expected_version` was read; nothing is written then); `links` sets many-to-many relations ({name: objects});
+        `children(project)` writes related rows (partners, indicators, measurements); the derived columns follow."""
+        actor = user if user is not None and user.is_authenticated and user.pk else None
+        with transaction.atomic():
+            if self.pk:
+                self.save_if_current(expected_version or 0, actor)
+            else:
+                self.created_by = self.created_by or actor
+                self.updated_by = actor
+                self.save()
+            for name, objects in (links or {}).items():
+                getattr(self, name).set(objects)
+            if children is not None:
+                children(self)
+            self.refresh_derived()
+        return self
+
+    def save_if_current(self, expected_version, user=None):
+        """Optimistic concurrency: save only if nobody saved since `expected_version` was read.
+        Raises StaleVersion (with the version now stored) otherwise; nothing is written then."""
+        with transaction.atomic():
+            current = Project.objects.select_for_update().filter(pk=self.pk).values_list("version", flat=True).first()
+            if current != int(expected_version):
+                raise StaleVersion(current)
+            self.version = current
+            if user is not None and user.is_authenticated and user.pk:
+                self.updated_by = user
+            self.save()
 
     def restore(self, record, user):
         """Bring back the edited fields, lines and places of an earlier historical `record`. The restore is itself a
         new version in the history, with the reason given; the publication state is left as it is."""
         with transaction.atomic():
             for field in self.RESTORABLE:
-                setattr(self, field, getattr(record, field))
+                attname = self._meta.get_field(field).attname
+                setattr(self, attname, getattr(record, attname))
             self.full_clean(exclude=["slug"])
             self.updated_by = user
             self._change_reason = gettext("Restaurada la versión %(version)s") % {"version": record.version}
@@ -460,89 +526,6 @@ class Project(models.Model):
     def refresh_derived(self):
         Project.objects.filter(pk=self.pk).refresh_derived()
         self.refresh_from_db(fields=["total_amount", "ficosec_amount", "search_places", "search_organizations"])
-
-    # --- workflow -----------------------------------------------------------------------------------------
-
-    def publication_gaps(self):
-        """What the project still lacks to be published (empty when it is ready), in Spanish. Reads the related rows
-        through .all(), so that a list prefetching them asks nothing more per project."""
-        gaps = []
-        if not self.summary.strip():
-            gaps.append(_("Falta el resumen."))
-        if not self.axis_id:
-            gaps.append(_("Falta el eje estratégico."))
-        if not self.pk or not self.lines.all():
-            gaps.append(_("Falta al menos una línea de acción."))
-        if not self.pk or not self.municipalities.all():
-            gaps.append(_("Falta al menos un municipio."))
-        if not self.pk or not any(p.role == Participation.Role.IMPLEMENTER for p in self.participations.all()):
-            gaps.append(_("Falta la organización implementadora."))
-        if not (self.start_date and self.end_date):
-            gaps.append(_("Faltan las fechas de inicio y fin."))
-        if not self.pk or not self.indicators.all():
-            gaps.append(_("Falta al menos un indicador."))
-        if not self.pk or not hasattr(self, "award_decision"):  # projects.models.governance.AwardDecision
-            gaps.append(_("Falta la decisión de asignación (cómo, quién y cuándo se aprobó)."))
-        return gaps
-
-    # Allowed moves, and the permission each needs.
-    TRANSITIONS = {
-        (Publication.DRAFT, Publication.REVIEW): "projects.change_project",
-        (Publication.REVIEW, Publication.DRAFT): "projects.change_project",
-        (Publication.REVIEW, Publication.PUBLISHED): "projects.publish_project",
-        (Publication.PUBLISHED, Publication.DRAFT): "projects.publish_project",
-        (Publication.PUBLISHED, Publication.ARCHIVED): "projects.publish_project",
-        (Publication.DRAFT, Publication.ARCHIVED): "projects.publish_project",
-        (Publication.REVIEW, Publication.ARCHIVED): "projects.publish_project",
-        (Publication.ARCHIVED, Publication.DRAFT): "projects.publish_project",
-    }
-
-    def allowed_transitions(self, user):
-        return [
-            to for (frm, to), perm in self.TRANSITIONS.items() if frm == self.publication_state and user.has_perm(perm)
-        ]
-
-    def transition(self, to_state, user, comment="", api_key=None):
-        """Move the project along the publication workflow, recording who, when and why.
-        Raises PermissionDenied or ValidationError (in Spanish) and writes nothing when the move is not allowed."""
-        perm = self.TRANSITIONS.get((self.publication_state, to_state))
-        if perm is None:
-            raise ValidationError(
-                _("No se puede pasar de «%(from)s» a «%(to)s».")
-                % {"from": self.get_publication_state_display(), "to": self.Publication(to_state).label},
-                code="invalid_transition",
-            )
-        if not user.has_perm(perm):
-            raise PermissionDenied(_("No tiene permiso para este cambio de estado."))
-        if to_state == self.Publication.PUBLISHED:
-            gaps = self.publication_gaps()
-            if gaps:
-                raise ValidationError(gaps, code="not_ready")
-        with transaction.atomic():
-            from_state = self.publication_state
-            self.publication_state = to_state
-            if to_state == self.Publication.PUBLISHED and not self.published_at:
-                self.published_at = timezone.now()
-            if user.is_authenticated and user.pk:
-                self.updated_by = user
-            self._change_reason = comment or f"{from_state} → {to_state}"
-            self.save()
-            self.workflow_steps.create(
-                from_state=from_state,
-                to_state=to_state,
-                comment=comment,
-                actor=user if user.pk else None,
-                api_key=api_key,
-            )
-            if from_state == self.Publication.PUBLISHED:  # it leaves the public catalogue: sync must say so
-                from .withdrawals import Withdrawal
-
-                reason = (
-                    Withdrawal.Reason.ARCHIVED
-                    if to_state == self.Publication.ARCHIVED
-                    else Withdrawal.Reason.UNPUBLISHED
-                )
-                Withdrawal.record(Withdrawal.Kind.PROJECT, self.code, reason)
 
 
 class Participation(models.Model):
@@ -583,6 +566,7 @@ class Participation(models.Model):
     )
     note = models.CharField(_("nota"), max_length=250, blank=True)
     history = HistoricalRecords(get_user=history_user)
+    objects = ProjectPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["role", models.F("amount").desc(nulls_last=True), "pk"]

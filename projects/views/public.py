@@ -1,7 +1,8 @@
 """The public catalogue: pages anyone may read.
 
 Lists, facets, totals, charts, downloads and the sitemap show published projects only; a project page answers for
-the projects the visitor may see (`Project.objects.visible_to`), which for the public is the published ones too.
+the projects the visitor may see (`Project.objects.visible_to`), which for the public is the published ones too, and
+the organization pages for the organizations taking part in those (`Organization.objects.visible_to`).
 """
 
 import operator
@@ -9,10 +10,9 @@ from functools import partial
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from axes.models import Axis
@@ -20,27 +20,23 @@ from axes.models import Axis
 from .. import exports, figures
 from ..charts import bars, outlier_note
 from ..filters import ProjectFilter, facet_counts
-from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
+from ..models import Measurement, Organization, Participation, Project, money_by_sector
 from . import governance
 
 PAGE_SIZE = 20
-ORDERINGS = {
-    "relevancia": ("-rank", "-pk"),
-    "recientes": ("-published_at", "-pk"),
-    "monto": (F("total_amount").desc(nulls_last=True), "-pk"),  # unknown amounts last, not first
-    "titulo": ("title", "pk"),
-}
+ORDER_LABELS = [
+    ("relevance", _("Relevancia")),
+    ("-published_at", _("Más recientes")),
+    ("-total_amount", _("Mayor monto")),
+    ("title", _("Título")),
+]
 
 
 def catalogue(request):
-    """The published projects, filtered, searched and ordered as the query string says."""
+    """The published projects, filtered, searched and ordered as the query string says (ProjectFilter)."""
     filterset = ProjectFilter(request.GET, queryset=Project.objects.published())
     projects = filterset.qs if filterset.is_valid() else Project.objects.none()
-    searching = bool(filterset.form.cleaned_data.get("q")) if filterset.is_valid() else False
-    order = request.GET.get("orden") or ("relevancia" if searching else "recientes")
-    if order not in ORDERINGS or (order == "relevancia" and not searching):
-        order = "recientes"
-    return projects.order_by(*ORDERINGS[order]), filterset, order
+    return projects, filterset
 
 
 @require_GET
@@ -77,34 +73,30 @@ def project_list(request):
     computed = SimpleLazyObject(lambda: catalogue_page(request))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad", "totals")
+        for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals")
     }
     return render(
         request,
         "projects/public/project_list.html",
-        {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy},
+        {"stamp": figures.stamp(), "orderings": ORDER_LABELS, **lazy},
     )
 
 
 def catalogue_page(request):
-    projects, filterset, order = catalogue(request)
-    searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
-    matched = projects.count_up_to(BROAD_SEARCH) if searching else None
-    broad = matched is not None and matched > BROAD_SEARCH
-    if broad and order == "relevancia":
-        order = "recientes"
-        projects = projects.order_by(*ORDERINGS[order])
+    projects, filterset = catalogue(request)
+    valid = filterset.is_valid()
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
-    if matched is not None:
-        paginator.count = matched  # exact up to the bound, the bound + 1 beyond it
+    if valid and filterset.matched is not None:
+        paginator.count = filterset.matched  # exact up to the bound, the bound + 1 beyond it
     return {
         "page": paginator.get_page(request.GET.get("page")),
         "filterset": filterset,
-        "order": order,
-        "broad": broad,
-        "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
+        "order": filterset.order if valid else None,
+        "broad": valid and filterset.broad,
+        "bound": filterset.bound,
+        "facets": facet_counts(filterset) if valid and not filterset.broad else {},
         "active": active_filters(request, filterset),
-        "totals": projects.totals() if filterset.is_valid() and not broad else None,
+        "totals": projects.totals() if valid and not filterset.broad else None,
     }
 
 
@@ -112,6 +104,8 @@ def active_filters(request, filterset):
     """(label, value label, query string without it) for each active filter value: one click removes it."""
     chips = []
     for name, field in filterset.form.fields.items():
+        if name == "ordering":
+            continue
         for value in request.GET.getlist(name):
             if not value:
                 continue
@@ -130,7 +124,7 @@ def active_filters(request, filterset):
 
 @require_GET
 def project_download(request, fmt):
-    projects, filterset, _order = catalogue(request)
+    projects, filterset = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
     return exports.stream(projects, fmt)
@@ -176,7 +170,7 @@ def money_breakdown(project):
         "sectors": bars(
             [
                 {"label": sector.label, "money": amount}
-                for sector, amount in sorted(by_sector.items(), key=lambda i: -i[1])
+                for sector, amount in money_by_sector((p.organization.sector, p.amount) for p in participations)
             ],
             "money",
             lambda row: row["label"],
@@ -206,9 +200,7 @@ def with_project_totals(organizations):
 
 @require_GET
 def organization_list(request):
-    organizations = Organization.objects.filter(
-        pk__in=Participation.objects.filter(project__in=Project.objects.published()).values("organization")
-    )
+    organizations = Organization.objects.visible_to(request.user)
     q = request.GET.get("q", "")[:100].strip()
     if q:
         organizations = organizations.filter(Q(name__unaccent__icontains=q) | Q(acronym__iexact=q))
@@ -224,15 +216,15 @@ def organization_list(request):
 
 @require_GET
 def organization_detail(request, slug):
-    organization = get_object_or_404(Organization.objects.select_related("municipality"), slug=slug)
+    organization = get_object_or_404(
+        Organization.objects.visible_to(request.user).select_related("municipality"), slug=slug
+    )
     participations = (
-        Participation.objects.filter(organization=organization, project__in=Project.objects.published())
+        Participation.objects.filter(organization=organization, project__in=Project.objects.visible_to(request.user))
         .select_related("project__axis")
         .order_by("-project__published_at", "role")
     )
-    if not participations:
-        raise Http404(_("Esta organización no tiene proyectos públicos."))
-    totals = Project.objects.published().filter(pk__in=participations.values("project")).totals()
+    totals = Project.objects.visible_to(request.user).filter(pk__in=participations.values("project")).totals()
     return render(
         request,
         "projects/public/organization_detail.html",

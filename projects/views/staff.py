@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -131,14 +130,11 @@ def dashboard(request):
 @permission_required("projects.view_project", raise_exception=True)
 def project_index(request):
     """Every project the person may see, in any state, with the catalogue's filters and search."""
-    filterset = ProjectFilter(request.GET, queryset=Project.objects.visible_to(request.user))
-    projects = filterset.qs if filterset.is_valid() else Project.objects.none()
-    state = request.GET.get("estado")
-    if state in Project.Publication.values:
-        projects = projects.filter(publication_state=state)
-    page = Paginator(projects.select_related("axis").order_by("-updated_at", "-pk"), 50).get_page(
-        request.GET.get("page")
+    filterset = ProjectFilter(
+        request.GET, queryset=Project.objects.visible_to(request.user), default_ordering="-updated_at"
     )
+    projects = filterset.qs if filterset.is_valid() else Project.objects.none()
+    page = Paginator(projects.select_related("axis"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/staff/project_index.html",
@@ -146,7 +142,7 @@ def project_index(request):
             "page": page,
             "filterset": filterset,
             "states": Project.Publication.choices,
-            "state": state,
+            "state": request.GET.get("estado"),
         },
     )
 
@@ -192,7 +188,7 @@ def project_form(request, project):
             new_organization = NewOrganizationForm()
     elif posted and all(part.is_valid() for part in (form, partners, indicators, measurements) if part is not None):
         try:
-            project = save_project(request.user, form, partners, indicators, measurements)
+            project = form.save_with(request.user, partners, indicators, measurements)
         except StaleVersion as stale:
             changes, seen, latest = history.changes_since(project, form.cleaned_data["version"])
             conflict, status = (
@@ -230,28 +226,6 @@ def project_form(request, project):
         },
         status=status,
     )
-
-
-def save_project(user, form, partners, indicators, measurements):
-    with transaction.atomic():
-        project = form.save(commit=False)
-        if project.pk:
-            project.save_if_current(form.cleaned_data["version"] or 0, user)
-        else:
-            project.updated_by = user
-            project.save()
-        form.save_m2m()
-        partners.instance = indicators.instance = project
-        partners.save()
-        indicators.save()
-        if measurements is not None:
-            for measurement in measurements.save(commit=False):
-                measurement.reported_by = user
-                measurement.save()
-            for measurement in measurements.deleted_objects:
-                measurement.delete()
-        project.refresh_derived()
-    return project
 
 
 def carry_over(data, form, seen, current, version):
