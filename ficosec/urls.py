@@ -1,5 +1,8 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+
+from projects.urls import site_urlpatterns
 
 from . import health
 
@@ -9,5 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("projects.api")),
-    path("", include("projects.urls")),
+    *site_urlpatterns,
 ]
+# The public pages and the workspace in Spanish at / and in English at /en/ (the URL decides the language).
+urlpatterns += i18n_patterns(path("", include("projects.urls")), prefix_default_language=False)

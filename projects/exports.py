@@ -7,11 +7,14 @@ whatever the size of the list. Internal notes are never part of an export.
 import json
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, Value
+from django.db.models import Case, F, OuterRef, Value, When
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 
-from .models import Participation, Project
+from axes.models import localized
+
+from .models import Participation, Project, SiteFlag
 
 COLUMNS = [
     ("code", "clave"),
@@ -33,22 +36,30 @@ COLUMNS = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def rows(projects):
-    """Plain dicts, one per project, in one query (related names as arrays)."""
+def role_label():
+    """The participation's role as a person reads it, in the language of the download."""
+    return Case(
+        *[When(role=value, then=Value(str(label))) for value, label in Participation.Role.choices], default=F("role")
+    )
+
+
+def rows(projects, absolute=lambda path: path):
+    """Plain dicts, one per project, in one query (related names as arrays); `absolute` makes the page's URL
+    absolute (request.build_absolute_uri)."""
     through_lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
     through_places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by(
         "municipality__name"
     )
     partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "organization__name")
     queryset = projects.annotate(
-        axis_name=F("axis__name"),
-        line_names=ArraySubquery(through_lines.values("line__name")),
+        axis_name=localized("axis__name"),
+        line_names=ArraySubquery(through_lines.values(name=localized("line__name"))),
         place_names=ArraySubquery(through_places.values("municipality__name")),
         region_names=ArraySubquery(
             through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()
         ),
         partner_names=ArraySubquery(
-            partners.values(label=Concat("organization__name", Value(" ("), "role", Value(")")))
+            partners.values(label=Concat("organization__name", Value(" ("), role_label(), Value(")")))
         ),
     ).values(
         "code",
@@ -70,6 +81,7 @@ def rows(projects):
         "actual_end",
     )
     labels = dict(Project.Status.choices)
+    page_url = absolute(reverse("project_detail", args=["-"]))[:-2]  # the detail URL without its slug and "/"
     for row in queryset.iterator(chunk_size=2000):
         start, end = row["actual_start"] or row["planned_start"], row["actual_end"] or row["planned_end"]
         yield {
@@ -87,7 +99,7 @@ def rows(projects):
             "beneficiaries_reached": row["beneficiaries_reached"],
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,
-            "url": f"/proyectos/{row['slug']}/",
+            "url": f"{page_url}{row['slug']}/",
         }
 
 
@@ -103,16 +115,17 @@ def csv_cell(value):
     return value
 
 
-def csv_lines(projects):
+def csv_lines(projects, absolute):
     import csv
     import io
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"  # UTF-8 byte order mark: Excel then reads accents and ñ correctly
-    writer.writerow([header for _key, header in COLUMNS])
-    for row in rows(projects):
-        writer.writerow([csv_cell(row[key]) for key, _header in COLUMNS])
+    demo = ["DEMO"] if SiteFlag.demo() else []  # a last column "demo" on every row while demo data is loaded
+    writer.writerow([header for _key, header in COLUMNS] + (["demo"] if demo else []))
+    for row in rows(projects, absolute):
+        writer.writerow([csv_cell(row[key]) for key, _header in COLUMNS] + demo)
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -120,17 +133,22 @@ def csv_lines(projects):
     yield buffer.getvalue()
 
 
-def json_chunks(projects):
+def json_chunks(projects, absolute):
     yield "["
-    for i, row in enumerate(rows(projects)):
+    demo = {"demo": True} if SiteFlag.demo() else {}
+    for i, row in enumerate(rows(projects, absolute)):
+        row.update(demo)
         yield ("," if i else "") + json.dumps(row, ensure_ascii=False)
     yield "]"
 
 
-def stream(projects, fmt):
+def stream(projects, fmt, request=None):
+    absolute = request.build_absolute_uri if request else (lambda path: path)
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_lines(projects), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(projects, absolute), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(json_chunks(projects), content_type="application/json; charset=utf-8")
+        response = StreamingHttpResponse(
+            json_chunks(projects, absolute), content_type="application/json; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="proyectos-ficosec.{fmt}"'
     return response

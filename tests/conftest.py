@@ -186,6 +186,7 @@ def staff_key(db, editor, coordinator):
 
 
 SEEDS = ["axes.migrations.0002_seed_axes_and_lines", "projects.migrations.0002_seed_geography"]
+SEEDS += ["axes.migrations.0004_english_names_filled", "projects.migrations.0005_every_municipality_in_a_region"]
 
 
 @pytest.fixture
@@ -214,3 +215,14 @@ def pytest_collection_modifyitems(items):
         )
 
     items.sort(key=commits)  # stable: the order within each group is kept
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request to /en/... leaves English active in the test's thread (LocaleMiddleware activates the URL's
+    language and nothing deactivates it): every test starts and ends in the default language, Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -13,6 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from ..exports import csv_cell
 from ..figures import stamp
+from ..models import SiteFlag
 
 # --- Rendering and pagination -----------------------------------------------------------------------------------
 
@@ -70,6 +71,16 @@ class Pages(PageNumberPagination):
         if not str(number).isdigit() or int(number) < 1:
             raise exceptions.ValidationError({"page": [_("La página debe ser un número entero positivo.")]})
         return number
+
+    def get_paginated_response(self, data):
+        return demo_marked(super().get_paginated_response(data))
+
+
+def demo_marked(response):
+    """A list response whose metadata says "demo": true while the demo data set is loaded."""
+    if SiteFlag.demo():
+        response.data = {"demo": True, **response.data}
+    return response
 
 
 def public_count(request, queryset):

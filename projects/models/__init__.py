@@ -27,3 +27,4 @@ from .projects import (  # noqa: F401
     own_project_ids,
     partner_organization_ids,
 )
+from .site import SiteFlag  # noqa: F401

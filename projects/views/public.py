@@ -57,7 +57,7 @@ def home(request):
         {
             "figures": data,
             "latest": latest,
-            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].local_short_name, money=True),
         },
     )
 
@@ -124,7 +124,7 @@ def project_download(request, fmt):
     projects, filterset, _order = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
-    return exports.stream(projects, fmt)
+    return exports.stream(projects, fmt, request)
 
 
 @require_GET
@@ -219,7 +219,7 @@ def axis_list(request):
         "axes/axis_list.html",
         {
             "figures": data,
-            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+            "money_chart": bars(data["axes"], "money", lambda row: row["axis"].local_short_name, money=True),
             "year_chart": bars(data["by_year"], "money", lambda row: str(row["year"]), money=True),
             "region_chart": bars(data["by_region"], "projects", lambda row: row["region"].name),
         },

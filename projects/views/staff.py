@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -69,7 +70,7 @@ def password_reset(request):
             )
         throttle.fail("reset", ident, settings.PASSWORD_RESET_ATTEMPTS, 3600)
     return auth_views.PasswordResetView.as_view(
-        success_url="/gestion/contrasena/restablecer/enviado/",
+        success_url=reverse("password_reset_done"),
         email_template_name="registration/password_reset_email.txt",
         subject_template_name="registration/password_reset_subject.txt",
     )(request)
