@@ -141,3 +141,11 @@ def test_the_workspace_keeps_english_through_sign_in(client, editor):
     client.force_login(editor)
     english = page(client, "/en/gestion/")
     assert '<html lang="en">' in english and 'href="/en/gestion/proyectos/"' in english
+
+
+def test_signing_in_at_the_english_page_lands_on_the_english_workspace(client, editor):
+    response = client.post("/en/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"})
+    assert response.status_code == 302 and response["Location"] == "/en/gestion/"
+    client.logout()
+    response = client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"})
+    assert response["Location"] == "/gestion/"
