@@ -135,6 +135,14 @@ class OrganizationChoiceField(forms.ModelChoiceField):
             value = Organization.objects.filter(pk=value).first()
         return str(value) if isinstance(value, Organization) else value
 
+    def has_changed(self, initial, data):
+        """Changed when the text names another organization (a row left as shown is not saved again)."""
+        try:
+            chosen = self.to_python(data)
+        except ValidationError:
+            return True
+        return (chosen.pk if chosen else None) != (initial.pk if isinstance(initial, Organization) else initial)
+
     def to_python(self, value):
         text = " ".join(str(value or "").split())
         if not text:
