@@ -533,7 +533,8 @@ class Loader:
             self.load_real_project(spec, number)
         for number in range(GENERATED_COUNT):
             self.load_generated_project(number)
-        Project.objects.all().refresh_derived()
+        if self.changes:  # nothing written, nothing to derive: a second run leaves even updated_at alone
+            Project.objects.all().refresh_derived()
         if SiteFlag.turn_on(SiteFlag.DEMO):  # every page, download and API list now says DEMO
             self.changes += 1
         return self.changes
