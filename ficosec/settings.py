@@ -129,8 +129,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/gestion/"
-LOGOUT_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "dashboard"  # a URL name: /gestion/ or /en/gestion/, in the language of the sign-in page
+LOGOUT_REDIRECT_URL = "home"
 
 # Spanish (Mexico) first, English second. Source strings are written in Spanish.
 LANGUAGE_CODE = "es-mx"

@@ -1,6 +1,8 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from projects.urls import site_urlpatterns
 from projects.views import staff
 
 from . import health
@@ -12,7 +14,10 @@ urlpatterns = [
     path("admin/login/", staff.admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("projects.api")),
-    path("", include("projects.urls")),
+    *site_urlpatterns,
 ]
 
 handler404 = "ficosec.guard.not_found"
+
+# The public pages and the workspace in Spanish at / and in English at /en/ (the URL decides the language).
+urlpatterns += i18n_patterns(path("", include("projects.urls")), prefix_default_language=False)

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from stdnum.mx import rfc as sat_rfc
 
 from axes.models import Axis, Line
 
@@ -26,6 +27,7 @@ from .models import (
     Participation,
     Population,
     Project,
+    SiteFlag,
 )
 
 SEED = 20261124
@@ -36,43 +38,45 @@ P = Project.Publication
 S = Project.Status
 
 # --- Organizations -------------------------------------------------------------------------------------------
-# (slug, name, acronym, kind, rfc, municipality code, donataria)
+# (slug, name, acronym, kind, rfc, municipality code, donataria). These organizations are real (named in the
+# press): they carry no RFC, CLUNI or donataria status here, since the demo must not invent a real entity's data.
 ORGANIZATIONS = [
     (
         "ficosec",
         "Fideicomiso para la Competitividad y Seguridad Ciudadana",
         "FICOSEC",
         "foundation",
-        "FCS120101AB1",
+        "",
         "08019",
         False,
     ),
-    ("casa", "Centro de Asesoría y Promoción Juvenil, A.C.", "CASA", "osc", "CAP900101AB2", "08019", True),
-    ("paz-y-convivencia", "Paz y Convivencia Ciudadana, A.C.", "PyC", "osc", "PCC150301QW3", "08019", True),
-    ("dhia", "Derechos Humanos Integrales en Acción, A.C.", "DHIA", "osc", "DHI110512RT4", "08037", True),
-    ("sjr", "Servicio Jesuita a Refugiados", "SJR", "osc", "SJR050615UI5", "08037", True),
-    ("hacia-un-paso-mejor", "Hacia un paso mejor, A.C.", "", "osc", "HPM180910OP6", "08019", False),
-    ("evolucion-fundamental", "Evolución Fundamental, A.C.", "", "osc", "EFU170220AS7", "08019", True),
-    ("chihuahua-feliz", "Chihuahua Feliz, A.C.", "", "osc", "CFE160404DF8", "08019", False),
-    ("felipa", "Fundación FELIPA, A.C.", "FELIPA", "foundation", "FFE140707GH9", "08002", True),
+    ("casa", "Centro de Asesoría y Promoción Juvenil, A.C.", "CASA", "osc", "", "08019", False),
+    ("paz-y-convivencia", "Paz y Convivencia Ciudadana, A.C.", "PyC", "osc", "", "08019", False),
+    ("dhia", "Derechos Humanos Integrales en Acción, A.C.", "DHIA", "osc", "", "08037", False),
+    ("sjr", "Servicio Jesuita a Refugiados", "SJR", "osc", "", "08037", False),
+    ("hacia-un-paso-mejor", "Hacia un paso mejor, A.C.", "", "osc", "", "08019", False),
+    ("evolucion-fundamental", "Evolución Fundamental, A.C.", "", "osc", "", "08019", False),
+    ("chihuahua-feliz", "Chihuahua Feliz, A.C.", "", "osc", "", "08019", False),
+    ("felipa", "Fundación FELIPA, A.C.", "FELIPA", "foundation", "", "08002", False),
     (
         "instituto-promotor-educacion",
         "Instituto Promotor para la Educación, A.C.",
         "IPE",
         "osc",
-        "IPE990101JK1",
+        "",
         "08037",
-        True,
+        False,
     ),
-    ("fechac", "Fundación del Empresariado Chihuahuense, A.C.", "FECHAC", "foundation", "FEC940101LZ2", "08019", True),
-    ("red-cohesion", "Red de Cohesión y Participación Social, A.C.", "", "osc", "RCP190505XC3", "08019", False),
+    ("fechac", "Fundación del Empresariado Chihuahuense, A.C.", "FECHAC", "foundation", "", "08019", False),
+    ("red-cohesion", "Red de Cohesión y Participación Social, A.C.", "", "osc", "", "08019", False),
     ("sspe", "Secretaría de Seguridad Pública del Estado de Chihuahua", "SSPE", "gov_state", "", "08019", False),
     ("ichmujeres", "Instituto Chihuahuense de las Mujeres", "ICHMujeres", "gov_state", "", "08019", False),
     ("municipio-juarez", "Municipio de Juárez", "", "gov_municipal", "", "08037", False),
     ("municipio-chihuahua", "Municipio de Chihuahua", "", "gov_municipal", "", "08019", False),
-    ("mesa-seguridad", "Mesa de Seguridad y Justicia de Ciudad Juárez", "", "osc", "MSJ110101VB4", "08037", False),
+    ("mesa-seguridad", "Mesa de Seguridad y Justicia de Ciudad Juárez", "", "osc", "", "08037", False),
 ]
 
+# Invented organizations (with invented, check-digit-valid RFCs), except the real institutions in REAL_GENERATED.
 GENERATED_ORG_NAMES = [
     ("Colectivo Tejiendo Comunidad", "osc"),
     ("Jóvenes por el Cambio", "osc"),
@@ -119,8 +123,22 @@ GENERATED_ORG_NAMES = [
     ("Red de Padres y Madres de Familia", "osc"),
 ]
 
+REAL_GENERATED = {
+    "Universidad Autónoma de Ciudad Juárez",
+    "Universidad Autónoma de Chihuahua",
+    "Colegio de Chihuahua",
+    "Instituto Tecnológico de Parral",
+    "Programa de Naciones Unidas para el Desarrollo",
+}
+MEASUREMENT_SOURCE = "Dato ficticio de demostración"  # never a real organization's report
+
 # --- The projects reported in the press (facts from shared/DOMAIN.md) -------------------------------------------
-# participations: (org slug, role, amount, kind)
+# participations: (org slug, role, amount, kind[, note])
+MIGRANTS_SPLIT = {
+    "dhia": "Recibió $2,209,181.70 de la aportación de FICOSEC.",
+    "casa": "Recibió $1,792,168.51 de la aportación de FICOSEC.",
+    "sjr": "Recibió $995,111.30 de la aportación de FICOSEC.",
+}
 REAL_PROJECTS = [
     dict(
         code="FIC-2019-001",
@@ -177,13 +195,21 @@ REAL_PROJECTS = [
         reached=None,
         level="secondary",
         populations=["migrants"],
+        # FICOSEC's money, split among the three implementers: DHIA 2,209,181.70; CASA 1,792,168.51; SJR 995,111.30
+        # (4,996,461.51 in all). A participation is one row per organization and role, so FICOSEC's row carries the
+        # sum and each implementer's row says, in its note, the part of it that it received.
         participations=[
-            ("dhia", "implementer", "0", "cash"),
-            ("casa", "implementer", "0", "cash"),
-            ("sjr", "implementer", "0", "cash"),
-            ("ficosec", "funder", "4996461.51", "cash"),
+            ("dhia", "implementer", "0", "cash", MIGRANTS_SPLIT["dhia"]),
+            ("casa", "implementer", "0", "cash", MIGRANTS_SPLIT["casa"]),
+            ("sjr", "implementer", "0", "cash", MIGRANTS_SPLIT["sjr"]),
+            (
+                "ficosec",
+                "funder",
+                "4996461.51",
+                "cash",
+                "Repartido entre DHIA, CASA y el Servicio Jesuita a Refugiados.",
+            ),
         ],
-        # FICOSEC's 5.5 M went to the three implementers: DHIA 2,209,181.70; CASA 1,792,168.51; SJR 995,111.30.
         indicator=("Personas migrantes atendidas en albergues", "personas", 0, 1500, "increase"),
     ),
     dict(
@@ -349,10 +375,11 @@ REAL_PROJECTS = [
         reached=None,
         level="primary",
         populations=["police", "families"],
+        # Three separate contributions: 180 M private (through FICOSEC), 63 M municipal, the 20 M land in kind.
         participations=[
-            ("municipio-juarez", "implementer", "63000000", "cash"),
-            ("municipio-juarez", "funder", "20000000", "in_kind"),
-            ("ficosec", "funder", "180000000", "cash"),
+            ("municipio-juarez", "implementer", "63000000", "cash", "Aportación municipal."),
+            ("municipio-juarez", "funder", "20000000", "in_kind", "Terreno valuado en 20 millones."),
+            ("ficosec", "funder", "180000000", "cash", "Aportación de la iniciativa privada."),
         ],
         indicator=("Avance de obra", "%", 0, 100, "increase"),
     ),
@@ -458,9 +485,11 @@ GENERATED_COUNT = 107
 
 
 def rfc_for(rng, name):
+    """An invented RFC for an invented organization, with a valid check digit (SAT's algorithm, python-stdnum)."""
     letters = "".join(ch for ch in name.upper() if "A" <= ch <= "Z")[:3].ljust(3, "X")
     born = f"{rng.randint(90, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    return f"{letters}{born}{rng.choice('ABCDEFGH')}{rng.choice('JKLMNP')}{rng.randint(1, 9)}"
+    body = f"{letters}{born}{rng.choice('ABCDEFGH')}{rng.choice('JKLMNP')}"
+    return body + sat_rfc.calc_check_digit(body)
 
 
 class Loader:
@@ -503,8 +532,11 @@ class Loader:
             self.load_real_project(spec, number)
         for number in range(GENERATED_COUNT):
             self.load_generated_project(number)
-        Project.objects.all().refresh_derived()
+        if self.changes:  # nothing written, nothing to derive: a second run leaves even updated_at alone
+            Project.objects.all().refresh_derived()
         demo_governance.load(self)  # calls, committee decisions, agreements (issue 15)
+        if SiteFlag.turn_on(SiteFlag.DEMO):  # every page, download and API list now says DEMO
+            self.changes += 1
         return self.changes
 
     def load_organizations(self):
@@ -529,7 +561,8 @@ class Loader:
         codes = list(self.places)
         for name, kind in GENERATED_ORG_NAMES:
             slug = slugify(name.split(",")[0])[:80]
-            rfc = rfc_for(self.rng, name) if kind in ("osc", "company", "foundation", "academia") else ""
+            invented = name not in REAL_GENERATED
+            identified = invented and kind in ("osc", "company", "foundation", "academia")
             organizations[slug] = self.upsert(
                 Organization,
                 {"slug": slug},
@@ -537,10 +570,12 @@ class Loader:
                     "name": name,
                     "acronym": "",
                     "kind": kind,
-                    "rfc": rfc,
+                    "rfc": rfc_for(self.rng, name) if identified else "",
                     "municipality": self.places[self.rng.choice(codes)],
-                    "is_donataria": kind in ("osc", "foundation") and self.rng.random() < 0.6,
-                    "description": f"Organización de demostración: {name}.",
+                    "is_donataria": invented and kind in ("osc", "foundation") and self.rng.random() < 0.6,
+                    "description": f"Organización ficticia de demostración: {name}."
+                    if invented
+                    else f"Organización de demostración: {name}.",
                 },
             )
         return organizations
@@ -577,11 +612,15 @@ class Loader:
         )
         self.set_m2m(project.lines, [self.lines[n] for n in lines])
         self.set_m2m(project.municipalities, [self.places[c] for c in places])
-        for slug, role, amount, kind in participations:
+        for slug, role, amount, kind, *note in participations:
             self.upsert(
                 Participation,
                 {"project": project, "organization": self.organizations[slug], "role": role},
-                {"amount": None if amount is None else Decimal(amount), "contribution_kind": kind},
+                {
+                    "amount": None if amount is None else Decimal(amount),
+                    "contribution_kind": kind,
+                    "note": note[0] if note else "",
+                },
             )
         for order, (name, unit, baseline, target, direction, measurements) in enumerate(indicators):
             indicator = self.upsert(
@@ -599,7 +638,7 @@ class Loader:
                 self.upsert(
                     Measurement,
                     {"indicator": indicator, "date": when},
-                    {"value": Decimal(str(value)), "source": "Informe trimestral de la organización"},
+                    {"value": Decimal(str(value)), "source": MEASUREMENT_SOURCE},
                 )
         self.move_along_workflow(project, state, values["planned_start"])
         return project

@@ -9,11 +9,13 @@ import io
 import json
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef, Value
+from django.db.models import Case, F, OuterRef, Value, When
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 
-from .models import Participation, Project
+from axes.models import localized
+
+from .models import Participation, Project, SiteFlag
 
 COLUMNS = [
     ("code", "clave"),
@@ -35,22 +37,30 @@ COLUMNS = [
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def rows(projects):
-    """Plain dicts, one per project, in one query (related names as arrays)."""
+def role_label():
+    """The participation's role as a person reads it, in the language of the download."""
+    return Case(
+        *[When(role=value, then=Value(str(label))) for value, label in Participation.Role.choices], default=F("role")
+    )
+
+
+def rows(projects, absolute=lambda path: path):
+    """Plain dicts, one per project, in one query (related names as arrays); `absolute` makes the page's URL
+    absolute (request.build_absolute_uri)."""
     through_lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
     through_places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by(
         "municipality__name"
     )
     partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "organization__name")
     queryset = projects.annotate(
-        axis_name=F("axis__name"),
-        line_names=ArraySubquery(through_lines.values("line__name")),
+        axis_name=localized("axis__name"),
+        line_names=ArraySubquery(through_lines.values(name=localized("line__name"))),
         place_names=ArraySubquery(through_places.values("municipality__name")),
         region_names=ArraySubquery(
             through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()
         ),
         partner_names=ArraySubquery(
-            partners.values(label=Concat("organization__name", Value(" ("), "role", Value(")")))
+            partners.values(label=Concat("organization__name", Value(" ("), role_label(), Value(")")))
         ),
         **Project.dates(),
     ).values(
@@ -71,6 +81,7 @@ def rows(projects):
         "end",
     )
     labels = dict(Project.Status.choices)
+    page_url = absolute(Project.url_for("-"))[:-2]  # the detail URL without its slug and "/"
     for row in queryset.iterator(chunk_size=2000):
         yield {
             "code": row["code"],
@@ -87,7 +98,7 @@ def rows(projects):
             "beneficiaries_reached": row["beneficiaries_reached"],
             "start": row["start"].isoformat() if row["start"] else None,
             "end": row["end"].isoformat() if row["end"] else None,
-            "url": Project.url_for(row["slug"]),
+            "url": f"{page_url}{row['slug']}/",
         }
 
 
@@ -124,22 +135,28 @@ def csv_chunks(header, rows):
     yield buffer.getvalue()
 
 
-def csv_lines(projects):
-    cells = ([row[key] for key, _header in COLUMNS] for row in rows(projects))
-    return csv_chunks([header for _key, header in COLUMNS], cells)
+def csv_lines(projects, absolute):
+    demo = ["DEMO"] if SiteFlag.demo() else []  # a last column "demo" on every row while demo data is loaded
+    cells = ([row[key] for key, _header in COLUMNS] + demo for row in rows(projects, absolute))
+    return csv_chunks([header for _key, header in COLUMNS] + (["demo"] if demo else []), cells)
 
 
-def json_chunks(projects):
+def json_chunks(projects, absolute):
     yield "["
-    for i, row in enumerate(rows(projects)):
+    demo = {"demo": True} if SiteFlag.demo() else {}
+    for i, row in enumerate(rows(projects, absolute)):
+        row.update(demo)
         yield ("," if i else "") + json.dumps(row, ensure_ascii=False)
     yield "]"
 
 
-def stream(projects, fmt):
+def stream(projects, fmt, request=None):
+    absolute = request.build_absolute_uri if request else (lambda path: path)
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_lines(projects), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(projects, absolute), content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(json_chunks(projects), content_type="application/json; charset=utf-8")
+        response = StreamingHttpResponse(
+            json_chunks(projects, absolute), content_type="application/json; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="proyectos-ficosec.{fmt}"'
     return response

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from axes.models import Axis, Line
+from axes.models import Axis, Line, pick
 
 from .models import BROAD_SEARCH, Municipality, Organization, Participation, Population, Project, Region
 
@@ -227,11 +227,11 @@ def _linked_counts(dimension, projects):
     if dimension == "line":
         rows = (
             Project.lines.through.objects.filter(project__in=projects)
-            .values("line__slug", "line__name", "line__number")
+            .values("line__slug", "line__name", "line__name_en", "line__number")
             .annotate(n=Count("project"))
             .order_by("line__number")
         )
-        return [(r["line__slug"], r["line__name"], r["n"]) for r in rows]
+        return [(r["line__slug"], pick(r["line__name"], r["line__name_en"]), r["n"]) for r in rows]
     if dimension == "region":
         rows = (
             places.exclude(municipality__region=None)

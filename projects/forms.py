@@ -1,5 +1,7 @@
 """Forms of the staff workspace."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -123,22 +125,56 @@ class ProjectForm(forms.ModelForm):
 
 
 class OrganizationChoiceField(forms.ModelChoiceField):
-    """An organization typed or picked from a searchable list (its slug), so that no JavaScript is needed."""
+    """An organization typed or picked from a searchable list (<datalist>, no JavaScript needed) by what a person
+    sees: its name, "name (acronym)" as the list offers it, or its acronym. The slug still works."""
 
-    default_error_messages = {"invalid_choice": _("Elija una organización de la lista (o agréguela abajo).")}
+    default_error_messages = {
+        "invalid_choice": _(
+            "No encontramos «%(value)s»: escriba su nombre o sus siglas y elíjala de la lista, o agréguela abajo."
+        ),
+        "ambiguous": _(
+            "Hay varias organizaciones que responden a «%(value)s»: elija en la lista la que lleva sus siglas."
+        ),
+    }
+    NAME_AND_ACRONYM = re.compile(r"^(?P<name>.+) \((?P<acronym>[^()]+)\)$")
 
     def __init__(self):
         super().__init__(
             queryset=Organization.objects.all(),
-            to_field_name="slug",
             label=_("organización"),
+            help_text=_("Escriba el nombre o las siglas y elija de la lista."),
             widget=forms.TextInput(attrs={"list": "organizaciones", "autocomplete": "off"}),
         )
 
     def prepare_value(self, value):
-        if isinstance(value, int):  # a bound instance's organization_id: show its slug
-            return Organization.objects.filter(pk=value).values_list("slug", flat=True).first()
-        return super().prepare_value(value)
+        if isinstance(value, int):  # a bound instance's organization_id: show the organization as the list does
+            value = Organization.objects.filter(pk=value).first()
+        return str(value) if isinstance(value, Organization) else value
+
+    def has_changed(self, initial, data):
+        """Changed when the text names another organization (a row left as shown is not saved again)."""
+        try:
+            chosen = self.to_python(data)
+        except ValidationError:
+            return True
+        return (chosen.pk if chosen else None) != (initial.pk if isinstance(initial, Organization) else initial)
+
+    def to_python(self, value):
+        text = " ".join(str(value or "").split())
+        if not text:
+            return None
+        both = self.NAME_AND_ACRONYM.match(text)
+        lookups = [{"slug": text}]
+        if both:
+            lookups.append({"name__iexact": both["name"], "acronym__iexact": both["acronym"]})
+        lookups += [{"name__iexact": text}, {"acronym__iexact": text}]
+        for lookup in lookups:
+            found = list(self.queryset.filter(**lookup)[:2])
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params={"value": text})
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text})
 
 
 class ParticipationForm(forms.ModelForm):

@@ -52,6 +52,17 @@ class Entry:
         return KINDS[self.record.history_type]
 
     @property
+    def reason(self):
+        """Why the change was made, as a person reads it. A workflow move without a comment is stored as its state
+        codes ("review → published", the same in every language) and shown with the states' labels."""
+        text = self.record.history_change_reason or ""
+        before, arrow, after = text.partition(" → ")
+        states = Project.Publication.values
+        if arrow and before in states and after in states:
+            return f"{Project.Publication(before).label} → {Project.Publication(after).label}"
+        return text
+
+    @property
     def restorable(self):
         return isinstance(self.record, Project.history.model) and self.record.history_type != "-"
 

@@ -7,7 +7,15 @@ from axes.models import Axis
 from .models import Organization, Project
 
 
-class ProjectSitemap(Sitemap):
+class Bilingual(Sitemap):
+    """Every page in Spanish and in English, each listing the other as its alternate (x-default: Spanish)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class ProjectSitemap(Bilingual):
     changefreq = "weekly"
     limit = 5000
 
@@ -18,17 +26,17 @@ class ProjectSitemap(Sitemap):
         return project.updated_at
 
 
-class AxisSitemap(Sitemap):
+class AxisSitemap(Bilingual):
     def items(self):
         return Axis.objects.all()
 
 
-class OrganizationSitemap(Sitemap):
+class OrganizationSitemap(Bilingual):
     def items(self):
         return Organization.objects.visible_to(AnonymousUser()).order_by("pk")
 
 
-class PageSitemap(Sitemap):
+class PageSitemap(Bilingual):
     def items(self):
         return ["home", "project_list", "axis_list", "organization_list"]
 

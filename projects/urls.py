@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
-from django.urls import path, re_path
+from django.urls import path, re_path, reverse_lazy
 
 from .sitemaps import SITEMAPS
 from .views import directory, public, staff, transfer
@@ -15,6 +15,10 @@ public_urlpatterns = [
     path("ejes/<slug:slug>/", public.axis_detail, name="axis_detail"),
     path("organizaciones/", public.organization_list, name="organization_list"),
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
+]
+
+# --- One sitemap and one robots.txt for both languages, outside the /en/ prefix (ficosec/urls.py) -------------
+site_urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots, name="robots"),
 ]
@@ -47,7 +51,7 @@ staff_urlpatterns = [
     path("gestion/salir/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "gestion/contrasena/",
-        auth_views.PasswordChangeView.as_view(success_url="/gestion/contrasena/cambiada/"),
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
         name="password_change",
     ),
     path("gestion/contrasena/cambiada/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
@@ -59,7 +63,7 @@ staff_urlpatterns = [
     ),
     path(
         "gestion/contrasena/restablecer/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(success_url="/gestion/contrasena/restablecida/"),
+        auth_views.PasswordResetConfirmView.as_view(success_url=reverse_lazy("password_reset_complete")),
         name="password_reset_confirm",
     ),
     path(

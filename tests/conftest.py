@@ -196,6 +196,7 @@ def staff_key(db, editor, coordinator):
 
 
 SEEDS = ["axes.migrations.0002_seed_axes_and_lines", "projects.migrations.0002_seed_geography"]
+SEEDS += ["axes.migrations.0004_english_names_filled", "projects.migrations.0005_every_municipality_in_a_region"]
 
 
 @pytest.fixture
@@ -238,3 +239,27 @@ def demo_data(django_db_setup, django_db_blocker):
         demo.load(force=True)
         yield
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request to /en/... leaves English active in the test's thread (LocaleMiddleware activates the URL's
+    language and nothing deactivates it): every test starts and ends in the default language, Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def demo_flag_off():
+    """The test database holds no demo data: say so to the demo flag's cache (shared by the tests of one process),
+    so that no test sees another's flag and no page pays the flag's one query (tests of the flag clear it)."""
+    from django.core.cache import cache
+
+    from projects.models import SiteFlag
+
+    cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)
+    yield
+    cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)

@@ -417,10 +417,13 @@ def test_the_language_switch_keeps_the_page_and_shows_english(client, published_
     response = client.post(
         "/i18n/setlang/", {"language": "en", "next": "/proyectos/?axis=corresponsabilidad-ciudadana"}
     )
-    assert response.status_code == 302 and response["Location"] == "/proyectos/?axis=corresponsabilidad-ciudadana"
+    # English lives at its own address (/en/...), with the page and its query string kept.
+    assert response.status_code == 302
+    assert response["Location"] == "/en/proyectos/?axis=corresponsabilidad-ciudadana"
     english = client.get(response["Location"]).content.decode()
     assert 'lang="en"' in english and "Projects" in english and "Skip to content" in english
-    client.post("/i18n/setlang/", {"language": "es-mx", "next": "/"})
+    back = client.post("/i18n/setlang/", {"language": "es-mx", "next": response["Location"]})
+    assert back["Location"] == "/proyectos/?axis=corresponsabilidad-ciudadana"
     assert "Saltar al contenido" in client.get("/").content.decode()
 
 

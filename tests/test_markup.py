@@ -25,6 +25,9 @@ def public_pages(project, organization):
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",
+        "/en/",
+        "/en/proyectos/?axis=corresponsabilidad-ciudadana",
+        "/en" + project.get_absolute_url(),
     ]
 
 

@@ -199,7 +199,7 @@ def test_an_unknown_organization_in_a_partner_row_is_refused(client, editor):
     )
     response = client.post(reverse("project_create"), data)
     assert response.status_code == 400
-    assert "Elija una organización de la lista" in response.content.decode()
+    assert "No encontramos «no-existe»" in response.content.decode()
 
 
 def test_the_same_organization_twice_in_one_role_is_refused(client, editor, published_project, org_a):
@@ -232,7 +232,7 @@ def test_adding_an_organization_from_the_project_page_keeps_what_was_typed(clien
     assert not Project.objects.filter(code="FIC-2025-050").exists()
     text = response.content.decode()
     assert 'value="Título que no debe perderse"' in text
-    assert '<option value="conupaz">' in text
+    assert '<option value="Colectivo Nuevo por la Paz (CONUPAZ)">' in text
 
 
 def test_measurements_are_recorded_on_the_project_page_by_the_editor(client, editor, published_project):

@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from ..exports import csv_chunks
 from ..figures import stamp
+from ..models import SiteFlag
 
 # --- Rendering and pagination -----------------------------------------------------------------------------------
 
@@ -80,9 +81,19 @@ class Pages(PageNumberPagination):
             parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
         return parameters
 
+    def get_paginated_response(self, data):
+        return demo_marked(super().get_paginated_response(data))
+
 
 # ASCII digits only ("²".isdigit() is true but int() refuses it), no leading zero, at most 9 of them.
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
+
+
+def demo_marked(response):
+    """A list response whose metadata says "demo": true while the demo data set is loaded."""
+    if SiteFlag.demo():
+        response.data = {"demo": True, **response.data}
+    return response
 
 
 def public_count(request, queryset):

@@ -49,7 +49,15 @@ from ..serializers import (
     project_rows,
 )
 from .access import ApiKeyAuthentication, CallerThrottle, PortalPermission, PreconditionFailed, PreconditionRequired
-from .rendering import CSVRenderer, FastJSONRenderer, Pages, decode_cursor, encode_cursor, public_count
+from .rendering import (
+    CSVRenderer,
+    FastJSONRenderer,
+    Pages,
+    decode_cursor,
+    demo_marked,
+    encode_cursor,
+    public_count,
+)
 
 # --- Views --------------------------------------------------------------------------------------------------------
 
@@ -342,7 +350,9 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
             next_url = request.build_absolute_uri(
                 f"{request.path}?{_replace_query(request, cursor=encode_cursor(rows[-1]))}"
             )
-        return Response({"next": next_url, "results": rows, "withdrawn": withdrawals_since(request.user, since)})
+        return demo_marked(
+            Response({"next": next_url, "results": rows, "withdrawn": withdrawals_since(request.user, since)})
+        )
 
 
 def withdrawals_since(user, since):

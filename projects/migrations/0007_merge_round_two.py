@@ -4,12 +4,11 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0005_governance_and_continuity'),
-        ('projects', '0005_unknown_amounts_are_null'),
-        ('projects', '0006_withdrawals_tombstones'),
+        ("projects", "0005_governance_and_continuity"),
+        ("projects", "0005_unknown_amounts_are_null"),
+        ("projects", "0006_site_flag"),
+        ("projects", "0006_withdrawals_tombstones"),
     ]
 
-    operations = [
-    ]
+    operations = []

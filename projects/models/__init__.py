@@ -42,4 +42,5 @@ from .projects import (  # noqa: F401
     own_project_ids,
     partner_organization_ids,
 )
+from .site import SiteFlag  # noqa: F401
 from .withdrawals import Withdrawal  # noqa: F401

@@ -62,7 +62,11 @@ def home(request):
 
 def axis_money_chart(data):
     return bars(
-        data["axes"], "money", lambda row: row["axis"].short_name, money=True, colour=lambda row: row["axis"].number
+        data["axes"],
+        "money",
+        lambda row: row["axis"].local_short_name,
+        money=True,
+        colour=lambda row: row["axis"].number,
     )
 
 
@@ -127,7 +131,7 @@ def project_download(request, fmt):
     projects, filterset = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
-    return exports.stream(projects, fmt)
+    return exports.stream(projects, fmt, request)
 
 
 @require_GET

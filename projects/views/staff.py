@@ -11,7 +11,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -41,9 +42,10 @@ from . import governance
 @never_cache
 def sign_in(request):
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
-    target = request.POST.get("next") or request.GET.get("next") or settings.LOGIN_REDIRECT_URL
+    home = resolve_url(settings.LOGIN_REDIRECT_URL)
+    target = request.POST.get("next") or request.GET.get("next") or home
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = settings.LOGIN_REDIRECT_URL
+        target = home
     if request.method == "POST" and form.is_valid():
         login(request, form.get_user())
         return redirect(target)
@@ -90,7 +92,7 @@ def password_reset(request):
             return response
         throttle.fail("reset", ident, settings.PASSWORD_RESET_ATTEMPTS, 3600)
     return auth_views.PasswordResetView.as_view(
-        success_url="/gestion/contrasena/restablecer/enviado/",
+        success_url=reverse("password_reset_done"),
         email_template_name="registration/password_reset_email.txt",
         subject_template_name="registration/password_reset_subject.txt",
     )(request)
@@ -182,11 +184,11 @@ def project_form(request, project):
             organization = new_organization.save()
             messages.success(
                 request,
-                _("Organización «%(name)s» agregada: elíjala como «%(slug)s» en la lista.")
-                % {"name": organization.name, "slug": organization.slug},
+                _("Organización «%(name)s» agregada: escríbala o elíjala en la lista de la fila del socio.")
+                % {"name": organization},
             )
             new_organization = NewOrganizationForm()
-    elif posted and all(part.is_valid() for part in (form, partners, indicators, measurements) if part is not None):
+    elif posted and all([part.is_valid() for part in (form, partners, indicators, measurements) if part is not None]):
         try:
             project = form.save_with(request.user, partners, indicators, measurements)
         except StaleVersion as stale:
@@ -217,6 +219,9 @@ def project_form(request, project):
             "new_organization": new_organization,
             "conflict": conflict,
             "organizations": Organization.objects.only("slug", "name", "acronym"),
+            "errors": error_summary(form, partners, indicators, measurements)
+            if posted and "add_organization" not in data
+            else [],
             "gaps": project.publication_gaps() if project.pk else None,
             "transitions": [
                 (state, Project.Publication(state).label) for state in project.allowed_transitions(request.user)
@@ -226,6 +231,29 @@ def project_form(request, project):
         },
         status=status,
     )
+
+
+def error_summary(form, partners, indicators, measurements):
+    """(anchor, text) for every error on the project page, the inline rows' included, in the page's order: the
+    summary at the top links each one to its field."""
+    errors = [("", message) for message in form.non_field_errors()]
+    errors += [(form[name].auto_id, f"{form[name].label}: {' '.join(messages)}") for name, messages in _fields(form)]
+    rows = [(partners, _("Socio")), (indicators, _("Indicador")), (measurements, _("Medición"))]
+    for formset, noun in rows:
+        if formset is None:
+            continue
+        errors += [("", message) for message in formset.non_form_errors()]
+        for number, row in enumerate(formset.forms, start=1):
+            errors += [("", f"{noun} {number}: {message}") for message in row.non_field_errors()]
+            errors += [
+                (row[name].auto_id, f"{noun} {number} · {row[name].label}: {' '.join(messages)}")
+                for name, messages in _fields(row)
+            ]
+    return errors
+
+
+def _fields(form):
+    return [(name, messages) for name, messages in form.errors.items() if name != "__all__" and name in form.fields]
 
 
 def carry_over(data, form, seen, current, version):

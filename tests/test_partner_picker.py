@@ -1,0 +1,129 @@
+"""The project form's partner picker takes an organization by what an editor sees (its name, "name (acronym)", its
+acronym; the slug still works), explains itself in Spanish, and the error summary lists every error of the page."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from projects.models import Organization, Participation, Project
+
+from .test_staff import form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def partner_row(organization_text, role="implementer", amount="150000", index=0):
+    return {
+        f"participations-{index}-organization": organization_text,
+        f"participations-{index}-role": role,
+        f"participations-{index}-amount": amount,
+        f"participations-{index}-contribution_kind": "cash",
+    }
+
+
+def create(client, **changes):
+    return client.post(reverse("project_create"), form_data(**changes))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Centro Comunitario Alfa, A.C.",  # the visible name
+        "Centro Comunitario Alfa, A.C. (ALFA)",  # what the list offers
+        "  centro comunitario alfa, a.c.  ",  # as typed, any case
+        "ALFA",  # the acronym
+        "centro-comunitario-alfa-ac",  # the slug still works (imports, old bookmarks)
+    ],
+)
+def test_a_partner_is_chosen_by_what_the_editor_sees(client, editor, org_a, typed):
+    org_a.slug = "centro-comunitario-alfa-ac"
+    org_a.save()
+    client.force_login(editor)
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(typed)})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    project = Project.objects.get(code="FIC-2025-050")
+    assert list(project.participations.values_list("organization__slug", "role")) == [
+        ("centro-comunitario-alfa-ac", "implementer")
+    ]
+
+
+def test_the_list_offers_names_and_the_form_never_asks_for_a_slug(client, editor, org_a, org_b):
+    client.force_login(editor)
+    text = client.get(reverse("project_create")).content.decode()
+    options = re.findall(r'<datalist id="organizaciones">(.*?)</datalist>', text, re.S)[0]
+    assert '<option value="Centro Comunitario Alfa, A.C. (ALFA)">' in options
+    assert '<option value="Red Beta por la Paz, A.C. (BETA)">' in options
+    assert org_a.slug not in options
+    assert "slug" not in text.lower()
+    assert "Escriba el nombre o las siglas" in text
+
+
+def test_an_existing_partner_shows_by_its_name_on_the_edit_page(client, editor, published_project):
+    client.force_login(editor)
+    text = client.get(reverse("project_edit", args=[published_project.code])).content.decode()
+    assert 'value="Centro Comunitario Alfa, A.C. (ALFA)"' in text
+
+
+def test_an_unknown_organization_is_explained_in_spanish_with_what_was_typed(client, editor, org_a):
+    client.force_login(editor)
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row("Colectivo Inexistente")})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "No encontramos «Colectivo Inexistente»" in text
+    assert "escriba su nombre o sus siglas" in text
+    assert not Project.objects.filter(code="FIC-2025-050").exists()
+
+
+def test_a_name_shared_by_two_organizations_asks_for_the_one_in_the_list(client, editor, org_a):
+    Organization.objects.create(name=org_a.name, acronym="ALFA2", kind="osc", slug="alfa-dos")
+    client.force_login(editor)
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(org_a.name)})
+    assert response.status_code == 400
+    assert "Hay varias organizaciones" in response.content.decode()
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(f"{org_a.name} (ALFA2)")})
+    assert response.status_code == 302
+    assert Participation.objects.get(project__code="FIC-2025-050").organization.slug == "alfa-dos"
+
+
+def test_adding_an_organization_says_to_pick_it_by_its_name(client, editor):
+    client.force_login(editor)
+    data = form_data(
+        add_organization="1",
+        **{"new_org-name": "Colectivo Nuevo por la Paz", "new_org-acronym": "CONUPAZ", "new_org-kind": "osc"},
+    )
+    text = client.post(reverse("project_create"), data).content.decode()
+    assert "Colectivo Nuevo por la Paz (CONUPAZ)" in text
+    assert "conupaz" not in text  # no slug to type anywhere
+
+
+def test_the_error_summary_lists_every_error_of_the_page_formsets_included(client, editor, org_a):
+    client.force_login(editor)
+    response = create(
+        client,
+        title="",
+        planned_start="2025-12-01",
+        planned_end="2025-01-01",
+        **{
+            "participations-TOTAL_FORMS": "2",
+            **partner_row("Nadie Conocido"),
+            **partner_row(org_a.name, amount="-5", index=1),
+            "indicators-TOTAL_FORMS": "1",
+            "indicators-0-name": "",
+            "indicators-0-unit": "personas",
+            "indicators-0-direction": "increase",
+            "indicators-0-frequency": "3",
+            "indicators-0-target": "10",
+        },
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    summary = re.search(r'<div class="error-summary[^>]*>(.*?)</div>', text, re.S).group(1)
+    links = dict(re.findall(r'<a href="#([^"]+)">(.*?)</a>', summary))
+    assert "id_title" in links  # the project's own field
+    assert "El fin planeado no puede ser anterior al inicio planeado." in summary  # a rule across fields
+    assert "No encontramos «Nadie Conocido»" in links["id_participations-0-organization"]
+    assert "mayor o igual a 0" in links["id_participations-1-amount"]
+    assert "id_indicators-0-name" in links
+    assert links["id_participations-1-amount"].startswith("Socio 2")
+    assert re.search(r"5 errores", summary)
