@@ -15,6 +15,7 @@ from .common import (  # noqa: F401
 )
 from .indicators import Indicator, Measurement  # noqa: F401
 from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
+from .money import AlreadyCharged, AnnualReport, Charge, Commitment, Disbursement, ExpenseProof  # noqa: F401
 from .organizations import Organization, Sector, sector_expression, unique_slug  # noqa: F401
 from .places import Municipality, Region  # noqa: F401
 from .projects import (  # noqa: F401

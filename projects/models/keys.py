@@ -62,6 +62,7 @@ class KeyUser(AnonymousUser):
 
     is_authenticated = True
     PERMISSIONS = {"projects.add_measurement", "projects.change_measurement", "projects.view_measurement"}
+    PERMISSIONS |= {"projects.add_expenseproof", "projects.view_expenseproof"}  # they upload their own CFDI
 
     def __init__(self, api_key):
         self.api_key = api_key
