@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from axes.models import Axis, Line
 
-from . import roles
+from . import demo_money, roles
 from .models import (
     Indicator,
     Measurement,
@@ -505,6 +505,7 @@ class Loader:
         for number in range(GENERATED_COUNT):
             self.load_generated_project(number)
         Project.objects.all().refresh_derived()
+        self.changes += demo_money.load()
         return self.changes
 
     def load_organizations(self):

@@ -1,6 +1,6 @@
 """Template helpers shared by the public pages and the staff workspace."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
@@ -15,6 +15,7 @@ def mxn(value, decimals=2):
         amount = Decimal(value)
     except (TypeError, ValueError, InvalidOperation):
         return "—"
+    amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)  # half up, as accountants do
     return f"${number_format(amount, int(decimals), force_grouping=True)}"
 
 
