@@ -21,6 +21,7 @@ from .. import exports, figures
 from ..charts import bars
 from ..filters import ProjectFilter, facet_counts
 from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
+from .money import money_received, project_money
 
 PAGE_SIZE = 20
 ORDERINGS = {
@@ -147,6 +148,7 @@ def project_detail(request, slug):
         {
             "project": project,
             "money": money_breakdown(project),
+            "ledger": project_money(project),
             "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
         },
     )
@@ -200,7 +202,7 @@ def organization_detail(request, slug):
     return render(
         request,
         "projects/public/organization_detail.html",
-        {"organization": organization, "participations": participations},
+        {"organization": organization, "participations": participations, "received": money_received(organization)},
     )
 
 
