@@ -14,6 +14,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from .money import CommitmentViewSet, DisbursementViewSet, FiguresViewSet, ProofViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
@@ -45,6 +46,10 @@ router.register("projects", ProjectViewSet, basename="api-project")
 router.register("participations", ParticipationViewSet, basename="api-participation")
 router.register("indicators", IndicatorViewSet, basename="api-indicator")
 router.register("measurements", MeasurementViewSet, basename="api-measurement")
+router.register("commitments", CommitmentViewSet, basename="api-commitment")
+router.register("disbursements", DisbursementViewSet, basename="api-disbursement")
+router.register("proofs", ProofViewSet, basename="api-proof")
+router.register("money-figures", FiguresViewSet, basename="api-money-figures")
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),

@@ -20,7 +20,7 @@ from ficosec.history import history_user
 
 from .common import constraint_message, validate_rfc
 from .organizations import Organization
-from .projects import Project, is_staff_user, own_project_ids
+from .projects import Participation, Project, is_staff_user, own_project_ids
 
 CENT = Decimal("0.01")
 
@@ -64,9 +64,7 @@ class LedgerQuerySet(models.QuerySet):
 
 
 class Commitment(Approval):
-    class Kind(models.TextChoices):
-        CASH = "cash", _("Monetaria")
-        IN_KIND = "in_kind", _("En especie")
+    Kind = Participation.ContributionKind  # one vocabulary for cash and in kind
 
     project = models.ForeignKey(
         Project, verbose_name=_("proyecto"), on_delete=models.CASCADE, related_name="commitments"
