@@ -9,7 +9,7 @@ demo data and the tests.
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -90,10 +90,10 @@ def parse(data):
 def build(uuid, issuer_rfc, receiver_rfc, issued_on, total, serie="", folio="", version="4.0", issuer_name=""):
     """A synthetic stamped CFDI (no real seals) that `parse` accepts: for the demo data and the tests."""
     try:
-        total = Decimal(total).quantize(Decimal("0.01"))
+        total = Decimal(total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ValueError(total) from None
-    subtotal = (total / Decimal("1.16")).quantize(Decimal("0.01"))
+    subtotal = (total / Decimal("1.16")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     namespace = NAMESPACES[version].decode()
     numbering = (f' Serie="{serie}"' if serie else "") + (f' Folio="{folio}"' if folio else "")
     if version == "4.0":

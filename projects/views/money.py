@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -296,7 +296,9 @@ def ledger_approve(request, kind, pk):
 def review_queue(request):
     proofs = (
         ExpenseProof.objects.in_review()
-        .prefetch_related("charges__disbursement__commitment__project")
+        .prefetch_related(
+            Prefetch("charges", queryset=Charge.objects.select_related("disbursement__commitment__project"))
+        )
         .order_by("created_at")[:200]
     )
     return render(request, "projects/staff/review_queue.html", {"proofs": proofs})
