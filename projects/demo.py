@@ -44,34 +44,34 @@ ORGANIZATIONS = [
         "Fideicomiso para la Competitividad y Seguridad Ciudadana",
         "FICOSEC",
         "foundation",
-        "FCS120101AB1",
+        "FCS120101AB7",
         "08019",
         False,
     ),
-    ("casa", "Centro de Asesoría y Promoción Juvenil, A.C.", "CASA", "osc", "CAP900101AB2", "08019", True),
-    ("paz-y-convivencia", "Paz y Convivencia Ciudadana, A.C.", "PyC", "osc", "PCC150301QW3", "08019", True),
-    ("dhia", "Derechos Humanos Integrales en Acción, A.C.", "DHIA", "osc", "DHI110512RT4", "08037", True),
-    ("sjr", "Servicio Jesuita a Refugiados", "SJR", "osc", "SJR050615UI5", "08037", True),
-    ("hacia-un-paso-mejor", "Hacia un paso mejor, A.C.", "", "osc", "HPM180910OP6", "08019", False),
-    ("evolucion-fundamental", "Evolución Fundamental, A.C.", "", "osc", "EFU170220AS7", "08019", True),
-    ("chihuahua-feliz", "Chihuahua Feliz, A.C.", "", "osc", "CFE160404DF8", "08019", False),
-    ("felipa", "Fundación FELIPA, A.C.", "FELIPA", "foundation", "FFE140707GH9", "08002", True),
+    ("casa", "Centro de Asesoría y Promoción Juvenil, A.C.", "CASA", "osc", "CAP900101AB6", "08019", True),
+    ("paz-y-convivencia", "Paz y Convivencia Ciudadana, A.C.", "PyC", "osc", "PCC150301QW2", "08019", True),
+    ("dhia", "Derechos Humanos Integrales en Acción, A.C.", "DHIA", "osc", "DHI110512RT2", "08037", True),
+    ("sjr", "Servicio Jesuita a Refugiados", "SJR", "osc", "SJR050615UI3", "08037", True),
+    ("hacia-un-paso-mejor", "Hacia un paso mejor, A.C.", "", "osc", "HPM180910OP2", "08019", False),
+    ("evolucion-fundamental", "Evolución Fundamental, A.C.", "", "osc", "EFU170220ASA", "08019", True),
+    ("chihuahua-feliz", "Chihuahua Feliz, A.C.", "", "osc", "CFE160404DF4", "08019", False),
+    ("felipa", "Fundación FELIPA, A.C.", "FELIPA", "foundation", "FFE140707GH7", "08002", True),
     (
         "instituto-promotor-educacion",
         "Instituto Promotor para la Educación, A.C.",
         "IPE",
         "osc",
-        "IPE990101JK1",
+        "IPE990101JK3",
         "08037",
         True,
     ),
-    ("fechac", "Fundación del Empresariado Chihuahuense, A.C.", "FECHAC", "foundation", "FEC940101LZ2", "08019", True),
-    ("red-cohesion", "Red de Cohesión y Participación Social, A.C.", "", "osc", "RCP190505XC3", "08019", False),
+    ("fechac", "Fundación del Empresariado Chihuahuense, A.C.", "FECHAC", "foundation", "FEC940101LZ6", "08019", True),
+    ("red-cohesion", "Red de Cohesión y Participación Social, A.C.", "", "osc", "RCP190505AC3", "08019", False),
     ("sspe", "Secretaría de Seguridad Pública del Estado de Chihuahua", "SSPE", "gov_state", "", "08019", False),
     ("ichmujeres", "Instituto Chihuahuense de las Mujeres", "ICHMujeres", "gov_state", "", "08019", False),
     ("municipio-juarez", "Municipio de Juárez", "", "gov_municipal", "", "08037", False),
     ("municipio-chihuahua", "Municipio de Chihuahua", "", "gov_municipal", "", "08019", False),
-    ("mesa-seguridad", "Mesa de Seguridad y Justicia de Ciudad Juárez", "", "osc", "MSJ110101VB4", "08037", False),
+    ("mesa-seguridad", "Mesa de Seguridad y Justicia de Ciudad Juárez", "", "osc", "MSJ110101VB9", "08037", False),
 ]
 
 GENERATED_ORG_NAMES = [
@@ -461,7 +461,9 @@ GENERATED_COUNT = 107
 def rfc_for(rng, name):
     letters = "".join(ch for ch in name.upper() if "A" <= ch <= "Z")[:3].ljust(3, "X")
     born = f"{rng.randint(90, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    return f"{letters}{born}{rng.choice('ABCDEFGH')}{rng.choice('JKLMNP')}{rng.randint(1, 9)}"
+    stem = f"{letters}{born}{rng.choice('ABCDEFGH')}{rng.choice('JKLMNP')}"
+    fallback = f"{stem}{rng.randint(1, 9)}"
+    return demo_money.with_check_digit(stem, fallback)
 
 
 class Loader:

@@ -28,6 +28,19 @@ def fictitious_rfc(stem):
     return stem + stdnum_rfc.calc_check_digit(stem)
 
 
+def with_check_digit(stem, fallback):
+    """stem + its check digit when that makes a valid RFC (the demo's organizations), else `fallback`."""
+    from django.core.exceptions import ValidationError
+
+    from .models.common import validate_rfc
+
+    try:
+        validate_rfc(stem + stdnum_rfc.calc_check_digit(stem))
+    except ValidationError:
+        return fallback
+    return stem + stdnum_rfc.calc_check_digit(stem)
+
+
 SUPPLIERS = [fictitious_rfc(f"EJE2001{day:02d}AA") for day in range(1, 10)]
 RECEIVER = fictitious_rfc("EJF200101AA")  # the implementing organizations invoice under a made-up RFC too
 

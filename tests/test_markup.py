@@ -24,6 +24,7 @@ def public_pages(project, organization):
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",
+        "/dinero/",
     ]
 
 
@@ -40,6 +41,9 @@ def workspace_pages(project, organization):
         "/gestion/personas/",
         "/gestion/personas/nueva/",
         "/gestion/llaves/",
+        f"/gestion/proyectos/{project.code}/dinero/",
+        "/gestion/dinero/revision/",
+        "/gestion/dinero/informes/",
     ]
 
 
