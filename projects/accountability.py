@@ -10,7 +10,7 @@ shown beside it, never mixed into it."""
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
@@ -47,6 +47,30 @@ def grouped(queryset, path, date_field, amount="amount", year=None):
 
 def kind_path(path):
     return path.replace("project", "kind") if path != "project" else "kind"
+
+
+def stamp():
+    """The newest change to the ledger or to any project: part of the cache key, so figures are current at once.
+    Every ledger write leaves a history row (simple_history), and history_date is indexed."""
+    from .figures import stamp as projects_stamp
+
+    newest = [projects_stamp()]
+    for model in (Commitment, Disbursement, Charge, AnnualReport):
+        latest = model.history.aggregate(m=Max("history_date"))["m"]
+        newest.append(latest.timestamp() if latest else 0)
+    return "-".join(str(value) for value in newest)
+
+
+def figures(year=None):
+    """compute(year), cached until the ledger or a project changes: the page, its CSV and the API read this."""
+    from django.core.cache import cache
+
+    key = f"money-figures:{year}:{stamp()}"
+    data = cache.get(key)
+    if data is None:
+        data = compute(year)
+        cache.set(key, data, 60 * 60)
+    return data
 
 
 def compute(year=None):

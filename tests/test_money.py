@@ -404,6 +404,13 @@ def test_money_is_shown_rounded_half_up(value, shown):
     assert mxn(Decimal(value)) in (shown, shown.replace("-$", "$-"))
 
 
+def test_the_cached_figures_change_as_soon_as_an_invoice_is_charged(client, figures_data, ledger):
+    assert money_cells(client.get("/dinero/").content.decode())["proven"] == "$123,456.79"
+    ExpenseProof.record(invoice("despues", total="1.21"), ledger[1])
+    assert money_cells(client.get("/dinero/").content.decode())["proven"] == "$123,458.00"
+    assert client.get("/api/v1/money-figures/").json()["rows"][0]["proven"] == "123458.00"
+
+
 def test_a_bad_year_is_a_400_not_a_500(client):
     assert client.get("/dinero/?anio=abc").status_code == 400
     assert client.get("/dinero/descarga.csv?anio=1800").status_code == 400

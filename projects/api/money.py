@@ -213,7 +213,7 @@ class FiguresViewSet(ApiViewSet):
         value = request.query_params.get("anio", "").strip()
         if value and (not value.isdigit() or not 2000 <= int(value) <= 2100):
             raise exceptions.ValidationError({"anio": [_("Año inválido.")]})
-        data = accountability.compute(int(value) if value else None)
+        data = accountability.figures(int(value) if value else None)
         return Response(
             {
                 "year": data["year"],

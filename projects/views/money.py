@@ -57,7 +57,7 @@ def money_page(request):
         return render(
             request, "projects/public/bad_request.html", {"errors": {"anio": [_("Año inválido.")]}}, status=400
         )
-    data = accountability.compute(year)
+    data = accountability.figures(year)
     sections = defaultdict(list)
     for row in data["rows"]:
         sections[row["dimension"]].append(row)
@@ -85,7 +85,7 @@ def money_csv(request):
     response["Content-Disposition"] = f'attachment; filename="dinero{"-" + str(year) if year else ""}.csv"'
     writer = csv.writer(response)
     writer.writerow([header for _key, header in accountability.CSV_COLUMNS])
-    for row in accountability.compute(year)["rows"]:
+    for row in accountability.figures(year)["rows"]:
         writer.writerow(["" if row[key] is None else row[key] for key, _header in accountability.CSV_COLUMNS])
     return response
 
