@@ -190,7 +190,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "DESCRIPTION": "Catálogo de proyectos de prevención de FICOSEC. Guía: /api/v1/guia/",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PublicationStateEnum": "projects.models.Project.Publication"},
+    "ENUM_NAME_OVERRIDES": {
+        "PublicationStateEnum": "projects.models.Project.Publication",
+        "ContributionKindEnum": "projects.models.Participation.ContributionKind",  # also Commitment.kind
+    },
 }
 
 LOGGING = {

@@ -29,6 +29,13 @@ _EDITOR_PERMISSIONS = [
     "projects.view_municipality",
     "axes.view_axis",
     "axes.view_line",
+    # The ledger (projects/models/money.py): staff enter it, coordinators approve it.
+    "projects.view_commitment",
+    "projects.add_commitment",
+    "projects.view_disbursement",
+    "projects.add_disbursement",
+    "projects.view_expenseproof",
+    "projects.add_expenseproof",
 ]
 
 ROLE_PERMISSIONS = {
@@ -49,9 +56,13 @@ ROLE_PERMISSIONS = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        "projects.approve_money",
+        "projects.add_annualreport",
+        "projects.change_annualreport",
     ],
     # Members of a partner organization: they see their organization's projects and report their progress.
-    PARTNER: ["projects.view_measurement", "projects.add_measurement", "projects.change_measurement"],
+    PARTNER: ["projects.view_measurement", "projects.add_measurement", "projects.change_measurement"]
+    + ["projects.view_expenseproof", "projects.add_expenseproof"],  # they prove the expenses of their own projects
 }
 
 
@@ -62,5 +73,7 @@ def ensure_roles(Group, Permission):
         wanted = []
         for perm in perms:
             app_label, codename = perm.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission:  # None while an early migration runs before the model exists; a later one adds it
+                wanted.append(permission)
         group.permissions.set(wanted)

@@ -17,6 +17,9 @@ from rest_framework import serializers
 from axes.models import Axis, Line
 
 from .models import (
+    Commitment,
+    Disbursement,
+    ExpenseProof,
     Indicator,
     Measurement,
     Municipality,
@@ -362,3 +365,78 @@ class MeasurementSerializer(serializers.ModelSerializer):
         fields = ["id", "indicator", "project", "date", "value", "note", "source", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
         validators = []
+
+
+# --- Money (projects/models/money.py) ----------------------------------------------------------------------------
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.code", read_only=True)
+    organization = serializers.CharField(source="organization.slug", read_only=True)
+    approved = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "project",
+            "organization",
+            "amount",
+            "date",
+            "kind",
+            "in_kind_description",
+            "valuation_method",
+            "agreement_reference",
+            "approved",
+        ]
+
+    def get_approved(self, obj) -> bool:
+        return obj.approved_at is not None
+
+
+class DisbursementSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="commitment.project.code", read_only=True)
+    funder = serializers.CharField(source="commitment.organization.slug", read_only=True)
+    recipient = serializers.CharField(source="recipient.slug", read_only=True)
+    approved = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Disbursement
+        fields = ["id", "commitment", "project", "funder", "recipient", "tranche", "amount", "planned_date"]
+        fields += ["actual_date", "approved"]
+
+    def get_approved(self, obj) -> bool:
+        return obj.approved_at is not None
+
+
+class ChargeSerializer(serializers.Serializer):
+    project = serializers.CharField(source="disbursement.commitment.project.code")
+    disbursement = serializers.IntegerField(source="disbursement_id")
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class ExpenseProofSerializer(serializers.ModelSerializer):
+    """A CFDI as read from its XML, with where it is charged. Written by uploading the file (ProofUploadSerializer)."""
+
+    charges = ChargeSerializer(many=True, read_only=True)
+    in_review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExpenseProof
+        fields = ["id", "uuid", "version", "issuer_rfc", "issuer_name", "receiver_rfc", "issued_on", "total"]
+        fields += ["currency", "serie", "folio", "charged", "review_reason", "in_review", "charges", "created_at"]
+
+    def get_in_review(self, obj) -> bool:
+        return bool(obj.review_reason) and obj.reviewed_at is None
+
+
+class ProofUploadSerializer(serializers.Serializer):
+    xml = serializers.FileField(help_text="El archivo XML del CFDI timbrado (3.3 o 4.0).")
+    disbursement = serializers.IntegerField(help_text="La ministración a la que se carga.")
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+
+
+class UuidCheckSerializer(serializers.Serializer):
+    uuids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)

@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path, reverse_lazy
 
 from .sitemaps import SITEMAPS
-from .views import directory, public, staff, transfer
+from .views import directory, money, public, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -73,7 +73,21 @@ staff_urlpatterns = [
     ),
 ]
 
-urlpatterns = public_urlpatterns + staff_urlpatterns
+# --- Money: the public accountability page and the ledger workspace (projects/views/money.py) ----------------
+money_urlpatterns = [
+    path("dinero/", money.money_page, name="money"),
+    path("dinero/descarga.csv", money.money_csv, name="money_csv"),
+    path("gestion/proyectos/<str:code>/dinero/", money.project_ledger, name="project_ledger"),
+    path("gestion/proyectos/<str:code>/dinero/compromiso/", money.commitment_create, name="commitment_create"),
+    path("gestion/proyectos/<str:code>/dinero/ministracion/", money.disbursement_create, name="disbursement_create"),
+    path("gestion/proyectos/<str:code>/dinero/cfdi/", money.proof_upload, name="proof_upload"),
+    path("gestion/dinero/aprobar/<str:kind>/<int:pk>/", money.ledger_approve, name="ledger_approve"),
+    path("gestion/dinero/revision/", money.review_queue, name="review_queue"),
+    path("gestion/dinero/revision/<int:pk>/", money.proof_review, name="proof_review"),
+    path("gestion/dinero/informes/", money.annual_reports, name="annual_reports"),
+]
+
+urlpatterns = public_urlpatterns + staff_urlpatterns + money_urlpatterns
 
 # --- Governance and continuity (issue 15) --------------------------------------------------------------------
 from .views import governance  # noqa: E402

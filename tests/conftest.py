@@ -120,13 +120,13 @@ def ficosec_org(db):
 @pytest.fixture
 def org_a(db):
     return Organization.objects.create(
-        name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB1"
+        name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB7"
     )
 
 
 @pytest.fixture
 def org_b(db):
-    return Organization.objects.create(name="Red Beta por la Paz, A.C.", acronym="BETA", kind="osc", rfc="RBP110202CD2")
+    return Organization.objects.create(name="Red Beta por la Paz, A.C.", acronym="BETA", kind="osc", rfc="RBP110202CD1")
 
 
 @pytest.fixture

@@ -419,6 +419,11 @@ def matrix():
         ("get", "/api/v1/calls/", None, [ok, ok, ok, ok, 401, 401]),
         ("post", "/api/v1/calls/", None, [401, 403, 403, 403, 401, 401]),
         ("post", "/api/v1/award-decisions/", None, [401, 403, 403, 403, 401, 401]),
+        ("get", "/api/v1/commitments/", None, [ok, ok, ok, ok, 401, 401]),
+        ("get", "/api/v1/disbursements/", None, [ok, ok, ok, ok, 401, 401]),
+        ("get", "/api/v1/proofs/", None, [ok, ok, ok, ok, 401, 401]),  # invoices: an empty list for the public
+        ("get", "/api/v1/money-figures/", None, [ok, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/proofs/check/", "uuids", [401, ok, ok, ok, 401, 401]),
         # Projects are archived through the workflow, never deleted: nobody may DELETE one.
         ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
     ]
@@ -451,6 +456,7 @@ def test_permission_matrix(client, method, url, body, caller, expected, org_a, o
         "indicator": {"project": own.code, "name": "Nuevo", "unit": "personas"},
         "unit": {"unit": "casos"},
         "value": {"value": "5"},
+        "uuids": {"uuids": ["6F1B2C3D-0000-4000-8000-000000000001"]},
         "measurement_own": {"indicator": ids["own_indicator"], "date": "2025-01-31", "value": "3"},
         "measurement_other": {"indicator": ids["other_indicator"], "date": "2025-01-31", "value": "3"},
     }

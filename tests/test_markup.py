@@ -28,6 +28,7 @@ def public_pages(project, organization):
         "/en/",
         "/en/proyectos/?axis=corresponsabilidad-ciudadana",
         "/en" + project.get_absolute_url(),
+        "/dinero/",
     ]
 
 
@@ -50,6 +51,9 @@ def workspace_pages(project, organization):
         "/gestion/gobernanza/convocatoria/nuevo/",
         "/gestion/gobernanza/mias/",
         "/gestion/transiciones/",
+        f"/gestion/proyectos/{project.code}/dinero/",
+        "/gestion/dinero/revision/",
+        "/gestion/dinero/informes/",
     ]
 
 

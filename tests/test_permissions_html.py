@@ -102,6 +102,23 @@ TABLE = {
         "/gestion/transiciones/beta/entrega/",
         {**STAFF, "editor": 404, "coordinator": 404, "superuser": 404},
     ),
+    "money": ("/dinero/", ALL),
+    "money_csv": ("/dinero/descarga.csv", ALL),
+    "project_ledger": (
+        "/gestion/proyectos/{own_code}/dinero/",
+        {"visitor": 302, "editor": 200, "coordinator": 200, "partner": 200, "outsider": 404, "superuser": 200},
+    ),
+    "project_ledger (other draft)": (
+        "/gestion/proyectos/{other_code}/dinero/",
+        {"visitor": 302, "editor": 200, "coordinator": 200, "partner": 404, "outsider": 404, "superuser": 200},
+    ),
+    "commitment_create": ("/gestion/proyectos/{own_code}/dinero/compromiso/", POST_ONLY),
+    "disbursement_create": ("/gestion/proyectos/{own_code}/dinero/ministracion/", POST_ONLY),
+    "proof_upload": ("/gestion/proyectos/{own_code}/dinero/cfdi/", {**POST_ONLY, "partner": 405}),
+    "ledger_approve": ("/gestion/dinero/aprobar/compromiso/999/", COORDINATORS_POST_ONLY),
+    "review_queue": ("/gestion/dinero/revision/", STAFF),
+    "proof_review": ("/gestion/dinero/revision/999/", COORDINATORS_POST_ONLY),
+    "annual_reports": ("/gestion/dinero/informes/", COORDINATORS),
     "admin:index": ("/admin/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
     "admin:projects_project_changelist": ("/admin/projects/project/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
 }
@@ -148,6 +165,23 @@ POSTS = {
     "/gestion/gobernanza/excusa/nuevo/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
     "/gestion/gobernanza/administracion/nuevo/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
     "/gestion/gobernanza/sesiones/999999/aprobar/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+    "/gestion/proyectos/{own_code}/dinero/compromiso/": {**STAFF, "editor": 400, "coordinator": 400, "superuser": 400},
+    "/gestion/proyectos/{own_code}/dinero/ministracion/": {
+        **STAFF,
+        "editor": 400,
+        "coordinator": 400,
+        "superuser": 400,
+    },
+    "/gestion/proyectos/{own_code}/dinero/cfdi/": {
+        **STAFF,
+        "partner": 400,
+        "editor": 400,
+        "coordinator": 400,
+        "superuser": 400,
+    },
+    "/gestion/dinero/aprobar/compromiso/999/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+    "/gestion/dinero/revision/999/": {**COORDINATORS, "coordinator": 404, "superuser": 404},
+    "/gestion/dinero/informes/": {**COORDINATORS, "coordinator": 400, "superuser": 400},
 }
 
 
@@ -187,8 +221,12 @@ def test_no_url_escapes_the_permission_tables():
             "measurement",
             "award-decision",  # governance (issue 15)
             "call",
+            "commitment",
+            "disbursement",
+            "proof",
+            "money-figures",
         )
-        for suffix in ("list", "detail", "sync", "transition")
+        for suffix in ("list", "detail", "sync", "transition", "check")
     }
     covered = {name.split(" (")[0] for name in TABLE}
     missing = sorted(

@@ -15,6 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from .governance import AwardDecisionViewSet, CallViewSet
+from .money import CommitmentViewSet, DisbursementViewSet, FiguresViewSet, ProofViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
@@ -48,6 +49,10 @@ router.register("indicators", IndicatorViewSet, basename="api-indicator")
 router.register("measurements", MeasurementViewSet, basename="api-measurement")
 router.register("award-decisions", AwardDecisionViewSet, basename="api-award-decision")  # governance (issue 15)
 router.register("calls", CallViewSet, basename="api-call")  # governance (issue 15)
+router.register("commitments", CommitmentViewSet, basename="api-commitment")
+router.register("disbursements", DisbursementViewSet, basename="api-disbursement")
+router.register("proofs", ProofViewSet, basename="api-proof")
+router.register("money-figures", FiguresViewSet, basename="api-money-figures")
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),

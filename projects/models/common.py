@@ -59,3 +59,28 @@ def months_before(day, months):
 
 def constraint_message(text):
     return {"violation_error_message": text}
+
+
+# SAT's generic RFCs: the public at large (XAXX010101000) and foreign residents (XEXX010101000). They carry no real
+# date, so stdnum refuses them; an invoice (and an organization record) may legitimately carry them.
+GENERIC_RFCS = {"XAXX010101000", "XEXX010101000"}
+
+
+def validate_rfc(value):
+    """The one RFC rule, used by organizations, CFDI issuers and receivers, forms and the API: structure, embedded
+    date and check digit (python-stdnum), plus SAT's two generic RFCs."""
+    from django.core.exceptions import ValidationError
+    from stdnum.exceptions import ValidationError as StdnumError
+    from stdnum.mx import rfc
+
+    value = (value or "").strip().upper()
+    if value in GENERIC_RFCS:
+        return
+    try:
+        rfc.validate(value, validate_check_digits=True)
+    except StdnumError:
+        raise ValidationError(
+            _("RFC inválido: «%(value)s» no tiene la estructura, la fecha o el dígito verificador de un RFC."),
+            code="invalid_rfc",
+            params={"value": value},
+        ) from None

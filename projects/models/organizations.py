@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from ficosec.history import history_user
 
-from .common import CLUNI_PATTERN, RFC_PATTERN, cluni_validator, constraint_message, rfc_validator
+from .common import CLUNI_PATTERN, RFC_PATTERN, cluni_validator, constraint_message, validate_rfc
 from .places import Municipality
 
 # --- Organizations --------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ class Organization(models.Model):
     is_ficosec = models.BooleanField(
         _("es FICOSEC"), default=False, help_text=_("Marca al propio fideicomiso; solo una organización puede serlo.")
     )
-    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[rfc_validator])
+    rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
     cluni = models.CharField(_("CLUNI"), max_length=20, blank=True, validators=[cluni_validator])
     is_donataria = models.BooleanField(_("donataria autorizada"), default=False)
     website = models.URLField(_("sitio web"), blank=True)

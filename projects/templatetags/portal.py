@@ -19,7 +19,7 @@ def mxn(value, decimals=2):
         amount = Decimal(value)
     except (TypeError, ValueError, InvalidOperation):
         return "—"
-    amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
+    amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)  # half up, as accountants do
     return f"${number_format(amount, int(decimals), force_grouping=True)}"
 
 

@@ -22,6 +22,7 @@ from ..charts import bars, outlier_note
 from ..filters import ProjectFilter, facet_counts
 from ..models import Measurement, Organization, Participation, Project, money_by_sector
 from . import governance
+from .money import money_received, project_money
 
 PAGE_SIZE = 20
 ORDER_LABELS = [
@@ -155,6 +156,7 @@ def project_detail(request, slug):
             "project": project,
             "money": money_breakdown(project),
             "award": governance.project_award(project),
+            "ledger": project_money(project),
             "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
         },
     )
@@ -232,7 +234,12 @@ def organization_detail(request, slug):
     return render(
         request,
         "projects/public/organization_detail.html",
-        {"organization": organization, "participations": participations, "totals": totals},
+        {
+            "organization": organization,
+            "participations": participations,
+            "totals": totals,
+            "received": money_received(organization),
+        },
     )
 
 
