@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
 from .sitemaps import SITEMAPS
-from .views import directory, public, staff, transfer
+from .views import directory, public, results, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -17,6 +17,7 @@ public_urlpatterns = [
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots, name="robots"),
+    path("municipios/<slug:slug>/", results.municipality_detail, name="municipality_detail"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

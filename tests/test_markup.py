@@ -24,6 +24,7 @@ def public_pages(project, organization):
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",
+        "/municipios/juarez/",
     ]
 
 

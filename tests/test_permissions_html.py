@@ -35,6 +35,7 @@ TABLE = {
     "axis_detail": ("/ejes/corresponsabilidad-ciudadana/", ALL),
     "sitemap": ("/sitemap.xml", ALL),
     "robots": ("/robots.txt", ALL),
+    "municipality_detail": ("/municipios/juarez/", ALL),
     "healthz": ("/healthz", ALL),
     "readyz": ("/readyz", ALL),
     "api_guide": ("/api/v1/guia/", ALL),

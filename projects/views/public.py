@@ -21,6 +21,7 @@ from .. import exports, figures
 from ..charts import bars
 from ..filters import ProjectFilter, facet_counts
 from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
+from .results import map_for
 
 PAGE_SIZE = 20
 ORDERINGS = {
@@ -58,6 +59,7 @@ def home(request):
             "figures": data,
             "latest": latest,
             "money_chart": bars(data["axes"], "money", lambda row: row["axis"].short_name, money=True),
+            "map": map_for(request, Project.objects.published(), "published"),
         },
     )
 
@@ -66,19 +68,20 @@ def home(request):
 def project_list(request):
     """The catalogue. Its content is cached per query string and language until any project changes (the template's
     cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
-    computed = SimpleLazyObject(lambda: catalogue_page(request))
+    stamp = figures.stamp()
+    computed = SimpleLazyObject(lambda: catalogue_page(request, stamp))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad")
+        for name in ("page", "filterset", "order", "facets", "active", "broad", "map")
     }
     return render(
         request,
         "projects/public/project_list.html",
-        {"stamp": figures.stamp(), "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy},
+        {"stamp": stamp, "orderings": ORDERINGS, "bound": BROAD_SEARCH, **lazy},
     )
 
 
-def catalogue_page(request):
+def catalogue_page(request, stamp=None):
     projects, filterset, order = catalogue(request)
     searching = filterset.is_valid() and bool(filterset.form.cleaned_data.get("q"))
     matched = projects.count_up_to(BROAD_SEARCH) if searching else None
@@ -96,7 +99,18 @@ def catalogue_page(request):
         "broad": broad,
         "facets": facet_counts(filterset) if filterset.is_valid() and not broad else {},
         "active": active_filters(request, filterset),
+        "map": catalogue_map(request, filterset, stamp),
     }
+
+
+def catalogue_map(request, filterset, stamp=None):
+    """The map of the projects the filters select (cached per filter set, whatever the order or page)."""
+    if not filterset.is_valid():
+        return None
+    query = request.GET.copy()
+    for name in ("page", "orden", "medida", "mapa_orden"):
+        query.pop(name, None)
+    return map_for(request, filterset.qs, "catalogue:" + query.urlencode(), stamp)
 
 
 def active_filters(request, filterset):
