@@ -11,6 +11,7 @@ from django.db.models import F, OuterRef, Value
 from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 
+from . import privacy
 from .models import Participation, Project
 
 COLUMNS = [
@@ -83,8 +84,8 @@ def rows(projects):
             "organizations": row["partner_names"],
             "total_amount": str(row["total_amount"]),
             "ficosec_amount": str(row["ficosec_amount"]),
-            "beneficiaries_target": row["beneficiaries_target"],
-            "beneficiaries_reached": row["beneficiaries_reached"],
+            "beneficiaries_target": privacy.suppress(row["beneficiaries_target"]),
+            "beneficiaries_reached": privacy.suppress(row["beneficiaries_reached"]),
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,
             "url": f"/proyectos/{row['slug']}/",

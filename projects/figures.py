@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 
 from axes.models import Axis
 
+from . import privacy
 from .models import Project, Region
 
 
@@ -54,6 +55,9 @@ def compute():
         }
         for axis in Axis.objects.all()
     ]
+    reached, _total = privacy.suppress_cells({row["axis"].pk: row["reached"] for row in axes}, totals["reached"])
+    for row in axes:
+        row["reached_public"] = reached[row["axis"].pk]  # counts of people: through the small-cell rule
     by_year = list(
         published.annotate(year=ExtractYear(Coalesce("actual_start", "planned_start")))
         .exclude(year=None)

@@ -84,6 +84,8 @@ class ProjectForm(forms.ModelForm):
             "call_name",
             "conflict_of_interest",
             "internal_notes",
+            "sensitive_site",
+            "site_name",
         ]
         widgets = {
             "lines": forms.CheckboxSelectMultiple,
@@ -140,7 +142,7 @@ ParticipationFormSet = forms.inlineformset_factory(
 IndicatorFormSet = forms.inlineformset_factory(
     Project,
     Indicator,
-    fields=["name", "unit", "baseline", "target", "direction", "frequency"],
+    fields=["name", "unit", "unit_kind", "baseline", "target", "direction", "frequency"],
     extra=1,
     can_delete=True,
 )
@@ -149,7 +151,7 @@ IndicatorFormSet = forms.inlineformset_factory(
 class MeasurementForm(forms.ModelForm):
     class Meta:
         model = Measurement
-        fields = ["indicator", "date", "value", "note", "source"]
+        fields = ["indicator", "date", "value", "note", "source", "document_url"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 

@@ -18,6 +18,8 @@ public_urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots, name="robots"),
     path("municipios/<slug:slug>/", results.municipality_detail, name="municipality_detail"),
+    path("evidencia/", results.evidence, name="evidence"),
+    path("aviso-de-privacidad/", results.privacy_notice, name="privacy_notice"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from .results import PeriodViewSet, ReportingMeasurementViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
     LineViewSet,
-    MeasurementViewSet,
     MunicipalityViewSet,
     OrganizationViewSet,
     ParticipationViewSet,
@@ -44,7 +44,8 @@ router.register("organizations", OrganizationViewSet, basename="api-organization
 router.register("projects", ProjectViewSet, basename="api-project")
 router.register("participations", ParticipationViewSet, basename="api-participation")
 router.register("indicators", IndicatorViewSet, basename="api-indicator")
-router.register("measurements", MeasurementViewSet, basename="api-measurement")
+router.register("measurements", ReportingMeasurementViewSet, basename="api-measurement")
+router.register("periods", PeriodViewSet, basename="api-period")
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),

@@ -27,3 +27,18 @@ from .projects import (  # noqa: F401
     own_project_ids,
     partner_organization_ids,
 )
+from .results import (  # noqa: F401
+    AT_RISK,
+    NO_REPORT,
+    OFF_TRACK,
+    ON_TRACK,
+    STATUS_LABELS,
+    BreakdownPart,
+    Evaluation,
+    Period,
+    breakdown_errors,
+    expected_progress,
+    period_of,
+    progress_status,
+    set_breakdown,
+)

@@ -239,6 +239,17 @@ class Project(models.Model):
         help_text=_("Vínculos declarados entre quienes aprobaron el proyecto y las organizaciones que lo ejecutan."),
     )
     internal_notes = models.TextField(_("notas internas"), blank=True, help_text=_("Nunca se publican."))
+    sensitive_site = models.BooleanField(
+        _("sitio sensible"),
+        default=False,
+        help_text=_(
+            "Refugios, centros de atención a mujeres, centros de internamiento: las páginas públicas no muestran "
+            "el sitio ni lugares por debajo del municipio, y las mediciones se publican solo como totales por periodo."
+        ),
+    )
+    site_name = models.CharField(
+        _("nombre del sitio (interno)"), max_length=250, blank=True, help_text=_("Nunca se publica.")
+    )
 
     # Derived columns, maintained by ProjectQuerySet.refresh_derived(); never typed.
     total_amount = models.DecimalField(
@@ -423,6 +434,8 @@ class Project(models.Model):
         "call_name",
         "conflict_of_interest",
         "internal_notes",
+        "sensitive_site",
+        "site_name",
     ]
 
     def restore(self, record, user):
@@ -463,7 +476,20 @@ class Project(models.Model):
             gaps.append(_("Faltan las fechas de inicio y fin."))
         if not self.pk or not self.indicators.all():
             gaps.append(_("Falta al menos un indicador."))
+        if self.names_its_site():
+            gaps.append(_("Sitio sensible: el texto público no puede nombrar el sitio."))
         return gaps
+
+    def names_its_site(self):
+        """True when a sensitive-site project's public text (title, summary, description) names its site."""
+        from django.utils.html import strip_tags
+        from django.utils.text import slugify
+
+        site = slugify(self.site_name)
+        if not (self.sensitive_site and site):
+            return False
+        text = slugify(" ".join([self.title, self.summary, strip_tags(self.description or "")]))
+        return site in text
 
     # Allowed moves, and the permission each needs.
     TRANSITIONS = {

@@ -21,7 +21,7 @@ from .. import exports, figures
 from ..charts import bars
 from ..filters import ProjectFilter, facet_counts
 from ..models import BROAD_SEARCH, Measurement, Organization, Participation, Project
-from .results import map_for
+from .results import indicator_progress, map_for
 
 PAGE_SIZE = 20
 ORDERINGS = {
@@ -151,6 +151,9 @@ def project_detail(request, slug):
             "municipalities__region",
             "indicators",
             Prefetch("indicators__measurements", queryset=Measurement.objects.order_by("date")),
+            "indicators__periods",
+            "indicators__measurements__breakdown",
+            "evaluations",
             Prefetch("participations", queryset=Participation.objects.select_related("organization")),
         ),
         slug=slug,
@@ -162,6 +165,7 @@ def project_detail(request, slug):
             "project": project,
             "money": money_breakdown(project),
             "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
+            "progress": indicator_progress(project),
         },
     )
 
