@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from axes.models import Axis, Line
 
-from . import roles
+from . import demo_results, roles
 from .models import (
     Indicator,
     Measurement,
@@ -504,6 +504,7 @@ class Loader:
             self.load_real_project(spec, number)
         for number in range(GENERATED_COUNT):
             self.load_generated_project(number)
+        demo_results.load(self)
         Project.objects.all().refresh_derived()
         return self.changes
 

@@ -32,6 +32,7 @@ staff_urlpatterns = [
     path("gestion/proyectos/<str:code>/", staff.project_edit, name="project_edit"),
     path("gestion/proyectos/<str:code>/estado/", staff.project_transition, name="project_transition"),
     path("gestion/proyectos/<str:code>/historial/", staff.project_history, name="project_history"),
+    path("gestion/proyectos/<str:code>/resultados/", results.project_results, name="project_results"),
     path(
         "gestion/proyectos/<str:code>/historial/<int:history_id>/restaurar/",
         staff.project_restore,

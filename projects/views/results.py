@@ -1,12 +1,13 @@
 """Public pages about where the projects work and what they achieve: the map by municipality and a page for each
 municipality."""
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import geo, privacy
 from ..models import (
@@ -271,4 +272,61 @@ def privacy_notice(request):
         request,
         "projects/public/privacy_notice.html",
         {"threshold": privacy.threshold(), "contact": settings.PRIVACY_CONTACT_EMAIL},
+    )
+
+
+# --- Workspace: partners and staff report periods, narratives and breakdowns -------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_results(request, code):
+    """Report a project's results: add or edit a period (target, what happened, difficulties) and the breakdown of
+    a measurement. Open to whoever may report on the project (Project.objects.reportable_by), as the API is."""
+    from django.contrib import messages
+    from django.db.models import Prefetch
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from ..forms import BreakdownForm, PeriodForm
+    from ..models import Measurement, Period
+
+    project = get_object_or_404(Project.objects.reportable_by(request.user), code=code)
+    indicators = project.indicators.prefetch_related(
+        "periods",
+        Prefetch("measurements", queryset=Measurement.objects.order_by("date").prefetch_related("breakdown")),
+    )
+    periods = Period.objects.filter(indicator__project=project)
+    measurements = Measurement.objects.filter(indicator__project=project).select_related("indicator__project")
+    chosen_period = get_object_or_404(periods, pk=request.GET["periodo"]) if request.GET.get("periodo") else None
+    chosen = get_object_or_404(measurements, pk=request.GET["medicion"]) if request.GET.get("medicion") else None
+    posted = request.method == "POST"
+    period_form = PeriodForm(
+        project, request.POST if posted and "period" in request.POST else None, instance=chosen_period
+    )
+    breakdown_form = (
+        BreakdownForm(chosen, request.POST if posted and "breakdown" in request.POST else None) if chosen else None
+    )
+    status = 400 if posted else 200
+    if posted and "period" in request.POST and period_form.is_valid():
+        period = period_form.save(commit=False)
+        period.narrative_by = request.user
+        period.save()
+        messages.success(request, _("Periodo guardado."))
+        return redirect("project_results", code=project.code)
+    if posted and breakdown_form is not None and breakdown_form.is_valid() and breakdown_form.save():
+        messages.success(request, _("Desglose guardado."))
+        return redirect("project_results", code=project.code)
+    return render(
+        request,
+        "projects/staff/project_results.html",
+        {
+            "project": project,
+            "indicators": indicators,
+            "period_form": period_form,
+            "chosen_period": chosen_period,
+            "breakdown_form": breakdown_form,
+            "chosen": chosen,
+        },
+        status=status,
     )
