@@ -9,6 +9,8 @@ suppression).
 Staff see the real figures in the workspace; only what the public reads goes through here.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.utils.translation import gettext
 
@@ -18,8 +20,9 @@ def threshold():
 
 
 def is_small(count):
-    """True for a count of people too small to publish (1 .. threshold - 1)."""
-    return count is not None and 0 < count < threshold()
+    """True for a count of people too small to publish (1 .. threshold - 1); False for what is not a number (an
+    already suppressed label, None)."""
+    return isinstance(count, (int, float, Decimal)) and 0 < count < threshold()
 
 
 def label():
@@ -31,7 +34,7 @@ def suppress(count):
     """The public form of one count of people: the number itself, or "menos de 10"."""
     if is_small(count):
         return label()
-    if count is not None and count == int(count):
+    if isinstance(count, (int, float, Decimal)) and count == int(count):
         return int(count)
     return count
 

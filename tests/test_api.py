@@ -406,6 +406,11 @@ def matrix():
         ("post", "/api/v1/measurements/", "measurement_other", [401, 403, 201, 201, 401, 401]),
         ("patch", "/api/v1/measurements/{own_measurement}/", "value", [401, ok, ok, ok, 401, 401]),
         ("patch", "/api/v1/measurements/{other_measurement}/", "value", [401, 404, ok, ok, 401, 401]),
+        ("get", "/api/v1/periods/", None, [ok, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/periods/", "period_own", [401, 201, 201, 201, 401, 401]),
+        ("post", "/api/v1/periods/", "period_other", [401, 403, 201, 201, 401, 401]),
+        ("put", "/api/v1/measurements/{own_measurement}/breakdown/", "breakdown", [401, ok, ok, ok, 401, 401]),
+        ("put", "/api/v1/measurements/{other_measurement}/breakdown/", "breakdown", [401, 404, ok, ok, 401, 401]),
         # Projects are archived through the workflow, never deleted: nobody may DELETE one.
         ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
     ]
@@ -440,6 +445,9 @@ def test_permission_matrix(client, method, url, body, caller, expected, org_a, o
         "value": {"value": "5"},
         "measurement_own": {"indicator": ids["own_indicator"], "date": "2025-01-31", "value": "3"},
         "measurement_other": {"indicator": ids["other_indicator"], "date": "2025-01-31", "value": "3"},
+        "period_own": {"indicator": ids["own_indicator"], "start": "2024-01-01", "end": "2024-03-31", "target": "20"},
+        "period_other": {"indicator": ids["other_indicator"], "start": "2024-01-01", "end": "2024-03-31"},
+        "breakdown": {"parts": [{"dimension": "sex", "category": "women", "value": "40"}]},
     }
     headers = {}
     if caller == "partner_key":

@@ -25,6 +25,8 @@ def public_pages(project, organization):
         "/gestion/contrasena/restablecer/",
         "/no-existe/",
         "/municipios/juarez/",
+        "/evidencia/",
+        "/aviso-de-privacidad/",
     ]
 
 
@@ -41,6 +43,7 @@ def workspace_pages(project, organization):
         "/gestion/personas/",
         "/gestion/personas/nueva/",
         "/gestion/llaves/",
+        f"/gestion/proyectos/{project.code}/resultados/",
     ]
 
 

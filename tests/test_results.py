@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import geo
-from projects.models import Municipality, Participation, Region
+from projects.models import Municipality, Participation, Project, Region
 
 from .conftest import make_project
 
@@ -131,3 +131,181 @@ def test_the_home_map_asks_nothing_more_once_cached(client, published_project, d
     # freshness stamp (figures), latest projects, their municipalities, freshness stamp (map)
     with django_assert_max_num_queries(4):
         client.get("/")
+
+
+# --- Small-cell suppression: one rule ---------------------------------------------------------------------------
+
+
+def test_small_counts_read_as_menos_de_10_and_zero_stays():
+    from projects import privacy
+
+    assert privacy.suppress(3) == "menos de 10"
+    assert privacy.suppress(0) == 0
+    assert privacy.suppress(10) == 10
+    assert privacy.suppress(None) is None
+
+
+def test_a_hidden_cell_cannot_be_recovered_from_the_total():
+    from projects import privacy
+
+    cells, total = privacy.suppress_cells({"women": 3, "men": 20, "other": 30}, 53)
+    assert cells == {"women": "menos de 10", "men": "menos de 10", "other": 30}
+    assert total == 53
+    cells, total = privacy.suppress_cells({"women": 4, "men": 3}, 7)
+    assert set(cells.values()) == {"menos de 10"} and total == "menos de 10"
+    cells, _total = privacy.suppress_cells({"women": 40, "men": 30}, 70)
+    assert cells == {"women": 40, "men": 30}
+
+
+def test_the_threshold_is_a_setting(settings):
+    from projects import privacy
+
+    settings.SMALL_CELL_THRESHOLD = 5
+    assert privacy.suppress(6) == 6
+    assert privacy.suppress(4) == "menos de 5"
+
+
+@pytest.fixture
+def small_project(org_a, ficosec_org):
+    """A published project whose counts of people are all small: beneficiaries, a people indicator, a breakdown."""
+    from datetime import date
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from projects.models import Indicator, set_breakdown
+
+    project = make_project(
+        "FIC-2024-200",
+        "Proyecto pequeño",
+        org_a,
+        "published",
+        ficosec=ficosec_org,
+        beneficiaries_target=8,
+        beneficiaries_reached=7,
+    )
+    indicator = Indicator.objects.create(
+        project=project, name="Adolescentes atendidos", unit="personas", unit_kind="people", baseline=0, target=9
+    )
+    measurement = indicator.record(date(2024, 6, 30), 6, user=AnonymousUser())
+    set_breakdown(measurement, [("sex", "women", 4), ("sex", "men", 2)])
+    big = Indicator.objects.create(
+        project=project, name="Personas en talleres", unit="personas", unit_kind="people", baseline=0, target=90
+    )
+    measurement = big.record(date(2024, 6, 30), 34, user=AnonymousUser())
+    set_breakdown(measurement, [("sex", "women", 4), ("sex", "men", 30)])
+    return project
+
+
+PEOPLE_KEYS = {"beneficiaries_target", "beneficiaries_reached"}
+
+
+def small_numbers(data, keys=PEOPLE_KEYS):
+    """Every value under `keys` in a JSON document that is a count from 1 to 9."""
+    found = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in keys and str(value).split(".")[0].isdigit() and 0 < float(value) < 10:
+                found.append((key, value))
+            found += small_numbers(value, keys)
+    elif isinstance(data, list):
+        for item in data:
+            found += small_numbers(item, keys)
+    return found
+
+
+def small_people_cells(html):
+    """The counts of people (elements of class "people") in a page that show a number from 1 to 9."""
+    cells = re.findall(r'class="[^"]*\bpeople\b[^"]*">([^<]*)<', html)
+    assert cells, "the page marks no count of people"
+    return [cell for cell in cells if re.search(r"(?<![\d,.])[1-9](?![\d,.])", cell)]
+
+
+def test_no_public_output_shows_a_count_of_people_under_the_threshold(client, small_project):
+    """The scan: pages, CSV and JSON downloads and the API, for a project whose every count of people is small."""
+    import csv
+    import io
+    import json
+
+    page = client.get(small_project.get_absolute_url()).content.decode()
+    assert "meta menos de 10; alcanzadas menos de 10" in page
+    assert re.search(r"<td>Mujeres</td><td class=\"num people\">[1-9]</td>", page) is None
+    assert '<td>Hombres</td><td class="num people">menos de 10</td>' in page  # complementary: 30 hidden beside 4
+    assert '<td>Hombres</td><td class="num people">30</td>' not in page
+    urls = [small_project.get_absolute_url(), "/", "/ejes/", "/ejes/corresponsabilidad-ciudadana/", "/evidencia/"]
+    for url in urls + ["/municipios/juarez/"]:
+        assert small_people_cells(client.get(url).content.decode()) == [], url
+    csv_text = b"".join(client.get("/proyectos/descarga.csv").streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    people = [value for row in rows for key, value in row.items() if "personas" in key]
+    assert people and set(people) == {"menos de 10"}
+    download = json.loads(b"".join(client.get("/proyectos/descarga.json").streaming_content))
+    assert small_numbers(download) == []
+    api = client.get("/api/v1/projects/").json()
+    assert small_numbers(api) == []
+    indicators = [i for p in api["results"] for i in p["indicators"] if i["unit_kind"] == "people"]
+    assert {i["latest_value"] for i in indicators} == {"menos de 10", "34.0000"}
+    measurements = client.get("/api/v1/measurements/").json()["results"]
+    people_values = [m["value"] for m in measurements if m["indicator"] in {i["id"] for i in indicators}]
+    assert "menos de 10" in people_values and not [v for v in people_values if v[0].isdigit() and 0 < float(v) < 10]
+    cells = [p["value"] for m in measurements for p in m["breakdown"]]
+    assert cells and not [v for v in cells if v[0].isdigit() and 0 < float(v) < 10]
+
+
+def test_staff_see_the_real_counts(client, small_project, editor):
+    client.force_login(editor)
+    rows = client.get("/api/v1/projects/").json()["results"]
+    assert next(r for r in rows if r["code"] == "FIC-2024-200")["beneficiaries_reached"] == 7
+
+
+# --- Sensitive sites ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sensitive_project(small_project):
+    Project.objects.filter(pk=small_project.pk).update(sensitive_site=True, site_name="Refugio Las Palmas")
+    small_project.refresh_from_db()
+    return small_project
+
+
+def test_a_sensitive_site_shows_no_site_and_only_period_totals(client, sensitive_project):
+    page = client.get(sensitive_project.get_absolute_url()).content.decode()
+    assert "Las Palmas" not in page
+    assert "Ver totales por periodo" in page
+    assert "30/06/2024" not in page  # no dated series
+    for url in ("/api/v1/projects/", "/api/v1/measurements/", "/api/v1/periods/"):
+        assert "Las Palmas" not in client.get(url).content.decode()
+    body = b"".join(client.get("/proyectos/descarga.csv").streaming_content).decode()
+    assert "Las Palmas" not in body
+    measured = {m["project"] for m in client.get("/api/v1/measurements/").json()["results"]}
+    assert sensitive_project.code not in measured
+
+
+def test_the_partner_still_reports_on_its_sensitive_site_through_the_api(client, sensitive_project, partner_key):
+    measured = client.get("/api/v1/measurements/", HTTP_AUTHORIZATION=f"Api-Key {partner_key}").json()["results"]
+    assert sensitive_project.code in {m["project"] for m in measured}
+
+
+def test_publication_refuses_public_text_that_names_the_site(org_a, coordinator):
+    from django.core.exceptions import ValidationError
+
+    project = make_project("FIC-2024-210", "Atención en el Refugio Las Palmas", org_a, "review")
+    Project.objects.filter(pk=project.pk).update(sensitive_site=True, site_name="refugio las palmas")
+    project.refresh_from_db()
+    assert "Sitio sensible: el texto público no puede nombrar el sitio." in [str(g) for g in project.publication_gaps()]
+    with pytest.raises(ValidationError):
+        project.transition("published", coordinator)
+    project.title = project.summary = project.description = "Atención a mujeres en un refugio"
+    project.save()
+    project.transition("published", coordinator)
+    assert project.is_public
+
+
+# --- Privacy notice --------------------------------------------------------------------------------------------------
+
+
+def test_the_privacy_notice_is_linked_from_every_page_and_explains_arco(client, published_project):
+    home = client.get("/").content.decode()
+    assert 'href="/aviso-de-privacidad/"' in home
+    notice = client.get("/aviso-de-privacidad/").content.decode()
+    for words in ("Ley Federal de Protección de Datos Personales", "ARCO", "comités", "privacidad@ficosec.local"):
+        assert words in notice
