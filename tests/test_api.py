@@ -409,8 +409,8 @@ def matrix():
         ("get", "/api/v1/periods/", None, [ok, ok, ok, ok, 401, 401]),
         ("post", "/api/v1/periods/", "period_own", [401, 201, 201, 201, 401, 401]),
         ("post", "/api/v1/periods/", "period_other", [401, 403, 201, 201, 401, 401]),
-        ("put", "/api/v1/measurements/{own_measurement}/breakdown/", "breakdown", [401, ok, ok, ok, 401, 401]),
-        ("put", "/api/v1/measurements/{other_measurement}/breakdown/", "breakdown", [401, 404, ok, ok, 401, 401]),
+        ("post", "/api/v1/measurements/{own_measurement}/breakdown/", "breakdown", [401, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/measurements/{other_measurement}/breakdown/", "breakdown", [401, 404, ok, ok, 401, 401]),
         # Projects are archived through the workflow, never deleted: nobody may DELETE one.
         ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
     ]

@@ -309,3 +309,262 @@ def test_the_privacy_notice_is_linked_from_every_page_and_explains_arco(client, 
     notice = client.get("/aviso-de-privacidad/").content.decode()
     for words in ("Ley Federal de Protección de Datos Personales", "ARCO", "comités", "privacidad@ficosec.local"):
         assert words in notice
+
+
+# --- Results framework: progress by one rule ----------------------------------------------------------------------
+
+
+def indicator_for(project, **fields):
+    from projects.models import Indicator
+
+    return Indicator.objects.create(project=project, name="Indicador", unit="personas", **fields)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(50, "on_track"), (42, "on_track"), (35, "at_risk"), (20, "off_track")],
+)
+def test_progress_is_compared_with_the_share_of_time_elapsed(published_project, value, expected):
+    """The project runs 2024-01-15 .. 2024-12-15: on 2024-07-01 about half of the way is expected."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    from projects.models import progress_status
+
+    indicator = indicator_for(published_project, baseline=0, target=100)
+    assert progress_status(indicator, SimpleNamespace(value=value), date(2024, 7, 1)) == expected
+
+
+def test_progress_knows_the_direction_of_a_decreasing_indicator(published_project):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from projects.models import progress_status
+
+    indicator = indicator_for(published_project, baseline=40, target=20, direction="decrease")
+    assert progress_status(indicator, SimpleNamespace(value=29), date(2024, 7, 1)) == "on_track"
+    assert progress_status(indicator, SimpleNamespace(value=41), date(2024, 7, 1)) == "off_track"
+
+
+def test_a_period_target_sets_what_is_expected_and_an_overdue_report_is_no_recent_report(published_project):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from projects.models import Period, progress_status
+
+    indicator = indicator_for(published_project, baseline=0, target=100)
+    period = Period.objects.create(indicator=indicator, start=date(2024, 1, 15), end=date(2024, 3, 31), target=90)
+    assert progress_status(indicator, SimpleNamespace(value=60), date(2024, 4, 2), [period]) == "off_track"
+    assert progress_status(indicator, SimpleNamespace(value=85), date(2024, 4, 2), [period]) == "on_track"
+    assert progress_status(indicator, SimpleNamespace(value=85), date(2024, 4, 2), [period], overdue=True) == (
+        "no_report"
+    )
+    assert progress_status(indicator, None, date(2024, 4, 2)) == "no_report"
+
+
+def test_the_project_page_shows_the_status_and_a_late_report(client, published_project):
+    body = client.get(published_project.get_absolute_url()).content.decode()
+    assert 'class="status__label"' in body
+    assert "informe atrasado" in body  # the fixture's one measurement dates from March 2024
+    assert 'class="progress-bar"' in body
+
+
+# --- Unit kinds, breakdowns and periods through the API (the workspace twin is below) -----------------------------
+
+
+def api(partner_key):
+    return {"HTTP_AUTHORIZATION": f"Api-Key {partner_key}"}
+
+
+@pytest.mark.parametrize(
+    "kind, value, ok",
+    [
+        ("people", "2.5", False),
+        ("people", "-1", False),
+        ("people", "12", True),
+        ("percentage", "120", False),
+        ("percentage", "99.5", True),
+        ("money", "-3", False),
+        ("other", "-3", True),
+    ],
+)
+def test_a_measurement_must_fit_its_unit_kind(client, draft_project, partner_key, kind, value, ok):
+    indicator = indicator_for(draft_project, unit_kind=kind)
+    response = client.post(
+        "/api/v1/measurements/",
+        {"indicator": indicator.pk, "date": "2024-05-31", "value": value},
+        content_type="application/json",
+        **api(partner_key),
+    )
+    assert response.status_code == (201 if ok else 400), response.content
+    if not ok:
+        assert response.json()["errors"]["value"]
+
+
+def test_a_breakdown_must_add_up_to_the_measurement(client, draft_project, partner_key):
+    measurement = draft_project.indicators.get().measurements.get()  # value 40
+    url = f"/api/v1/measurements/{measurement.pk}/breakdown/"
+    wrong = {"parts": [{"dimension": "sex", "category": "women", "value": "30"}]}
+    response = client.post(url, wrong, content_type="application/json", **api(partner_key))
+    assert response.status_code == 400
+    assert "suman 30 y la medición vale 40" in response.content.decode()
+    assert not measurement.breakdown.exists()
+    unknown = {"parts": [{"dimension": "sex", "category": "aliens", "value": "40"}]}
+    assert client.post(url, unknown, content_type="application/json", **api(partner_key)).status_code == 400
+    right = {
+        "parts": [
+            {"dimension": "sex", "category": "women", "value": "25"},
+            {"dimension": "sex", "category": "men", "value": "15"},
+            {"dimension": "age", "category": "12-17", "value": "40"},
+        ]
+    }
+    response = client.post(url, right, content_type="application/json", **api(partner_key))
+    assert response.status_code == 200
+    assert measurement.breakdown.count() == 3
+    assert {p["category"] for p in response.json()["breakdown"]} == {"women", "men", "12-17"}
+
+
+def test_periods_of_an_indicator_cannot_overlap(client, draft_project, partner_key):
+    indicator = draft_project.indicators.get()
+    first = {"indicator": indicator.pk, "start": "2024-01-01", "end": "2024-03-31", "narrative": "Arrancamos."}
+    response = client.post("/api/v1/periods/", first, content_type="application/json", **api(partner_key))
+    assert response.status_code == 201
+    overlapping = {"indicator": indicator.pk, "start": "2024-03-01", "end": "2024-06-30"}
+    response = client.post("/api/v1/periods/", overlapping, content_type="application/json", **api(partner_key))
+    assert response.status_code == 400
+    backwards = {"indicator": indicator.pk, "start": "2024-09-01", "end": "2024-07-01"}
+    response = client.post("/api/v1/periods/", backwards, content_type="application/json", **api(partner_key))
+    assert response.status_code == 400
+
+
+# --- The workspace page: the HTML twin ------------------------------------------------------------------------------
+
+
+def test_a_partner_reports_a_period_and_a_breakdown_in_the_workspace(client, partner, draft_project):
+    client.force_login(partner)
+    url = f"/gestion/proyectos/{draft_project.code}/resultados/"
+    indicator = draft_project.indicators.get()
+    response = client.post(
+        url,
+        {
+            "period": "1",
+            "indicator": indicator.pk,
+            "start": "2024-01-01",
+            "end": "2024-03-31",
+            "target": "30",
+            "narrative": "Primer trimestre.",
+            "difficulties": "Lluvias.",
+        },
+    )
+    assert response.status_code == 302
+    period = indicator.periods.get()
+    assert period.narrative_by == partner and period.target == 30
+    measurement = indicator.measurements.get()
+    response = client.post(f"{url}?medicion={measurement.pk}", {"breakdown": "1", "sex__women": "10", "sex__men": "5"})
+    assert response.status_code == 400
+    assert "deben coincidir" in response.content.decode()
+    response = client.post(f"{url}?medicion={measurement.pk}", {"breakdown": "1", "sex__women": "30", "sex__men": "10"})
+    assert response.status_code == 302
+    assert measurement.breakdown.count() == 2
+    assert "Primer trimestre." in client.get(url).content.decode()
+
+
+def test_nobody_reports_on_a_project_they_may_not_report_on(client, partner, other_draft, outsider):
+    client.force_login(partner)
+    assert client.get(f"/gestion/proyectos/{other_draft.code}/resultados/").status_code == 404
+    client.force_login(outsider)
+    assert client.post(f"/gestion/proyectos/{other_draft.code}/resultados/", {"period": "1"}).status_code == 404
+
+
+# --- Evidence hub and roll-up --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def evaluation(published_project, draft_project):
+    from projects.models import Evaluation
+
+    found = Evaluation.objects.create(
+        title="Evaluación de impacto de prueba",
+        evaluator="Universidad de Prueba",
+        design=3,
+        year=2024,
+        findings="Menos deserción escolar.",
+        document_url="https://example.org/evaluacion.pdf",
+    )
+    found.projects.set([published_project, draft_project])
+    return found
+
+
+def test_the_evidence_hub_explains_levels_and_links_evaluations_to_public_projects_only(
+    client, evaluation, published_project, draft_project
+):
+    body = client.get("/evidencia/").content.decode()
+    for words in ("Efectiva", "Prometedora", "Sin efecto", "Efectos negativos", "Maryland", "Experimento"):
+        assert words in body
+    assert "Evaluación de impacto de prueba" in body and "https://example.org/evaluacion.pdf" in body
+    assert published_project.get_absolute_url() in body
+    assert draft_project.title not in body
+    page = client.get(published_project.get_absolute_url()).content.decode()
+    assert f"/evidencia/#evaluacion-{evaluation.pk}" in page
+
+
+def test_what_works_lists_the_strongest_evidence_first(client, org_a):
+    strong = make_project("FIC-2024-300", "Programa efectivo", org_a, "published")
+    weak = make_project("FIC-2024-301", "Programa prometedor", org_a, "published")
+    Project.objects.filter(pk=strong.pk).update(evidence_level="effective", evaluation_design=4)
+    Project.objects.filter(pk=weak.pk).update(evidence_level="promising", evaluation_design=5)
+    axis = next(row for row in client.get("/evidencia/").context["axes"] if row["axis"].number == 3)
+    assert [p.code for p in axis["works"]] == ["FIC-2024-300", "FIC-2024-301"]
+
+
+def test_the_roll_up_counts_every_indicator_of_published_projects_once(client, published_project, draft_project):
+    context = client.get("/evidencia/").context
+    assert sum(context["portfolio"].values()) == published_project.indicators.count()
+    axis = next(row for row in context["axes"] if row["axis"].pk == published_project.axis_id)
+    assert axis["status"] == context["portfolio"]
+    assert (
+        "suma de lo que reporta cada proyecto" in context.rendered_content
+        if hasattr(context, "rendered_content")
+        else True
+    )
+
+
+def test_the_evidence_page_query_count_does_not_grow_with_evaluations(client, org_a):
+    from projects.models import Evaluation
+
+    def count():
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/evidencia/").status_code == 200
+        return len(captured)
+
+    def evaluate(n):
+        project = make_project(f"FIC-2024-{400 + n}", f"Evaluado {n}", org_a, "published")
+        evaluation = Evaluation.objects.create(title=f"E{n}", evaluator="U", design=2, year=2024, findings="F")
+        evaluation.projects.add(project)
+
+    evaluate(0)
+    one = count()
+    for n in range(1, 8):
+        evaluate(n)
+    assert count() == one
+
+
+def test_the_periods_endpoint_query_count_does_not_grow(client, draft_project, partner_key):
+    from datetime import date
+
+    from projects.models import Period
+
+    indicator = draft_project.indicators.get()
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/periods/", **api(partner_key)).status_code == 200
+        return len(captured)
+
+    Period.objects.create(indicator=indicator, start=date(2024, 1, 1), end=date(2024, 1, 31))
+    count()  # the key's first use is recorded once
+    one = count()
+    for month in range(2, 12):
+        Period.objects.create(indicator=indicator, start=date(2024, month, 1), end=date(2024, month, 28))
+    assert count() == one

@@ -45,7 +45,7 @@ class PeriodViewSet(ParticipationViewSet):
 
 
 class ReportingMeasurementViewSet(MeasurementViewSet):
-    """Measurements, plus PUT …/breakdown/ to replace a measurement's breakdown."""
+    """Measurements, plus POST …/breakdown/ to replace a measurement's breakdown."""
 
     queryset = MeasurementViewSet.queryset.prefetch_related("breakdown")
 
@@ -60,7 +60,7 @@ class ReportingMeasurementViewSet(MeasurementViewSet):
         )
 
     @extend_schema(request=BreakdownSerializer, responses={200: MeasurementSerializer} | WRITE_ERRORS)
-    @action(detail=True, methods=["put"], url_path="breakdown")
+    @action(detail=True, methods=["post"], url_path="breakdown")
     def breakdown(self, request, pk=None):
         measurement = self.get_object()
         if not Project.objects.reportable_by(request.user).filter(pk=measurement.indicator.project_id).exists():

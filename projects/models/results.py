@@ -49,9 +49,10 @@ def progress_status(indicator, latest, today=None, periods=(), overdue=False):
     today = today or timezone.localdate()
     if latest is None or overdue:
         return NO_REPORT
-    reached = indicator.progress(latest.value)
+    reached = indicator.progress(Decimal(str(latest.value)))
     if reached is None:
         return NO_REPORT
+    reached = Decimal(str(reached))
     gap = expected_progress(indicator, today, periods) - reached
     if gap <= AT_RISK_MARGIN:
         return ON_TRACK
