@@ -264,3 +264,8 @@ if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["ficosec.db_router.ReplicaRouter"]
 if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Privacy: public counts of people under this are shown as "menos de N" (projects.privacy, one rule for every output).
+SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 10)
+# Where people send ARCO requests (access, rectification, cancellation, opposition), shown in the privacy notice.
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacidad@ficosec.local")

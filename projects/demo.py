@@ -18,7 +18,7 @@ from stdnum.mx import rfc as sat_rfc
 
 from axes.models import Axis, Line
 
-from . import demo_governance, roles
+from . import demo_governance, demo_money, demo_results, roles
 from .models import (
     Indicator,
     Measurement,
@@ -532,9 +532,11 @@ class Loader:
             self.load_real_project(spec, number)
         for number in range(GENERATED_COUNT):
             self.load_generated_project(number)
+        demo_results.load(self)  # periods, breakdowns, narratives, evaluations (issue 16)
         if self.changes:  # nothing written, nothing to derive: a second run leaves even updated_at alone
             Project.objects.all().refresh_derived()
         demo_governance.load(self)  # calls, committee decisions, agreements (issue 15)
+        self.changes += demo_money.load()  # commitments, disbursements, CFDI proofs, annual reports (issue 14)
         if SiteFlag.turn_on(SiteFlag.DEMO):  # every page, download and API list now says DEMO
             self.changes += 1
         return self.changes

@@ -15,6 +15,7 @@ from django.http import StreamingHttpResponse
 
 from axes.models import localized
 
+from . import privacy
 from .models import Participation, Project, SiteFlag
 
 COLUMNS = [
@@ -94,8 +95,8 @@ def rows(projects, absolute=lambda path: path):
             "organizations": row["partner_names"],
             "total_amount": money_text(row["total_amount"]),
             "ficosec_amount": money_text(row["ficosec_amount"]),
-            "beneficiaries_target": row["beneficiaries_target"],
-            "beneficiaries_reached": row["beneficiaries_reached"],
+            "beneficiaries_target": privacy.suppress(row["beneficiaries_target"]),
+            "beneficiaries_reached": privacy.suppress(row["beneficiaries_reached"]),
             "start": row["start"].isoformat() if row["start"] else None,
             "end": row["end"].isoformat() if row["end"] else None,
             "url": f"{page_url}{row['slug']}/",

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 
 from axes.models import Axis
 
+from . import privacy
 from .models import Project, Region
 
 
@@ -45,6 +46,9 @@ def compute():
     }
     empty = {"projects": 0, "money": 0, "ficosec": 0, "without_amount": 0, "reached": 0}
     axes = [{"axis": axis, **{key: by_axis.get(axis.pk, empty)[key] for key in empty}} for axis in Axis.objects.all()]
+    reached, _total = privacy.suppress_cells({row["axis"].pk: row["reached"] for row in axes}, totals["reached"])
+    for row in axes:
+        row["reached_public"] = reached[row["axis"].pk]  # counts of people: through the small-cell rule
     started = {
         row["year"]: row
         for row in published.annotate(year=ExtractYear(Project.dates()["start"]))

@@ -15,7 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from ficosec import throttle
 
 from . import roles
-from .models import ApiKey, Indicator, Measurement, Municipality, Organization, Participation, Population, Project
+from .models import (
+    ApiKey,
+    BreakdownPart,
+    Indicator,
+    Measurement,
+    Municipality,
+    Organization,
+    Participation,
+    Period,
+    Population,
+    Project,
+    set_breakdown,
+)
 
 
 class SignInPolicy:
@@ -192,7 +204,7 @@ ParticipationFormSet = forms.inlineformset_factory(
 IndicatorFormSet = forms.inlineformset_factory(
     Project,
     Indicator,
-    fields=["name", "unit", "baseline", "target", "direction", "frequency"],
+    fields=["name", "unit", "unit_kind", "baseline", "target", "direction", "frequency"],
     extra=1,
     can_delete=True,
 )
@@ -201,7 +213,7 @@ IndicatorFormSet = forms.inlineformset_factory(
 class MeasurementForm(forms.ModelForm):
     class Meta:
         model = Measurement
-        fields = ["indicator", "date", "value", "note", "source"]
+        fields = ["indicator", "date", "value", "note", "source", "document_url"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
@@ -377,3 +389,56 @@ class ImportForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise ValidationError(_("El archivo supera los 5 MB."))
         return upload
+
+
+# --- Results: reporting periods and breakdowns (workspace twin of the API's /periods/ and …/breakdown/) ---------
+
+
+class PeriodForm(forms.ModelForm):
+    class Meta:
+        model = Period
+        fields = ["indicator", "start", "end", "target", "narrative", "difficulties"]
+        widgets = {
+            "start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "narrative": forms.Textarea(attrs={"rows": 3}),
+            "difficulties": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, project, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].queryset = project.indicators.all()
+
+
+class BreakdownForm(forms.Form):
+    """One number field per category of each dimension (blank: not reported); saved by set_breakdown, whose check
+    (the parts of each dimension add up to the measurement's value) is the API's too."""
+
+    def __init__(self, measurement, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measurement = measurement
+        current = {(p.dimension, p.category): p.value for p in measurement.breakdown.all()}
+        populations = {p: dict(Population.choices)[p] for p in measurement.indicator.project.populations}
+        for dimension, label in BreakdownPart.Dimension.choices:
+            categories = BreakdownPart.CATEGORIES[dimension] or populations
+            for category, category_label in categories.items():
+                self.fields[f"{dimension}__{category}"] = forms.DecimalField(
+                    label=f"{label}: {category_label}",
+                    required=False,
+                    min_value=0,
+                    max_digits=16,
+                    decimal_places=4,
+                    initial=current.get((dimension, category)),
+                )
+
+    def parts(self):
+        return [(*name.split("__", 1), value) for name, value in self.cleaned_data.items() if value not in (None, "")]
+
+    def save(self):
+        try:
+            set_breakdown(self.measurement, self.parts())
+        except ValidationError as error:
+            for message in error.messages:
+                self.add_error(None, message)
+            return False
+        return True

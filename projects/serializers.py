@@ -16,7 +16,9 @@ from rest_framework import serializers
 
 from axes.models import Axis, Line
 
+from . import privacy
 from .models import (
+    BreakdownPart,
     Commitment,
     Disbursement,
     ExpenseProof,
@@ -25,10 +27,12 @@ from .models import (
     Municipality,
     Organization,
     Participation,
+    Period,
     Population,
     Project,
     Region,
     Sector,
+    is_staff_user,
     leverage,
     money_by_sector,
     sector_expression,
@@ -75,6 +79,7 @@ def project_rows(queryset, detail=False, staff=False, window=None):
                 id=F("pk"),
                 name=F("name"),
                 unit=F("unit"),
+                unit_kind=F("unit_kind"),
                 baseline=as_text("baseline"),
                 target=as_text("target"),
                 direction=F("direction"),
@@ -154,7 +159,19 @@ def shape(row):
         out["description"] = row["description"]
     if "internal_notes" in row:
         out["internal_notes"] = row["internal_notes"]
+    else:
+        public_counts(out)
     return out
+
+
+def public_counts(out):
+    """Counts of people through the small-cell rule (projects.privacy) for anyone but staff."""
+    for key in ("beneficiaries_target", "beneficiaries_reached"):
+        out[key] = privacy.suppress(out[key])
+    for indicator in out["indicators"]:
+        if indicator.get("unit_kind") == Indicator.UnitKind.PEOPLE and indicator.get("latest_value") is not None:
+            shown = privacy.suppress(Decimal(indicator["latest_value"]))
+            indicator["latest_value"] = shown if isinstance(shown, str) else indicator["latest_value"]
 
 
 def iso(value):
@@ -362,9 +379,45 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Measurement
-        fields = ["id", "indicator", "project", "date", "value", "note", "source", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "indicator",
+            "project",
+            "date",
+            "value",
+            "note",
+            "source",
+            "document_url",
+            "breakdown",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
         validators = []
+
+    breakdown = serializers.SerializerMethodField()
+
+    def get_breakdown(self, measurement) -> list[dict]:
+        parts = [(p.dimension, p.category, p.value) for p in measurement.breakdown.all()]
+        if not self.public or not measurement.indicator.counts_people:
+            return [{"dimension": d, "category": c, "value": f"{v:f}"} for d, c, v in parts]
+        out = []
+        for dimension in dict.fromkeys(d for d, _c, _v in parts):
+            cells = {c: v for d, c, v in parts if d == dimension}
+            shown, _total = privacy.suppress_cells(cells, measurement.value)
+            out += [{"dimension": dimension, "category": c, "value": str(v)} for c, v in shown.items()]
+        return out
+
+    @property
+    def public(self):
+        request = self.context.get("request")
+        return request is None or not is_staff_user(request.user)
+
+    def to_representation(self, measurement):
+        data = super().to_representation(measurement)
+        if self.public and measurement.indicator.counts_people and privacy.is_small(measurement.value):
+            data["value"] = privacy.label()
+        return data
 
 
 # --- Money (projects/models/money.py) ----------------------------------------------------------------------------
@@ -440,3 +493,28 @@ class ProofUploadSerializer(serializers.Serializer):
 
 class UuidCheckSerializer(serializers.Serializer):
     uuids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+
+
+# --- Results: periods with targets and narratives, breakdowns of a measurement ------------------------------------
+
+
+class PeriodSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    indicator = serializers.PrimaryKeyRelatedField(queryset=Indicator.objects.all())
+
+    class Meta:
+        model = Period
+        fields = ["id", "indicator", "start", "end", "target", "narrative", "difficulties", "updated_at"]
+        read_only_fields = ["updated_at"]
+        validators = []  # the unique (indicator, start) rule is checked by full_clean, in Spanish
+
+
+class BreakdownPartSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(choices=BreakdownPart.Dimension.choices)
+    category = serializers.CharField(max_length=20)
+    value = serializers.DecimalField(max_digits=16, decimal_places=4)
+
+
+class BreakdownSerializer(serializers.Serializer):
+    """The whole breakdown of a measurement, replaced at once; the parts of each dimension add up to its value."""
+
+    parts = BreakdownPartSerializer(many=True)

@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path, reverse_lazy
 
 from .sitemaps import SITEMAPS
-from .views import directory, money, public, staff, transfer
+from .views import directory, money, public, results, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -21,6 +21,9 @@ public_urlpatterns = [
 site_urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots, name="robots"),
+    path("municipios/<slug:slug>/", results.municipality_detail, name="municipality_detail"),
+    path("evidencia/", results.evidence, name="evidence"),
+    path("aviso-de-privacidad/", results.privacy_notice, name="privacy_notice"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------
@@ -33,6 +36,7 @@ staff_urlpatterns = [
     path("gestion/proyectos/<str:code>/", staff.project_edit, name="project_edit"),
     path("gestion/proyectos/<str:code>/estado/", staff.project_transition, name="project_transition"),
     path("gestion/proyectos/<str:code>/historial/", staff.project_history, name="project_history"),
+    path("gestion/proyectos/<str:code>/resultados/", results.project_results, name="project_results"),
     path(
         "gestion/proyectos/<str:code>/historial/<int:history_id>/restaurar/",
         staff.project_restore,

@@ -424,6 +424,11 @@ def matrix():
         ("get", "/api/v1/proofs/", None, [ok, ok, ok, ok, 401, 401]),  # invoices: an empty list for the public
         ("get", "/api/v1/money-figures/", None, [ok, ok, ok, ok, 401, 401]),
         ("post", "/api/v1/proofs/check/", "uuids", [401, ok, ok, ok, 401, 401]),
+        ("get", "/api/v1/periods/", None, [ok, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/periods/", "period_own", [401, 201, 201, 201, 401, 401]),
+        ("post", "/api/v1/periods/", "period_other", [401, 403, 201, 201, 401, 401]),
+        ("post", "/api/v1/measurements/{own_measurement}/breakdown/", "breakdown", [401, ok, ok, ok, 401, 401]),
+        ("post", "/api/v1/measurements/{other_measurement}/breakdown/", "breakdown", [401, 404, ok, ok, 401, 401]),
         # Projects are archived through the workflow, never deleted: nobody may DELETE one.
         ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
     ]
@@ -459,6 +464,9 @@ def test_permission_matrix(client, method, url, body, caller, expected, org_a, o
         "uuids": {"uuids": ["6F1B2C3D-0000-4000-8000-000000000001"]},
         "measurement_own": {"indicator": ids["own_indicator"], "date": "2025-01-31", "value": "3"},
         "measurement_other": {"indicator": ids["other_indicator"], "date": "2025-01-31", "value": "3"},
+        "period_own": {"indicator": ids["own_indicator"], "start": "2024-01-01", "end": "2024-03-31", "target": "20"},
+        "period_other": {"indicator": ids["other_indicator"], "start": "2024-01-01", "end": "2024-03-31"},
+        "breakdown": {"parts": [{"dimension": "sex", "category": "women", "value": "40"}]},
     }
     headers = {}
     if caller == "partner_key":

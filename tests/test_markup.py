@@ -29,6 +29,9 @@ def public_pages(project, organization):
         "/en/proyectos/?axis=corresponsabilidad-ciudadana",
         "/en" + project.get_absolute_url(),
         "/dinero/",
+        "/municipios/juarez/",
+        "/evidencia/",
+        "/aviso-de-privacidad/",
     ]
 
 
@@ -54,6 +57,7 @@ def workspace_pages(project, organization):
         f"/gestion/proyectos/{project.code}/dinero/",
         "/gestion/dinero/revision/",
         "/gestion/dinero/informes/",
+        f"/gestion/proyectos/{project.code}/resultados/",
     ]
 
 

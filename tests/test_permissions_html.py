@@ -39,6 +39,17 @@ TABLE = {
     "axis_detail": ("/ejes/corresponsabilidad-ciudadana/", ALL),
     "sitemap": ("/sitemap.xml", ALL),
     "robots": ("/robots.txt", ALL),
+    "municipality_detail": ("/municipios/juarez/", ALL),
+    "evidence": ("/evidencia/", ALL),
+    "privacy_notice": ("/aviso-de-privacidad/", ALL),
+    "project_results (own draft)": (
+        "/gestion/proyectos/{own_code}/resultados/",
+        {"visitor": 302, "editor": 200, "coordinator": 200, "partner": 200, "outsider": 404, "superuser": 200},
+    ),
+    "project_results (other draft)": (
+        "/gestion/proyectos/{other_code}/resultados/",
+        {"visitor": 302, "editor": 200, "coordinator": 200, "partner": 404, "outsider": 404, "superuser": 200},
+    ),
     "healthz": ("/healthz", ALL),
     "readyz": ("/readyz", ALL),
     "api_guide": ("/api/v1/guia/", ALL),

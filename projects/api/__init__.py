@@ -16,11 +16,11 @@ from rest_framework.routers import DefaultRouter
 
 from .governance import AwardDecisionViewSet, CallViewSet
 from .money import CommitmentViewSet, DisbursementViewSet, FiguresViewSet, ProofViewSet
+from .results import PeriodViewSet, ReportingMeasurementViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
     LineViewSet,
-    MeasurementViewSet,
     MunicipalityViewSet,
     OrganizationViewSet,
     ParticipationViewSet,
@@ -46,13 +46,14 @@ router.register("organizations", OrganizationViewSet, basename="api-organization
 router.register("projects", ProjectViewSet, basename="api-project")
 router.register("participations", ParticipationViewSet, basename="api-participation")
 router.register("indicators", IndicatorViewSet, basename="api-indicator")
-router.register("measurements", MeasurementViewSet, basename="api-measurement")
+router.register("measurements", ReportingMeasurementViewSet, basename="api-measurement")
 router.register("award-decisions", AwardDecisionViewSet, basename="api-award-decision")  # governance (issue 15)
 router.register("calls", CallViewSet, basename="api-call")  # governance (issue 15)
 router.register("commitments", CommitmentViewSet, basename="api-commitment")
 router.register("disbursements", DisbursementViewSet, basename="api-disbursement")
 router.register("proofs", ProofViewSet, basename="api-proof")
 router.register("money-figures", FiguresViewSet, basename="api-money-figures")
+router.register("periods", PeriodViewSet, basename="api-period")
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),

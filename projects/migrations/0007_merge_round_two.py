@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
         ("projects", "0005_governance_and_continuity"),
         ("projects", "0005_unknown_amounts_are_null"),
         ("projects", "0006_site_flag"),
+        ("projects", "0005_results_framework_and_privacy"),
         ("projects", "0006_organization_rfc_check_digit"),
         ("projects", "0006_withdrawals_tombstones"),
     ]

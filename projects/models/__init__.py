@@ -43,5 +43,20 @@ from .projects import (  # noqa: F401
     own_project_ids,
     partner_organization_ids,
 )
+from .results import (  # noqa: F401
+    AT_RISK,
+    NO_REPORT,
+    OFF_TRACK,
+    ON_TRACK,
+    STATUS_LABELS,
+    BreakdownPart,
+    Evaluation,
+    Period,
+    breakdown_errors,
+    expected_progress,
+    period_of,
+    progress_status,
+    set_breakdown,
+)
 from .site import SiteFlag  # noqa: F401
 from .withdrawals import Withdrawal  # noqa: F401

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -29,6 +29,12 @@ class Indicator(models.Model):
         INCREASE = "increase", _("Aumentar")
         DECREASE = "decrease", _("Disminuir")
 
+    class UnitKind(models.TextChoices):
+        PEOPLE = "people", _("Personas (números enteros)")
+        PERCENTAGE = "percentage", _("Porcentaje (0 a 100)")
+        MONEY = "money", _("Dinero (MXN)")
+        OTHER = "other", _("Otra")
+
     class Frequency(models.IntegerChoices):
         MONTHLY = 1, _("Mensual")
         QUARTERLY = 3, _("Trimestral")
@@ -40,6 +46,7 @@ class Indicator(models.Model):
     )
     name = models.CharField(_("nombre"), max_length=250)
     unit = models.CharField(_("unidad"), max_length=60, help_text=_("p. ej. personas, %, sesiones"))
+    unit_kind = models.CharField(_("tipo de unidad"), max_length=12, choices=UnitKind.choices, default=UnitKind.OTHER)
     baseline = models.DecimalField(_("línea base"), max_digits=16, decimal_places=4, null=True, blank=True)
     target = models.DecimalField(_("meta"), max_digits=16, decimal_places=4, null=True, blank=True)
     direction = models.CharField(_("sentido"), max_length=10, choices=Direction.choices, default=Direction.INCREASE)
@@ -58,12 +65,37 @@ class Indicator(models.Model):
     def __str__(self):
         return f"{self.name} ({self.unit})"
 
-    # Units that can hold fractions; every other unit counts people or things, shown as whole numbers.
+    def value_errors(self, value):
+        """What is wrong with `value` as a figure of this indicator's unit kind (empty when nothing), in Spanish: the
+        one rule, called by Measurement.clean, the breakdown check, the workspace form and the API."""
+        if value is None:
+            return []
+        if self.unit_kind == self.UnitKind.PEOPLE and (value < 0 or value != int(value)):
+            return [_("Las personas se cuentan en números enteros, sin negativos.")]
+        if self.unit_kind == self.UnitKind.PERCENTAGE and not (0 <= value <= 100):
+            return [_("Un porcentaje va de 0 a 100.")]
+        if self.unit_kind == self.UnitKind.MONEY and value < 0:
+            return [_("Un monto no puede ser negativo.")]
+        return []
+
+    def clean(self):
+        errors = {name: self.value_errors(getattr(self, name)) for name in ("baseline", "target")}
+        errors = {name: found for name, found in errors.items() if found}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def counts_people(self):
+        return self.unit_kind == self.UnitKind.PEOPLE
+
+    # Units that can hold fractions; an indicator whose kind is "other" counts people or things (personas,
+    # adolescentes, escuelas) unless its unit says otherwise: no "233.40 personas".
     FRACTIONAL_UNITS = ("%", "tasa", "promedio", "índice", "indice", "por ", "horas", "días", "pesos", "mxn", "km")
 
     @property
     def counts_whole(self):
-        """True when the unit counts people or things (personas, adolescentes, escuelas): no "233.40 personas"."""
+        if self.unit_kind != self.UnitKind.OTHER:
+            return self.unit_kind == self.UnitKind.PEOPLE
         unit = self.unit.lower()
         return not any(word in unit for word in self.FRACTIONAL_UNITS)
 
@@ -116,6 +148,7 @@ class Measurement(models.Model):
     value = models.DecimalField(_("valor"), max_digits=16, decimal_places=4)
     note = models.CharField(_("nota"), max_length=500, blank=True)
     source = models.CharField(_("fuente"), max_length=250, blank=True)
+    document_url = models.URLField(_("documento de respaldo"), max_length=500, blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reportado por"),
@@ -151,6 +184,12 @@ class Measurement(models.Model):
 
     def __str__(self):
         return f"{self.indicator.name}: {self.value} ({self.date:%d/%m/%Y})"
+
+    def clean(self):
+        if self.indicator_id and self.value is not None:
+            errors = self.indicator.value_errors(self.value)
+            if errors:
+                raise ValidationError({"value": errors})
 
     def record(self, user, api_key=None):
         """Save this measurement, new or corrected, as reported by `user` (and the partner's `api_key`, if any).

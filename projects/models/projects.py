@@ -280,6 +280,17 @@ class Project(Workflow, models.Model):
         help_text=_("Vínculos declarados entre quienes aprobaron el proyecto y las organizaciones que lo ejecutan."),
     )
     internal_notes = models.TextField(_("notas internas"), blank=True, help_text=_("Nunca se publican."))
+    sensitive_site = models.BooleanField(
+        _("sitio sensible"),
+        default=False,
+        help_text=_(
+            "Refugios, centros de atención a mujeres, centros de internamiento: las páginas públicas no muestran "
+            "el sitio ni lugares por debajo del municipio, y las mediciones se publican solo como totales por periodo."
+        ),
+    )
+    site_name = models.CharField(
+        _("nombre del sitio (interno)"), max_length=250, blank=True, help_text=_("Nunca se publica.")
+    )
 
     # Derived columns, maintained by ProjectQuerySet.refresh_derived(); never typed.
     # NULL when no participation has a published amount: unknown is not zero.
@@ -472,6 +483,8 @@ class Project(Workflow, models.Model):
         "call_name",
         "conflict_of_interest",
         "internal_notes",
+        "sensitive_site",
+        "site_name",
     ]
     LINKS = ["lines", "municipalities"]
     RESTORABLE = sorted(set(EDITABLE_FIELDS) - set(LINKS), key=EDITABLE_FIELDS.index)

@@ -4,6 +4,8 @@ project still lacks to be published. Project (models/projects.py) takes these me
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,9 +35,19 @@ class Workflow:
             gaps.append(_("Faltan las fechas de inicio y fin."))
         if not self.pk or not self.indicators.all():
             gaps.append(_("Falta al menos un indicador."))
+        if self.names_its_site():
+            gaps.append(_("Sitio sensible: el texto público no puede nombrar el sitio."))
         if not self.pk or not hasattr(self, "award_decision"):  # projects.models.governance.AwardDecision
             gaps.append(_("Falta la decisión de asignación (cómo, quién y cuándo se aprobó)."))
         return gaps
+
+    def names_its_site(self):
+        """True when a sensitive-site project's public text (title, summary, description) names its site."""
+        site = slugify(self.site_name)
+        if not (self.sensitive_site and site):
+            return False
+        text = slugify(" ".join([self.title, self.summary, strip_tags(self.description or "")]))
+        return site in text
 
     # Allowed moves, and the permission each needs.
     TRANSITIONS = {

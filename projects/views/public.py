@@ -23,6 +23,7 @@ from ..filters import ProjectFilter, facet_counts
 from ..models import Measurement, Organization, Participation, Project, money_by_sector
 from . import governance
 from .money import money_received, project_money
+from .results import indicator_progress, map_for
 
 PAGE_SIZE = 20
 ORDER_LABELS = [
@@ -57,6 +58,7 @@ def home(request):
             "totals": data["totals"],
             "latest": latest,
             "money_chart": axis_money_chart(data),
+            "map": map_for(request, Project.objects.published(), "published"),
         },
     )
 
@@ -75,19 +77,20 @@ def axis_money_chart(data):
 def project_list(request):
     """The catalogue. Its content is cached per query string and language until any project changes (the template's
     cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
-    computed = SimpleLazyObject(lambda: catalogue_page(request))
+    stamp = figures.stamp()
+    computed = SimpleLazyObject(lambda: catalogue_page(request, stamp))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals")
+        for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals", "map")
     }
     return render(
         request,
         "projects/public/project_list.html",
-        {"stamp": figures.stamp(), "orderings": ORDER_LABELS, **lazy},
+        {"stamp": stamp, "orderings": ORDER_LABELS, **lazy},
     )
 
 
-def catalogue_page(request):
+def catalogue_page(request, stamp=None):
     projects, filterset = catalogue(request)
     valid = filterset.is_valid()
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
@@ -102,7 +105,18 @@ def catalogue_page(request):
         "facets": facet_counts(filterset) if valid and not filterset.broad else {},
         "active": active_filters(request, filterset),
         "totals": projects.totals() if valid and not filterset.broad else None,
+        "map": catalogue_map(request, filterset, stamp),
     }
+
+
+def catalogue_map(request, filterset, stamp=None):
+    """The map of the projects the filters select (cached per filter set, whatever the order or page)."""
+    if not filterset.is_valid():
+        return None
+    query = request.GET.copy()
+    for name in ("page", "orden", "ordering", "medida", "mapa_orden"):
+        query.pop(name, None)
+    return map_for(request, filterset.qs, "catalogue:" + query.urlencode(), stamp)
 
 
 def active_filters(request, filterset):
@@ -145,6 +159,9 @@ def project_detail(request, slug):
             "municipalities__region",
             "indicators",
             Prefetch("indicators__measurements", queryset=Measurement.objects.order_by("date")),
+            "indicators__periods",
+            "indicators__measurements__breakdown",
+            "evaluations",
             Prefetch("participations", queryset=Participation.objects.select_related("organization")),
         ),
         slug=slug,
@@ -158,6 +175,7 @@ def project_detail(request, slug):
             "award": governance.project_award(project),
             "ledger": project_money(project),
             "regions": sorted({m.region for m in project.municipalities.all() if m.region}, key=lambda r: r.order),
+            "progress": indicator_progress(project),
         },
     )
 
