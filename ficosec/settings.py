@@ -250,3 +250,17 @@ if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["ficosec.db_router.ReplicaRouter"]
 if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# --- Open data (/datos-abiertos/): IATI 2.03 and 360Giving 1.4.3 files -------------------------------------------
+# The public address of the portal, for the absolute links inside the downloadable files.
+PORTAL_URL = env("PORTAL_URL", "http://localhost:8000")
+# FICOSEC's IATI organisation identifier. Empty: MX-RFC-<RFC> of the organization marked as FICOSEC.
+FICOSEC_ORG_IDENTIFIER = env("FICOSEC_ORG_IDENTIFIER", "")
+# Prefix of 360Giving grant ids (and of the portal-scoped ids of organizations without an RFC).
+GRANT_ID_PREFIX = env("GRANT_ID_PREFIX", "360G-FICOSEC")
+# The licence of every open-data file.
+OPEN_DATA_LICENCE = {
+    "name": env("OPEN_DATA_LICENCE_NAME", "CC-BY-4.0"),
+    "title": env("OPEN_DATA_LICENCE_TITLE", "Creative Commons Atribución 4.0 Internacional (CC BY 4.0)"),
+    "url": env("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/deed.es"),
+}

@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
 from .sitemaps import SITEMAPS
-from .views import directory, public, staff, transfer
+from .views import directory, opendata, public, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -17,6 +17,12 @@ public_urlpatterns = [
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots, name="robots"),
+    path("datos-abiertos/", opendata.open_data, name="open_data"),
+    path("datos-abiertos/iati-actividades.xml", opendata.iati_activities, name="open_data_iati"),
+    path("datos-abiertos/iati-organizacion.xml", opendata.iati_organisation, name="open_data_iati_organisation"),
+    path("datos-abiertos/iati/<str:code>.xml", opendata.iati_activity, name="open_data_iati_activity"),
+    re_path(r"^datos-abiertos/360giving\.(?P<fmt>json|csv|xlsx)$", opendata.giving, name="open_data_360giving"),
+    path("datos-abiertos/datapackage.json", opendata.datapackage, name="open_data_datapackage"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""The data dictionary of the data page, generated from the code: the export's column list and the model fields
+behind each column (verbose name, help text, choices), and the standards' own schemas for the 360Giving fields
+and the IATI elements the portal writes. Nothing is typed twice."""
+
+import json
+from functools import cache
+
+from django.db import models
+
+from axes.models import Axis, Line
+
+from .. import exports
+from ..models import Municipality, Participation, Project
+from . import giving360, iati, validation
+
+# Where each column of the catalogue export comes from: (model, field name) pairs, in the order they are combined.
+CATALOGUE_SOURCES = {
+    "code": [(Project, "code")],
+    "title": [(Project, "title")],
+    "axis": [(Project, "axis"), (Axis, "name")],
+    "lines": [(Project, "lines"), (Line, "name")],
+    "status": [(Project, "status")],
+    "municipalities": [(Project, "municipalities"), (Municipality, "name")],
+    "regions": [(Municipality, "region")],
+    "organizations": [(Participation, "organization"), (Participation, "role")],
+    "total_amount": [(Project, "total_amount")],
+    "ficosec_amount": [(Project, "ficosec_amount")],
+    "beneficiaries_target": [(Project, "beneficiaries_target")],
+    "beneficiaries_reached": [(Project, "beneficiaries_reached")],
+    "start": [(Project, "actual_start"), (Project, "planned_start")],
+    "end": [(Project, "actual_end"), (Project, "planned_end")],
+    "url": [(Project, "slug")],
+}
+FRICTIONLESS_TYPE = {
+    models.DecimalField: "number",
+    models.PositiveIntegerField: "integer",
+    models.DateField: "date",
+}
+
+
+def field_text(model, name):
+    field = model._meta.get_field(name)
+    text = f"{model._meta.verbose_name}: {field.verbose_name}"
+    if getattr(field, "help_text", ""):
+        text += f" ({field.help_text})"
+    if getattr(field, "choices", None):
+        text += ". " + "; ".join(str(label) for _value, label in field.choices)
+    return text
+
+
+def column_type(key):
+    model, name = CATALOGUE_SOURCES[key][0]
+    field = model._meta.get_field(name)
+    for kind, frictionless in FRICTIONLESS_TYPE.items():
+        if isinstance(field, kind):
+            return frictionless
+    return "string"
+
+
+def catalogue_columns():
+    """One row per column of the catalogue CSV (and key of the JSON), with its source fields described."""
+    return [
+        {
+            "column": header,
+            "key": key,
+            "type": column_type(key),
+            "description": " · ".join(field_text(model, name) for model, name in CATALOGUE_SOURCES[key]),
+        }
+        for key, header in exports.COLUMNS
+    ]
+
+
+@cache
+def grant_schema():
+    return json.loads(giving360.GRANT_SCHEMA.read_text(encoding="utf-8"))
+
+
+def schema_fields(schema, properties, prefix=""):
+    defs = grant_schema()["$defs"]
+    for name, spec in properties.items():
+        ref = spec.get("items", spec).get("$ref", "")
+        yield {
+            "field": prefix + name,
+            "title": spec.get("title", ""),
+            "description": spec.get("description", ""),
+        }
+        if ref.startswith("#/$defs/"):
+            inner = defs[ref.rsplit("/", 1)[1]].get("properties", {})
+            yield from schema_fields(schema, inner, prefix=f"{prefix}{name}/")
+
+
+def giving_fields(used):
+    """The 360Giving fields the portal fills (`used`: paths such as "recipientOrganization/id"), with the title and
+    description the standard's schema gives them; additional fields (not in the standard) say so."""
+    known = {row["field"]: row for row in schema_fields(grant_schema(), grant_schema()["properties"])}
+    rows = []
+    for path in used:
+        rows.append(
+            known.get(path)
+            or {"field": path, "title": path, "description": "Campo adicional del portal (no es parte del estándar)."}
+        )
+    return rows
+
+
+def used_paths(grant):
+    """The field paths of one grant, as the dictionary lists them (lists are described by their first item)."""
+    paths = []
+    for key, value in grant.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            paths.append(key)
+            seen = []
+            for item in value:
+                seen += [k for k in item if k not in seen]
+            paths += [f"{key}/{k}" for k in seen]
+        else:
+            paths.append(key)
+    return paths
+
+
+def iati_elements():
+    """The IATI activity elements the portal writes, in schema order, with the schema's own documentation."""
+    schema = validation.iati_schema()
+    activity = schema.elements["iati-activity"]
+    rows = []
+    for child in activity.type.content.iter_elements():
+        name = child.local_name
+        if name not in iati.WRITTEN_ELEMENTS:
+            continue
+        doc = ""
+        annotation = child.annotation or (child.ref.annotation if getattr(child, "ref", None) else None)
+        if annotation is not None and annotation.documentation:
+            doc = " ".join((annotation.documentation[0].text or "").split())
+        rows.append({"element": name, "description": doc})
+    return rows

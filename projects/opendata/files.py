@@ -1,0 +1,228 @@
+"""The published files: one list says what each is, how it is made and where it is downloaded.
+
+Every file is a function of the data at a moment, named by `figures.stamp()` (the last change to any project): the
+same stamp gives the same bytes. So checksums are computed once per stamp and cached, and the flattened 360Giving
+forms (which flattentool writes to disk) are kept in a folder per stamp until a project changes.
+"""
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.urls import reverse
+
+from .. import exports, figures
+from ..models import Organization, Project
+from . import giving360, iati, sources
+
+FLAT_CACHE = Path(tempfile.gettempdir()) / "ficosec-opendata"
+
+
+def catalogue_projects():
+    """The catalogue download without filters, in the catalogue's default order ("recientes")."""
+    return Project.objects.published().order_by("-published_at", "-pk")
+
+
+def flattened_path(stamp, fmt):
+    """The flattened 360Giving file for this stamp ("csv" or "xlsx"), made on first use."""
+    folder = FLAT_CACHE / str(stamp).replace(".", "_")
+    path = folder / f"360giving.{fmt}"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        data = giving360.flattened(fmt)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return path
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    key: str
+    title: str
+    standard: str
+    media_type: str
+    url_name: str
+    url_args: tuple = ()
+
+    @property
+    def url(self):
+        return reverse(self.url_name, args=self.url_args)
+
+    @property
+    def filename(self):
+        return self.url.rsplit("/", 1)[-1]
+
+    def chunks(self, stamp):
+        """The file's content as text or bytes chunks."""
+        if self.key == "catalogue-csv":
+            return exports.csv_lines(catalogue_projects())
+        if self.key == "catalogue-json":
+            return exports.json_chunks(catalogue_projects())
+        if self.key == "iati-activities":
+            return iati.activities_chunks(stamp)
+        if self.key == "iati-organisation":
+            return iati.organisation_chunks(stamp)
+        if self.key == "360giving-json":
+            return giving360.json_chunks()
+        if self.key in ("360giving-csv", "360giving-xlsx"):
+            return iter([flattened_path(stamp, self.key.rsplit("-", 1)[1]).read_bytes()])
+        if self.key == "datapackage":
+            return iter([json.dumps(datapackage(stamp), ensure_ascii=False, indent=2)])
+        raise KeyError(self.key)
+
+
+FILES = [
+    OpenFile(
+        "catalogue-csv",
+        "Catálogo de proyectos (CSV)",
+        "CSV (RFC 4180), UTF-8",
+        "text/csv",
+        "project_download",
+        ("csv",),
+    ),
+    OpenFile(
+        "catalogue-json", "Catálogo de proyectos (JSON)", "JSON", "application/json", "project_download", ("json",)
+    ),
+    OpenFile("iati-activities", "Actividades IATI", "IATI 2.03", "application/xml", "open_data_iati"),
+    OpenFile(
+        "iati-organisation",
+        "Organización IATI (FICOSEC)",
+        "IATI 2.03",
+        "application/xml",
+        "open_data_iati_organisation",
+    ),
+    OpenFile(
+        "360giving-json",
+        "Donativos 360Giving (JSON)",
+        "360Giving 1.4.3",
+        "application/json",
+        "open_data_360giving",
+        ("json",),
+    ),
+    OpenFile(
+        "360giving-csv",
+        "Donativos 360Giving (CSV, hoja principal)",
+        "360Giving 1.4.3",
+        "text/csv",
+        "open_data_360giving",
+        ("csv",),
+    ),
+    OpenFile(
+        "360giving-xlsx",
+        "Donativos 360Giving (XLSX, todas las hojas)",
+        "360Giving 1.4.3",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "open_data_360giving",
+        ("xlsx",),
+    ),
+    OpenFile(
+        "datapackage",
+        "Descripción de los CSV (datapackage.json)",
+        "Frictionless Data Package",
+        "application/json",
+        "open_data_datapackage",
+    ),
+]
+BY_KEY = {f.key: f for f in FILES}
+
+
+def as_bytes(chunk):
+    return chunk if isinstance(chunk, bytes) else chunk.encode("utf-8")
+
+
+def sha256(open_file, stamp):
+    key = f"opendata-sha256:{stamp}:{open_file.key}"
+    digest = cache.get(key)
+    if digest is None:
+        hasher = hashlib.sha256()
+        for chunk in open_file.chunks(stamp):
+            hasher.update(as_bytes(chunk))
+        digest = hasher.hexdigest()
+        cache.set(key, digest, 24 * 60 * 60)
+    return digest
+
+
+def counts():
+    published = Project.objects.published()
+    return {
+        "projects": published.count(),
+        "organizations": Organization.objects.filter(participations__project__in=published.values("pk")).aggregate(
+            n=Count("pk", distinct=True)
+        )["n"],
+        "grants": sum(1 for _ in giving360.grants()),
+    }
+
+
+def summary(stamp):
+    key = f"opendata-summary:{stamp}"
+    data = cache.get(key)
+    if data is None:
+        data = {"counts": counts(), "sha256": {f.key: sha256(f, stamp) for f in FILES}}
+        cache.set(key, data, 24 * 60 * 60)
+    return data
+
+
+# --- datapackage.json --------------------------------------------------------------------------------------------
+
+
+def csv_header(open_file, stamp):
+    """The header row of a CSV file, as it is downloaded."""
+    import csv
+    import io
+
+    first = b""
+    for chunk in open_file.chunks(stamp):
+        first += as_bytes(chunk)
+        if b"\n" in first:
+            break
+    text = first.decode("utf-8-sig").split("\n", 1)[0]
+    return next(csv.reader(io.StringIO(text)))
+
+
+def datapackage(stamp):
+    """A Frictionless Data Package describing the CSV files (fields named as in each file's header)."""
+    from django.conf import settings
+
+    from . import dictionary
+
+    licence = settings.OPEN_DATA_LICENCE
+    catalogue = BY_KEY["catalogue-csv"]
+    grants = BY_KEY["360giving-csv"]
+    return {
+        "name": "ficosec-proyectos-prevencion",
+        "title": "Proyectos de prevención financiados por FICOSEC",
+        "homepage": sources.absolute(reverse("open_data")),
+        "licenses": [{"name": licence["name"], "title": licence["title"], "path": licence["url"]}],
+        "resources": [
+            {
+                "name": "catalogo-proyectos",
+                "path": sources.absolute(catalogue.url),
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8-sig",
+                "schema": {
+                    "fields": [
+                        {"name": row["column"], "type": row["type"], "description": row["description"]}
+                        for row in dictionary.catalogue_columns()
+                    ]
+                },
+            },
+            {
+                "name": "donativos-360giving",
+                "path": sources.absolute(grants.url),
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": {"fields": [{"name": name, "type": "string"} for name in csv_header(grants, stamp)]},
+            },
+        ],
+    }
+
+
+def current_stamp():
+    return figures.stamp()
