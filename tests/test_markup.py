@@ -21,6 +21,7 @@ def public_pages(project, organization):
         "/organizaciones/",
         organization.get_absolute_url(),
         "/api/v1/guia/",
+        "/datos-abiertos/",
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",

@@ -39,7 +39,7 @@ def open_data(request):
             "rows": rows,
             "counts": summary["counts"],
             "licence": settings.OPEN_DATA_LICENCE,
-            "changed": datetime.fromtimestamp(stamp, tz=UTC) if stamp else None,
+            "changed": datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None,
             "publisher": sources.publisher(),
             "grant_prefix": settings.GRANT_ID_PREFIX,
             "catalogue_columns": dictionary.catalogue_columns(),
