@@ -7,6 +7,7 @@ forms (which flattentool writes to disk) are kept in a folder per stamp until a 
 
 import hashlib
 import json
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ def flattened_path(stamp, fmt):
     path = folder / f"360giving.{fmt}"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in FLAT_CACHE.iterdir():  # forms of older data are never served again
+            if stale != folder:
+                shutil.rmtree(stale, ignore_errors=True)
         data = giving360.flattened(fmt)
         partial = path.with_suffix(".partial")
         partial.write_bytes(data)
