@@ -28,19 +28,34 @@ def catalogue_projects():
     return Project.objects.published().order_by("-published_at", "-pk")
 
 
-def flattened_path(stamp, fmt):
-    """The flattened 360Giving file for this stamp ("csv" or "xlsx"), made on first use."""
+def stamp_folder(stamp):
+    """The folder of the files of this stamp; the folders of older stamps are removed (never served again)."""
     folder = FLAT_CACHE / str(stamp).replace(".", "_")
-    path = folder / f"360giving.{fmt}"
-    if not path.exists():
+    if not folder.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in FLAT_CACHE.iterdir():  # forms of older data are never served again
+        for stale in FLAT_CACHE.iterdir():
             if stale != folder:
                 shutil.rmtree(stale, ignore_errors=True)
-        data = giving360.flattened(fmt)
-        partial = path.with_suffix(".partial")
-        partial.write_bytes(data)
-        partial.replace(path)
+    return folder
+
+
+def write_atomically(path, chunks):
+    """Write chunks to `path` through a private temporary file (two workers may build at once); the SHA-256."""
+    hasher = hashlib.sha256()
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".partial", delete=False) as f:
+        for chunk in chunks:
+            data = as_bytes(chunk)
+            hasher.update(data)
+            f.write(data)
+    Path(f.name).replace(path)
+    return hasher.hexdigest()
+
+
+def flattened_path(stamp, fmt):
+    """The flattened 360Giving file for this stamp ("csv" or "xlsx"), made on first use."""
+    path = stamp_folder(stamp) / f"360giving.{fmt}"
+    if not path.exists():
+        write_atomically(path, [giving360.flattened(fmt)])
     return path
 
 
@@ -139,26 +154,53 @@ def as_bytes(chunk):
     return chunk if isinstance(chunk, bytes) else chunk.encode("utf-8")
 
 
+# Files kept on disk once built for a stamp, and served from there: at 100,000 projects they take minutes to make,
+# longer than a worker may spend on one request (`manage.py build_open_data` builds them ahead).
+KEPT = {"iati-activities", "360giving-json", "360giving-csv", "360giving-xlsx"}
+
+
+def built_path(open_file, stamp):
+    """The file as built on disk for this stamp, or None."""
+    if open_file.key in ("360giving-csv", "360giving-xlsx"):
+        return flattened_path(stamp, open_file.key.rsplit("-", 1)[1])
+    path = FLAT_CACHE / str(stamp).replace(".", "_") / open_file.filename
+    return path if open_file.key in KEPT and path.exists() else None
+
+
 def sha256(open_file, stamp):
+    """The file's SHA-256 (cached per stamp). Kept files are built on disk on the way."""
     key = f"opendata-sha256:{stamp}:{open_file.key}"
     digest = cache.get(key)
     if digest is None:
-        hasher = hashlib.sha256()
-        for chunk in open_file.chunks(stamp):
-            hasher.update(as_bytes(chunk))
-        digest = hasher.hexdigest()
+        if open_file.key in KEPT:
+            path = built_path(open_file, stamp) or stamp_folder(stamp) / open_file.filename
+            digest = (
+                hashlib.sha256(path.read_bytes()).hexdigest()
+                if path.exists()
+                else write_atomically(path, open_file.chunks(stamp))
+            )
+        else:
+            hasher = hashlib.sha256()
+            for chunk in open_file.chunks(stamp):
+                hasher.update(as_bytes(chunk))
+            digest = hasher.hexdigest()
         cache.set(key, digest, 24 * 60 * 60)
     return digest
 
 
-def counts():
+def counts(stamp):
+    """Projects, organizations and grants published. Grants are counted in the built 360Giving file (one grant per
+    line), so that the count is what the file holds and costs no second pass over the projects."""
     published = Project.objects.published()
+    sha256(BY_KEY["360giving-json"], stamp)
+    with built_path(BY_KEY["360giving-json"], stamp).open("rb") as f:
+        grants = sum(1 for _line in f) - 2  # less the opening and closing lines
     return {
         "projects": published.count(),
         "organizations": Organization.objects.filter(participations__project__in=published.values("pk")).aggregate(
             n=Count("pk", distinct=True)
         )["n"],
-        "grants": sum(1 for _ in giving360.grants()),
+        "grants": grants,
     }
 
 
@@ -166,7 +208,8 @@ def summary(stamp):
     key = f"opendata-summary:{stamp}"
     data = cache.get(key)
     if data is None:
-        data = {"counts": counts(), "sha256": {f.key: sha256(f, stamp) for f in FILES}}
+        data = {"sha256": {f.key: sha256(f, stamp) for f in FILES}}
+        data["counts"] = counts(stamp)
         cache.set(key, data, 24 * 60 * 60)
     return data
 

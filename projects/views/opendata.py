@@ -17,8 +17,8 @@ from ..opendata import dictionary, files, giving360, iati, sources
 
 
 def download(open_file, stamp):
-    if open_file.key in ("360giving-csv", "360giving-xlsx"):
-        path = files.flattened_path(stamp, open_file.key.rsplit("-", 1)[1])
+    path = files.built_path(open_file, stamp)
+    if path:
         response = FileResponse(path.open("rb"), content_type=open_file.media_type)
     else:
         response = StreamingHttpResponse(open_file.chunks(stamp), content_type=f"{open_file.media_type}; charset=utf-8")
