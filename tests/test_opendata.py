@@ -294,7 +294,7 @@ def test_the_data_page_is_linked_from_home_and_footer_and_tells_the_truth_about_
         assert column["column"] in page
     assert str(Project._meta.get_field("ficosec_amount").verbose_name) in page
     assert "amountAwarded" in page and "Amount Awarded" in page
-    assert "<code>participating-org</code>" in page
+    assert "<code>participating-org</code>" in page and "<code>recipientOrganization/id</code>" in page
     assert "Cómo citar" in page
 
 

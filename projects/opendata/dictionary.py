@@ -105,19 +105,18 @@ def giving_fields(used):
     return rows
 
 
-def used_paths(grant):
-    """The field paths of one grant, as the dictionary lists them (lists are described by their first item)."""
+def used_paths(grants):
+    """The field paths the grants use, in order of first use (a list of objects is described by its items' keys)."""
     paths = []
-    for key, value in grant.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            paths.append(key)
-            seen = []
-            for item in value:
-                seen += [k for k in item if k not in seen]
-            paths += [f"{key}/{k}" for k in seen]
-        else:
-            paths.append(key)
-    return paths
+    for grant in grants:
+        for key, value in grant.items():
+            if key not in paths:
+                paths.append(key)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        paths += [f"{key}/{k}" for k in item if f"{key}/{k}" not in paths]
+    return sorted(paths, key=lambda path: paths.index(path.split("/")[0]))
 
 
 @cache
