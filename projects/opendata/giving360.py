@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 
 from . import sources
@@ -69,7 +70,7 @@ def grant(award, publisher):
     if locations:
         data["beneficiaryLocation"] = locations
     data["dateModified"] = project.updated_at.isoformat(timespec="seconds")
-    data["dataSource"] = sources.absolute("/datos-abiertos/")
+    data["dataSource"] = sources.absolute(reverse("open_data"))
     return data
 
 

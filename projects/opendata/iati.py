@@ -159,9 +159,6 @@ def activity(project, publisher):
             role=participation.iati_role,
         )
         narrative(element, org.name)
-    if not any(p.organization.is_ficosec for p in project.participations.all()):
-        element = sub(root, "participating-org", ref=publisher.identifier, type=FICOSEC_TYPE, role="1")
-        narrative(element, publisher.name)
 
     sub(root, "activity-status", code=ACTIVITY_STATUS[project.status])
     for kind, day in (
