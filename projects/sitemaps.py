@@ -33,7 +33,7 @@ class OrganizationSitemap(Sitemap):
 
 class PageSitemap(Sitemap):
     def items(self):
-        return ["home", "project_list", "axis_list", "organization_list"]
+        return ["home", "project_list", "axis_list", "organization_list", "open_data"]
 
     def location(self, name):
         return reverse(name)

@@ -365,3 +365,7 @@ def test_built_files_are_served_from_disk_with_the_same_bytes(client, published_
     published_project.title = "Otro título"
     published_project.save()  # a change: the next download is made afresh, never the stale file
     assert b"Otro t\xc3\xadtulo" in get(client, "/datos-abiertos/iati-actividades.xml")
+
+
+def test_the_sitemap_lists_the_data_page(client):
+    assert "/datos-abiertos/</loc>" in client.get("/sitemap.xml").content.decode()
