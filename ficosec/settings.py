@@ -5,6 +5,7 @@ for local development; with DEBUG off the portal refuses to start without a real
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -258,6 +259,8 @@ PORTAL_URL = env("PORTAL_URL", "http://localhost:8000")
 FICOSEC_ORG_IDENTIFIER = env("FICOSEC_ORG_IDENTIFIER", "")
 # Prefix of 360Giving grant ids (and of the portal-scoped ids of organizations without an RFC).
 GRANT_ID_PREFIX = env("GRANT_ID_PREFIX", "360G-FICOSEC")
+# Where the big open-data files are kept once built (one folder per database; rebuilt when a project changes).
+OPEN_DATA_DIR = env("OPEN_DATA_DIR", str(Path(tempfile.gettempdir()) / "ficosec-opendata"))
 # The licence of every open-data file.
 OPEN_DATA_LICENCE = {
     "name": env("OPEN_DATA_LICENCE_NAME", "CC-BY-4.0"),

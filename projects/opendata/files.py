@@ -12,7 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
 
@@ -20,7 +22,10 @@ from .. import exports, figures
 from ..models import Organization, Project
 from . import giving360, iati, sources
 
-FLAT_CACHE = Path(tempfile.gettempdir()) / "ficosec-opendata"
+
+def cache_root():
+    """Where built files are kept: OPEN_DATA_DIR, one folder per database (test runs in parallel never meet)."""
+    return Path(settings.OPEN_DATA_DIR) / connection.settings_dict["NAME"]
 
 
 def catalogue_projects():
@@ -30,10 +35,10 @@ def catalogue_projects():
 
 def stamp_folder(stamp):
     """The folder of the files of this stamp; the folders of older stamps are removed (never served again)."""
-    folder = FLAT_CACHE / str(stamp).replace(".", "_")
+    folder = cache_root() / str(stamp).replace(".", "_")
     if not folder.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in FLAT_CACHE.iterdir():
+        for stale in cache_root().iterdir():
             if stale != folder:
                 shutil.rmtree(stale, ignore_errors=True)
     return folder
@@ -163,7 +168,7 @@ def built_path(open_file, stamp):
     """The file as built on disk for this stamp, or None."""
     if open_file.key in ("360giving-csv", "360giving-xlsx"):
         return flattened_path(stamp, open_file.key.rsplit("-", 1)[1])
-    path = FLAT_CACHE / str(stamp).replace(".", "_") / open_file.filename
+    path = cache_root() / str(stamp).replace(".", "_") / open_file.filename
     return path if open_file.key in KEPT and path.exists() else None
 
 
@@ -233,8 +238,6 @@ def csv_header(open_file, stamp):
 
 def datapackage(stamp):
     """A Frictionless Data Package describing the CSV files (fields named as in each file's header)."""
-    from django.conf import settings
-
     from . import dictionary
 
     licence = settings.OPEN_DATA_LICENCE
