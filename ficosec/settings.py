@@ -5,6 +5,7 @@ for local development; with DEBUG off the portal refuses to start without a real
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -269,3 +270,18 @@ if REDIS_URL:
 SMALL_CELL_THRESHOLD = env_int("SMALL_CELL_THRESHOLD", 10)
 # Where people send ARCO requests (access, rectification, cancellation, opposition), shown in the privacy notice.
 PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", "privacidad@ficosec.local")
+# --- Open data (/datos-abiertos/): IATI 2.03 and 360Giving 1.4.3 files -------------------------------------------
+# The public address of the portal, for the absolute links inside the downloadable files.
+PORTAL_URL = env("PORTAL_URL", "http://localhost:8000")
+# FICOSEC's IATI organisation identifier. Empty: MX-RFC-<RFC> of the organization marked as FICOSEC.
+FICOSEC_ORG_IDENTIFIER = env("FICOSEC_ORG_IDENTIFIER", "")
+# Prefix of 360Giving grant ids (and of the portal-scoped ids of organizations without an RFC).
+GRANT_ID_PREFIX = env("GRANT_ID_PREFIX", "360G-FICOSEC")
+# Where the big open-data files are kept once built (one folder per database; rebuilt when a project changes).
+OPEN_DATA_DIR = env("OPEN_DATA_DIR", str(Path(tempfile.gettempdir()) / "ficosec-opendata"))
+# The licence of every open-data file.
+OPEN_DATA_LICENCE = {
+    "name": env("OPEN_DATA_LICENCE_NAME", "CC-BY-4.0"),
+    "title": env("OPEN_DATA_LICENCE_TITLE", "Creative Commons Atribución 4.0 Internacional (CC BY 4.0)"),
+    "url": env("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/deed.es"),
+}

@@ -38,7 +38,7 @@ class OrganizationSitemap(Bilingual):
 
 class PageSitemap(Bilingual):
     def items(self):
-        return ["home", "project_list", "axis_list", "organization_list"]
+        return ["home", "project_list", "axis_list", "organization_list", "open_data"]
 
     def location(self, name):
         return reverse(name)

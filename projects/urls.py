@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path, reverse_lazy
 
 from .sitemaps import SITEMAPS
-from .views import directory, money, public, results, staff, transfer
+from .views import directory, money, opendata, public, results, staff, transfer
 
 # --- Public catalogue ----------------------------------------------------------------------------------------
 public_urlpatterns = [
@@ -24,6 +24,12 @@ site_urlpatterns = [
     path("municipios/<slug:slug>/", results.municipality_detail, name="municipality_detail"),
     path("evidencia/", results.evidence, name="evidence"),
     path("aviso-de-privacidad/", results.privacy_notice, name="privacy_notice"),
+    path("datos-abiertos/", opendata.open_data, name="open_data"),
+    path("datos-abiertos/iati-actividades.xml", opendata.iati_activities, name="open_data_iati"),
+    path("datos-abiertos/iati-organizacion.xml", opendata.iati_organisation, name="open_data_iati_organisation"),
+    path("datos-abiertos/iati/<str:code>.xml", opendata.iati_activity, name="open_data_iati_activity"),
+    re_path(r"^datos-abiertos/360giving\.(?P<fmt>json|csv|xlsx)$", opendata.giving, name="open_data_360giving"),
+    path("datos-abiertos/datapackage.json", opendata.datapackage, name="open_data_datapackage"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

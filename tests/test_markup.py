@@ -22,6 +22,7 @@ def public_pages(project, organization):
         organization.get_absolute_url(),
         "/api/v1/guia/",
         "/gobernanza/",
+        "/datos-abiertos/",
         "/gestion/entrar/",
         "/gestion/contrasena/restablecer/",
         "/no-existe/",

@@ -132,6 +132,14 @@ TABLE = {
     "annual_reports": ("/gestion/dinero/informes/", COORDINATORS),
     "admin:index": ("/admin/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
     "admin:projects_project_changelist": ("/admin/projects/project/", {**dict.fromkeys(ROLES, 302), "superuser": 200}),
+    "open_data": ("/datos-abiertos/", ALL),
+    "open_data_iati": ("/datos-abiertos/iati-actividades.xml", ALL),
+    "open_data_iati_organisation": ("/datos-abiertos/iati-organizacion.xml", ALL),
+    "open_data_iati_activity": ("/datos-abiertos/iati/FIC-2024-001.xml", ALL),
+    "open_data_iati_activity (draft)": ("/datos-abiertos/iati/{own_code}.xml", dict.fromkeys(ROLES, 404)),
+    "open_data_360giving": ("/datos-abiertos/360giving.json", ALL),
+    "open_data_360giving (xlsx)": ("/datos-abiertos/360giving.xlsx", ALL),
+    "open_data_datapackage": ("/datos-abiertos/datapackage.json", ALL),
 }
 
 

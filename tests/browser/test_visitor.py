@@ -121,3 +121,22 @@ def test_pages_run_under_the_content_security_policy_without_violations(page, li
         # Redoc's bundle points its "by Redocly" logo at a CDN: the policy blocks that fetch, which is what we want.
         violations = [v for v in violations if "cdn.redoc.ly/redoc/logo-mini.svg" not in v]
     assert violations == []
+
+
+def test_open_data_page_is_usable_320_pixels_wide_and_its_files_download(browser, live_server, catalogue):
+    context = browser.new_context(viewport={"width": 320, "height": 740}, locale="es-MX", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Ir a datos abiertos").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Datos abiertos")  # reached with JavaScript off
+    context.close()
+    context = browser.new_context(viewport={"width": 320, "height": 740}, locale="es-MX")
+    page = context.new_page()
+    page.goto(live_server.url + "/datos-abiertos/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the page scrolls sideways ({width}px)"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Actividades IATI").click()
+    assert download.value.suggested_filename == "iati-actividades.xml"
+    shot(page, "visitor-open-data-320")
+    context.close()

@@ -1,0 +1,371 @@
+"""Open data: the IATI 2.03 and 360Giving 1.4.3 files validate against the vendored official schemas and codelists,
+a broken file fails, the files publish exactly what the catalogue shows, and the data page tells the truth about
+every file (checksums, dictionary, licence)."""
+
+import csv
+import hashlib
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db.models import Sum
+
+from projects import exports
+from projects.models import Organization, Participation, Project
+from projects.opendata import dictionary, files, iati, validation
+
+from .conftest import make_project
+
+pytestmark = pytest.mark.django_db
+PREFIX = "360G-FICOSEC"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("load_demo", stdout=StringIO())
+    settings.DEBUG = False
+    cache.clear()
+
+
+@pytest.fixture
+def ficosec_rfc(ficosec_org):
+    ficosec_org.rfc = "FCS120101AB1"
+    ficosec_org.save()
+    return ficosec_org
+
+
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return body(response)
+
+
+# --- Validation of the full demo output ---------------------------------------------------------------------
+
+
+def test_the_full_demo_output_validates_against_the_official_schemas_and_codelists(client, demo):
+    activities = get(client, "/datos-abiertos/iati-actividades.xml")
+    assert validation.iati_errors(activities) == []
+    root = ET.fromstring(activities)
+    assert len(root.findall("iati-activity")) == Project.objects.published().count()
+    # Every code attribute in the file is either checked against its codelist or knowingly unchecked.
+    covered = set(validation.IATI_CODES) | validation.IATI_UNCHECKED | validation.IATI_CONDITIONAL
+    assert validation.code_attributes(root) <= covered
+    for tag in ("location", "sector", "budget", "transaction", "result", "participating-org", "document-link"):
+        assert root.find(f"iati-activity/{tag}") is not None, tag
+    assert root.find("iati-activity/sector[@vocabulary='99']").get("vocabulary-uri").endswith("/ejes/")
+
+    organisation = get(client, "/datos-abiertos/iati-organizacion.xml")
+    assert validation.iati_errors(organisation, "organisations") == []
+
+    package = json.loads(get(client, "/datos-abiertos/360giving.json"))
+    assert validation.giving_errors(package, PREFIX) == []
+    assert len(package["grants"]) > 50
+    assert {grant["fromOpenCall"] for grant in package["grants"]} == {"Yes", "No"}
+
+    flat = get(client, "/datos-abiertos/360giving.csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(flat)))
+    assert [row["Identifier"] for row in rows] == [grant["id"] for grant in package["grants"]]
+    assert [Decimal(row["Amount Awarded"]) for row in rows] == [
+        Decimal(str(grant["amountAwarded"])) for grant in package["grants"]
+    ]
+    assert rows[0]["Recipient Org:Identifier"].startswith("MX-RFC-")
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(get(client, "/datos-abiertos/360giving.xlsx")), read_only=True)
+    sheet = workbook["grants"]
+    assert len(list(sheet.iter_rows(values_only=True))) == len(package["grants"]) + 1
+
+
+def test_the_files_carry_exactly_the_catalogues_published_projects_and_money(client, demo):
+    catalogue = list(csv.DictReader(io.StringIO(get(client, "/proyectos/descarga.csv").decode("utf-8-sig"))))
+    published = Project.objects.published()
+    root = ET.fromstring(get(client, "/datos-abiertos/iati-actividades.xml"))
+    activities = root.findall("iati-activity")
+    codes = {"-".join(a.findtext("iati-identifier").split("-")[-3:]) for a in activities}
+    assert codes == {row["clave"] for row in catalogue} == set(published.values_list("code", flat=True))
+    assert not codes & set(Project.objects.exclude(publication_state="published").values_list("code", flat=True))
+
+    budgets = sum(Decimal(v.text) for v in root.iterfind("iati-activity/budget/value"))
+    assert budgets == sum(Decimal(row["monto total MXN"]) for row in catalogue)
+    commitments = sum(Decimal(t.findtext("value")) for t in root.iterfind("iati-activity/transaction"))
+    cash = Participation.objects.filter(project__in=published, contribution_kind="cash").aggregate(s=Sum("amount"))
+    assert commitments == cash["s"]
+
+    package = json.loads(get(client, "/datos-abiertos/360giving.json"))
+    granted = sum(Decimal(str(grant["amountAwarded"])) for grant in package["grants"])
+    doers = Participation.objects.filter(role="implementer", organization__is_ficosec=False).values("project_id")
+    expected = published.filter(ficosec_amount__gt=0, pk__in=doers).aggregate(s=Sum("ficosec_amount"))["s"]
+    assert granted == expected > 0
+    ficosec_by_code = {row["clave"]: Decimal(row["monto FICOSEC MXN"]) for row in catalogue}
+    for grant in package["grants"]:
+        code = grant["id"].removeprefix(f"{PREFIX}-").rsplit("-", 1)[0]
+        assert Decimal(str(grant["amountAwarded"])) == ficosec_by_code[code], grant["id"]
+
+
+# --- A broken file fails ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def valid_iati(client, published_project, ficosec_rfc):
+    data = get(client, "/datos-abiertos/iati-actividades.xml")
+    assert validation.iati_errors(data) == []
+    return data
+
+
+def mutate(data, change):
+    root = ET.fromstring(data)
+    change(root.find("iati-activity"))
+    return ET.tostring(root)
+
+
+def test_a_file_without_a_required_element_fails_the_schema(valid_iati):
+    broken = mutate(valid_iati, lambda a: a.remove(a.find("iati-identifier")))
+    assert any(error.startswith("XSD:") for error in validation.iati_errors(broken))
+
+
+def test_elements_out_of_order_fail_the_schema(valid_iati):
+    def swap(activity):
+        status = activity.find("activity-status")
+        activity.remove(status)
+        activity.append(status)
+
+    assert any(error.startswith("XSD:") for error in validation.iati_errors(mutate(valid_iati, swap)))
+
+
+@pytest.mark.parametrize(
+    "path, attribute, bad",
+    [
+        ("activity-status", "code", "9"),
+        ("participating-org", "role", "7"),
+        ("participating-org", "type", "99"),
+        ("sector[@vocabulary='1']", "code", "99999"),
+        ("budget/value", "currency", "XXX"),
+        ("transaction/transaction-type", "code", "42"),
+        ("recipient-country", "code", "ZZ"),
+        ("reporting-org", "ref", "ZZ-NOPE-123"),
+    ],
+)
+def test_a_code_missing_from_its_codelist_fails_although_the_schema_passes(valid_iati, path, attribute, bad):
+    broken = mutate(valid_iati, lambda a: a.find(path).set(attribute, bad))
+    errors = validation.iati_errors(broken)
+    assert errors and not any(error.startswith("XSD:") for error in errors), errors
+
+
+@pytest.fixture
+def valid_package(client, published_project, ficosec_rfc):
+    package = json.loads(get(client, "/datos-abiertos/360giving.json"))
+    assert validation.giving_errors(package, PREFIX) == []
+    return package
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda g: g.pop("amountAwarded"), "Esquema"),
+        (lambda g: g.update(currency="pesos"), "Esquema"),
+        (lambda g: g.update(fromOpenCall="Sí"), "Esquema"),
+        (lambda g: g.update(awardDate="15/01/2024"), "Esquema"),
+        (lambda g: g.update(amountAwarded=0), "mayor que cero"),
+        (lambda g: g.update(awardDate=(date.today() + timedelta(days=30)).isoformat()), "futuro"),
+        (lambda g: g["recipientOrganization"][0].update(id="CCA100101AB1"), "prefijo conocido"),
+        (lambda g: g.update(id="OTRO-1"), "prefijo 360G-FICOSEC"),
+    ],
+)
+def test_a_broken_grant_fails(valid_package, change, expected):
+    change(valid_package["grants"][0])
+    errors = validation.giving_errors(valid_package, PREFIX)
+    assert any(expected in error for error in errors), errors
+
+
+def test_a_repeated_grant_id_fails(valid_package):
+    twin = json.loads(json.dumps(valid_package["grants"][0]))
+    twin["title"] = "Otro"
+    valid_package["grants"].append(twin)
+    assert any("repetido" in error for error in validation.giving_errors(valid_package, PREFIX))
+
+
+def test_without_an_rfc_or_setting_the_publisher_id_is_flagged_and_the_setting_fixes_it(
+    client, published_project, settings
+):
+    errors = validation.iati_errors(get(client, "/datos-abiertos/iati-actividades.xml"))
+    assert any("reporting-org" in error for error in errors)
+    settings.FICOSEC_ORG_IDENTIFIER = "MX-RFC-FCS120101AB1"
+    data = get(client, "/datos-abiertos/iati-actividades.xml")
+    assert validation.iati_errors(data) == []
+    assert b"<iati-identifier>MX-RFC-FCS120101AB1-FIC-2024-001</iati-identifier>" in data
+
+
+# --- Visibility ----------------------------------------------------------------------------------------------
+
+
+def test_only_published_projects_and_never_internal_notes_reach_the_files(
+    client, published_project, draft_project, review_project, archived_project, ficosec_rfc
+):
+    Project.objects.filter(pk=published_project.pk).update(conflict_of_interest="CONFLICTO-SECRETO")
+    for url in (
+        "/datos-abiertos/iati-actividades.xml",
+        "/datos-abiertos/360giving.json",
+        "/datos-abiertos/360giving.csv",
+        "/datos-abiertos/datapackage.json",
+        f"/datos-abiertos/iati/{published_project.code}.xml",
+    ):
+        data = get(client, url)
+        for secret in ("NOTA-INTERNA", "CONFLICTO-SECRETO", draft_project.code, review_project.code):
+            assert secret.encode() not in data, (url, secret)
+        assert archived_project.code.encode() not in data, url
+    assert published_project.code.encode() in get(client, "/datos-abiertos/iati-actividades.xml")
+
+
+def test_the_file_of_one_project_answers_only_for_published_projects(client, published_project, draft_project):
+    data = get(client, f"/datos-abiertos/iati/{published_project.code}.xml")
+    assert len(ET.fromstring(data).findall("iati-activity")) == 1
+    assert client.get(f"/datos-abiertos/iati/{draft_project.code}.xml").status_code == 404
+    assert client.get("/datos-abiertos/iati/FIC-1999-999.xml").status_code == 404
+
+
+def test_the_files_are_streamed_with_queries_that_do_not_grow_with_the_projects(
+    client, org_a, ficosec_rfc, django_assert_max_num_queries
+):
+    make_project("FIC-2024-101", "Uno", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
+    response = client.get("/datos-abiertos/iati-actividades.xml")
+    assert response.streaming
+    with django_assert_max_num_queries(20) as few:
+        body(client.get("/datos-abiertos/iati-actividades.xml"))
+        body(client.get("/datos-abiertos/360giving.json"))
+    asked = len(few.captured_queries)  # read now: the next request resets Django's query log
+    for n in range(2, 8):
+        make_project(f"FIC-2024-1{n:02d}", f"Proyecto {n}", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
+    with django_assert_max_num_queries(asked):
+        body(client.get("/datos-abiertos/iati-actividades.xml"))
+        body(client.get("/datos-abiertos/360giving.json"))
+
+
+def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, ficosec_rfc):
+    from projects.opendata import giving360
+
+    grants = list(giving360.grants())
+    assert [g["id"] for g in grants] == [f"{PREFIX}-{published_project.code}-1"]
+    grant = grants[0]
+    assert grant["amountAwarded"] == 1000000.0
+    assert grant["recipientOrganization"][0]["id"] == "MX-RFC-CCA100101AB1"
+    assert grant["fromOpenCall"] == "Yes"
+    assert grant["beneficiaryLocation"][0]["geoCode"] == "08037"
+    assert {p["code"] for p in grant["grantProgramme"]} >= {"convocatoria", "eje-3", "linea-3"}
+    # FICOSEC implementing its own project is not a grant.
+    Participation.objects.filter(project=published_project, role="implementer").update(organization=ficosec_rfc)
+    assert list(giving360.grants()) == []
+
+
+# --- The data page -------------------------------------------------------------------------------------------
+
+
+def test_the_data_page_is_linked_from_home_and_footer_and_tells_the_truth_about_every_file(
+    client, published_project, ficosec_rfc
+):
+    home = client.get("/").content.decode()
+    assert home.count('href="/datos-abiertos/"') >= 2
+    page = client.get("/datos-abiertos/").content.decode()
+    assert "CC BY 4.0" in page and "creativecommons.org/licenses/by/4.0" in page
+    for open_file in files.FILES:
+        assert f'href="{open_file.url}"' in page, open_file.key
+        digest = hashlib.sha256(get(client, open_file.url)).hexdigest()
+        assert f'data-file="{open_file.key}">{digest}</code>' in page, open_file.key
+    for column in dictionary.catalogue_columns():
+        assert column["column"] in page
+    assert str(Project._meta.get_field("ficosec_amount").verbose_name) in page
+    assert "amountAwarded" in page and "Amount Awarded" in page
+    assert "<code>participating-org</code>" in page and "<code>recipientOrganization/id</code>" in page
+    assert "Cómo citar" in page
+
+
+def test_a_change_to_a_project_changes_the_checksums(client, published_project, ficosec_rfc):
+    before = files.summary(files.current_stamp())["sha256"]
+    published_project.title = "Jóvenes constructores de paz, fase 2"
+    published_project.save()
+    after = files.summary(files.current_stamp())["sha256"]
+    assert before["iati-activities"] != after["iati-activities"]
+    assert before["360giving-json"] != after["360giving-json"]
+    assert after["iati-activities"] in client.get("/datos-abiertos/").content.decode()
+
+
+def test_the_data_page_asks_a_bounded_number_of_queries(client, org_a, ficosec_rfc, django_assert_max_num_queries):
+    make_project("FIC-2024-201", "Uno", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
+    client.get("/datos-abiertos/")
+    with django_assert_max_num_queries(12) as first:
+        assert client.get("/datos-abiertos/").status_code == 200
+    asked = len(first.captured_queries)  # read now: the next request resets Django's query log
+    for n in range(2, 6):
+        make_project(f"FIC-2024-2{n:02d}", f"Otro {n}", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
+    client.get("/datos-abiertos/")
+    with django_assert_max_num_queries(asked):
+        assert client.get("/datos-abiertos/").status_code == 200
+
+
+def test_the_datapackage_describes_the_csv_files_as_they_are(client, published_project, ficosec_rfc):
+    package = json.loads(get(client, "/datos-abiertos/datapackage.json"))
+    assert {"name", "resources", "licenses"} <= set(package)
+    assert package["licenses"][0]["name"] == "CC-BY-4.0"
+    assert len(package["resources"]) == 2
+    for resource in package["resources"]:
+        assert {"name", "path", "schema", "format"} <= set(resource)
+        assert resource["name"] == resource["name"].lower() and " " not in resource["name"]
+        fields = resource["schema"]["fields"]
+        assert all({"name", "type"} <= set(field) for field in fields)
+        assert all(field["type"] in {"string", "number", "integer", "date"} for field in fields)
+        path = resource["path"].split("://", 1)[1].split("/", 1)[1]
+        header = next(csv.reader(io.StringIO(get(client, f"/{path}").decode("utf-8-sig"))))
+        assert [field["name"] for field in fields] == header, resource["name"]
+
+
+def test_the_catalogue_dictionary_follows_the_export_columns():
+    assert [row["column"] for row in dictionary.catalogue_columns()] == [h for _k, h in exports.COLUMNS]
+    assert set(dictionary.CATALOGUE_SOURCES) == {key for key, _h in exports.COLUMNS}
+
+
+def test_every_organization_kind_and_project_status_has_an_iati_code():
+    assert set(iati.ORGANISATION_TYPE) == set(Organization.Kind)
+    assert set(iati.ACTIVITY_STATUS) == set(Project.Status)
+    assert set(iati.ORGANISATION_TYPE.values()) | {iati.FICOSEC_TYPE} <= validation.codelist("OrganisationType")
+    assert set(iati.ACTIVITY_STATUS.values()) <= validation.codelist("ActivityStatus")
+    assert set(iati.DAC_SECTOR_BY_LINE.values()) <= validation.codelist("Sector")
+
+
+def test_built_files_are_served_from_disk_with_the_same_bytes(client, published_project, ficosec_rfc):
+    live = get(client, "/datos-abiertos/iati-actividades.xml")
+    out = StringIO()
+    call_command("build_open_data", stdout=out)
+    stamp = files.current_stamp()
+    for key in ("iati-activities", "360giving-json"):
+        open_file = files.BY_KEY[key]
+        assert files.built_path(open_file, stamp) is not None, key
+        assert f"sha256:{files.sha256(open_file, stamp)}" in out.getvalue()
+    response = client.get("/datos-abiertos/iati-actividades.xml")
+    assert response.__class__.__name__ == "FileResponse"
+    assert body(response) == live
+    published_project.title = "Otro título"
+    published_project.save()  # a change: the next download is made afresh, never the stale file
+    assert b"Otro t\xc3\xadtulo" in get(client, "/datos-abiertos/iati-actividades.xml")
+
+
+def test_the_sitemap_lists_the_data_page(client):
+    assert "/datos-abiertos/</loc>" in client.get("/sitemap.xml").content.decode()
