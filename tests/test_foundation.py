@@ -401,6 +401,10 @@ def test_load_demo_covers_every_axis_line_region_status_and_state(settings):
     assert set(Project.objects.values_list("publication_state", flat=True)) == set(Project.Publication.values)
     assert all(not project.publication_gaps() for project in published)
     assert Measurement.objects.values("indicator").distinct().count() >= 100
+    # Every state was reached through Project.transition, as a person would: each step recorded, in order.
+    for project in Project.objects.exclude(publication_state="draft").prefetch_related("workflow_steps"):
+        steps = [step.to_state for step in sorted(project.workflow_steps.all(), key=lambda step: step.pk)]
+        assert steps[0] == "review" and steps[-1] == project.publication_state, project.code
 
 
 def test_load_demo_keeps_the_facts_of_the_real_projects(settings):

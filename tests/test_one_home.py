@@ -3,7 +3,6 @@ reaches it. Each test proves the sharing through the interfaces and pins the beh
 used to disagree. Also the object-move matrix of issue 13: a write is allowed on the object as it is AND as it
 will be, for sessions and API keys alike."""
 
-import io
 import itertools
 import json
 from datetime import date
@@ -24,7 +23,6 @@ from projects.models import (
     Organization,
     Participation,
     Project,
-    WorkflowStep,
 )
 from projects.resources import ProjectResource
 from projects.serializers import ProjectSerializer
@@ -424,22 +422,9 @@ def test_every_resource_has_the_same_etag_scheme_and_accepts_if_match_star(clien
         assert client.patch(url, body, content_type="application/json", HTTP_IF_MATCH="*").status_code == 200
 
 
-# --- The rest: the demo goes through the workflow, keys answer as partners -----------------------------------------
+# --- The rest: keys answer as partners (the demo goes through the workflow: test_foundation.py) ------------
 
 
 def test_a_partner_key_has_exactly_the_partner_roles_permissions(org_a, coordinator):
     key, _raw = ApiKey.issue("k", created_by=coordinator, organization=org_a)
     assert KeyUser(key).PERMISSIONS == set(roles.ROLE_PERMISSIONS[roles.PARTNER])
-
-
-def test_the_demo_reaches_its_states_through_the_workflow(settings):
-    from django.core.management import call_command
-
-    settings.DEBUG = True
-    call_command("load_demo", stdout=io.StringIO())
-    moved = Project.objects.exclude(publication_state="draft")
-    assert moved.exists()
-    for project in moved:
-        steps = list(WorkflowStep.objects.filter(project=project).order_by("pk").values_list("to_state", flat=True))
-        assert steps and steps[-1] == project.publication_state and steps[0] == "review"
-        assert project.history.filter(history_change_reason="Paso de demostración").exists()

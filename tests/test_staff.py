@@ -580,7 +580,7 @@ def test_a_coordinator_issues_a_key_shown_once_and_revokes_it(client, coordinato
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"name": "Sin dueño"}, "Elija una organización (llave de socio) o una persona del personal"),
+        ({"name": "Sin dueño"}, "Una llave pertenece a una organización o a una persona del personal"),
         ({"name": "Pasada", "expires_at": "2020-01-01"}, "La fecha de vencimiento debe ser futura."),
     ],
 )

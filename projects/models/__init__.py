@@ -1,6 +1,7 @@
-"""The FICOSEC domain, one module per topic: places, organizations, projects and their money, indicators, and the
-workflow record with API keys. The rules of each model (constraints, validators, queryset predicates and methods)
-live beside it; forms, serializers, importers and commands call them rather than restating them."""
+"""The FICOSEC domain, one module per topic: places, organizations, projects and their money (with the editing and
+the workflow of a project in modules of their own), indicators, and the workflow record with API keys. The rules of
+each model (constraints, validators, queryset predicates and methods) live beside it; forms, serializers, importers
+and commands call them rather than restating them."""
 
 from .common import (  # noqa: F401
     CLUNI_PATTERN,
@@ -13,6 +14,7 @@ from .common import (  # noqa: F401
     months_before,
     sanitize_html,
 )
+from .editing import StaleVersion  # noqa: F401
 from .governance import (  # noqa: F401, E402
     Administration,
     Agreement,
@@ -36,7 +38,6 @@ from .projects import (  # noqa: F401
     Participation,
     Population,
     Project,
-    StaleVersion,
     is_staff_user,
     leverage,
     money_by_sector,

@@ -9,18 +9,18 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ficosec.history import history_user
 
 from .common import PROJECT_CODE_PATTERN, SEARCH_CONFIG, RichTextField, code_validator, constraint_message
+from .editing import Editing
 from .organizations import Organization, unique_slug
 from .places import Municipality
 from .workflow import Publication, Workflow
@@ -184,15 +184,7 @@ def money_by_sector(amounts):
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
-class StaleVersion(Exception):
-    """Somebody else saved the project since this copy was read."""
-
-    def __init__(self, current_version):
-        super().__init__(current_version)
-        self.current_version = current_version
-
-
-class Project(Workflow, models.Model):
+class Project(Workflow, Editing, models.Model):
     class Status(models.TextChoices):
         FORMULATION = "formulation", _("En formulación")
         APPROVED = "approved", _("Aprobado")
@@ -456,85 +448,6 @@ class Project(Workflow, models.Model):
         if self.pk and not kwargs.pop("keep_version", False):
             self.version += 1
         super().save(*args, **kwargs)
-
-    # Every field a person edits: the staff form, the API, the importer and restores all use this one list; never the
-    # workflow state or the derived columns. LINKS are its many-to-many relations; a restore brings back the rest
-    # (and the links from the historical record's own tables).
-    EDITABLE_FIELDS = [
-        "code",
-        "title",
-        "summary",
-        "description",
-        "axis",
-        "lines",
-        "status",
-        "prevention_level",
-        "populations",
-        "municipalities",
-        "planned_start",
-        "planned_end",
-        "actual_start",
-        "actual_end",
-        "beneficiaries_target",
-        "beneficiaries_reached",
-        "evidence_level",
-        "evaluation_design",
-        "award_type",
-        "call_name",
-        "conflict_of_interest",
-        "internal_notes",
-        "sensitive_site",
-        "site_name",
-    ]
-    LINKS = ["lines", "municipalities"]
-    RESTORABLE = sorted(set(EDITABLE_FIELDS) - set(LINKS), key=EDITABLE_FIELDS.index)
-
-    def save_edit(self, user, expected_version=None, links=None, children=None):
-        """Save an edit of the project with what hangs from it, in one transaction: the one path of the staff page,
-        the API and the importer. An update goes through the version check (StaleVersion when somebody saved since
-        `expected_version` was read; nothing is written then); `links` sets many-to-many relations ({name: objects});
-        `children(project)` writes related rows (partners, indicators, measurements); the derived columns follow."""
-        actor = user if user is not None and user.is_authenticated and user.pk else None
-        with transaction.atomic():
-            if self.pk:
-                self.save_if_current(expected_version or 0, actor)
-            else:
-                self.created_by = self.created_by or actor
-                self.updated_by = actor
-                self.save()
-            for name, objects in (links or {}).items():
-                getattr(self, name).set(objects)
-            if children is not None:
-                children(self)
-            self.refresh_derived()
-        return self
-
-    def save_if_current(self, expected_version, user=None):
-        """Optimistic concurrency: save only if nobody saved since `expected_version` was read.
-        Raises StaleVersion (with the version now stored) otherwise; nothing is written then."""
-        with transaction.atomic():
-            current = Project.objects.select_for_update().filter(pk=self.pk).values_list("version", flat=True).first()
-            if current != int(expected_version):
-                raise StaleVersion(current)
-            self.version = current
-            if user is not None and user.is_authenticated and user.pk:
-                self.updated_by = user
-            self.save()
-
-    def restore(self, record, user):
-        """Bring back the edited fields, lines and places of an earlier historical `record`. The restore is itself a
-        new version in the history, with the reason given; the publication state is left as it is."""
-        with transaction.atomic():
-            for field in self.RESTORABLE:
-                attname = self._meta.get_field(field).attname
-                setattr(self, attname, getattr(record, attname))
-            self.full_clean(exclude=["slug"])
-            self.updated_by = user
-            self._change_reason = gettext("Restaurada la versión %(version)s") % {"version": record.version}
-            self.save()
-            self.lines.set([row.line_id for row in record.lines.all()])
-            self.municipalities.set([row.municipality_id for row in record.municipalities.all()])
-            self.refresh_derived()
 
     def refresh_derived(self):
         Project.objects.filter(pk=self.pk).refresh_derived()
