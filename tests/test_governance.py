@@ -418,7 +418,7 @@ def test_the_radar_lists_agreements_that_outlive_the_term_with_days_left_and_sta
     assert ">200<" in row and "FIC-2024-001" in row and "$1,250,000" in row
     assert "Convenio que rebasa el periodo" in client.get("/gestion/").content.decode()  # the dashboard block
     handover = client.get(f"/gestion/transiciones/{agreements.slug}/entrega/")
-    assert handover.status_code == 200 and 'media="print"' in handover.content.decode()
+    assert handover.status_code == 200 and 'class="handover-page"' in handover.content.decode()
     assert "Jóvenes constructores de paz" in handover.content.decode()
 
 

@@ -762,7 +762,7 @@ def add_rows(coordinator, organization, start, count):
         # Each: session, user, user and group permissions; then the dashboard: not-ready + its 5 prefetches,
         # overdue, mine, review, recent; the lists: count + page (+ prefetches of groups and organizations;
         # keys: the issue form's two choice lists).
-        ("/gestion/", 13),
+        ("/gestion/", 14),  # + the transition radar's agreements at risk (governance, issue 15)
         ("/gestion/proyectos/", 6),
         ("/gestion/organizaciones/", 6),
         ("/gestion/personas/", 8),

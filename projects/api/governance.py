@@ -24,7 +24,7 @@ class AwardDecisionSerializer(serializers.ModelSerializer):
     project_title = serializers.CharField(source="project.title")
     date = serializers.DateField(source="session.held_on")
     body = serializers.CharField(source="session.body")
-    call = serializers.CharField(source="call.title", default=None)
+    call = serializers.CharField(source="call.title", default=None, allow_null=True)
     recusals = RecusalSerializer(many=True)
     unresolved_conflict = serializers.BooleanField()
 
@@ -55,7 +55,7 @@ class CallSerializer(serializers.Serializer):
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
     budget = serializers.DecimalField(max_digits=16, decimal_places=2)
-    terms_url = serializers.URLField()
+    terms_url = serializers.CharField()
     applied = serializers.IntegerField()
     eligible = serializers.IntegerField()
     selected = serializers.SerializerMethodField()
