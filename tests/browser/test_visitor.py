@@ -41,9 +41,11 @@ def test_visitor_searches_filters_opens_a_project_and_downloads_the_list(page, l
     page.get_by_label("Buscar proyectos").fill("jóvenes")
     page.get_by_role("button", name="Buscar").click()
     expect(page.get_by_role("heading", name="2 proyectos")).to_be_visible()
-    page.get_by_label(re.compile(r"3\. Corresponsabilidad ciudadana")).check()  # JS applies it on change
+    page.get_by_label(re.compile(r"3\. Corresponsabilidad ciudadana")).check()  # nothing reloads until "Aplicar"
+    page.get_by_role("button", name="Aplicar").first.click()
     page.wait_for_url(re.compile(r"axis=corresponsabilidad-ciudadana"))
     page.get_by_role("group", name="Municipio").get_by_label(re.compile("Juárez")).check()
+    page.get_by_role("button", name="Aplicar").first.click()
     page.wait_for_url(re.compile(r"municipality=08037"))
     expect(page.get_by_role("heading", name="1 proyecto")).to_be_visible()
     expect(page.get_by_text("Borrador secreto")).to_have_count(0)
