@@ -1,0 +1,64 @@
+"""Every kind of page, public and workspace, reflows at 320 and 360 px: nothing scrolls sideways (WCAG 1.4.10)."""
+
+import pytest
+
+from projects.models import Participation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCROLLS_SIDEWAYS = "document.documentElement.scrollWidth > window.innerWidth"
+
+
+def public_pages(project, organization):
+    return [
+        "/",
+        "/proyectos/",
+        "/proyectos/?q=jóvenes&axis=corresponsabilidad-ciudadana&municipality=08037",
+        project.get_absolute_url(),
+        "/ejes/",
+        "/ejes/corresponsabilidad-ciudadana/",
+        "/organizaciones/",
+        organization.get_absolute_url(),
+        "/gestion/entrar/",
+    ]
+
+
+def workspace_pages(project):
+    return [
+        "/gestion/",
+        "/gestion/proyectos/",
+        "/gestion/proyectos/nuevo/",
+        f"/gestion/proyectos/{project.code}/",
+        f"/gestion/proyectos/{project.code}/historial/",
+    ]
+
+
+def overflowing(page, base, urls):
+    found = []
+    for url in urls:
+        page.goto(base + url)
+        if page.evaluate(SCROLLS_SIDEWAYS):
+            width = page.evaluate("document.documentElement.scrollWidth")
+            found.append(f"{url}: {width}px")
+    return found
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_every_kind_of_page_fits_a_phone_without_sideways_scrolling(
+    browser, live_server, published_project, org_a, org_b, coordinator, width
+):
+    # A contributions table with a long organization name: what stretched the project page to 507 px.
+    org_b.name = "Organización de la Sociedad Civil con un Nombre Muy Largo para Probar, A.C."
+    org_b.save()
+    Participation.objects.create(project=published_project, organization=org_b, role="evaluator", amount=123456789)
+    context = browser.new_context(locale="es-MX", viewport={"width": width, "height": 740})
+    page = context.new_page()
+    found = overflowing(page, live_server.url, public_pages(published_project, org_a))
+    page.goto(live_server.url + "/gestion/entrar/")
+    page.get_by_label("Usuario").fill("coordinador")
+    page.get_by_label("Contraseña").fill("clave-de-prueba-123")
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url("**/gestion/")
+    found += overflowing(page, live_server.url, workspace_pages(published_project))
+    context.close()
+    assert found == []
