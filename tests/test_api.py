@@ -417,8 +417,9 @@ def matrix():
         # Governance (issue 15): read-only for everybody; a visitor reads decisions on published projects only.
         ("get", "/api/v1/award-decisions/", None, [ok, ok, ok, ok, 401, 401]),
         ("get", "/api/v1/calls/", None, [ok, ok, ok, ok, 401, 401]),
-        ("post", "/api/v1/calls/", None, [401, 403, 403, 403, 401, 401]),
-        ("post", "/api/v1/award-decisions/", None, [401, 403, 403, 403, 401, 401]),
+        # Read-only endpoints: a method they do not have is 405 for everybody, before any permission question.
+        ("post", "/api/v1/calls/", None, [405, 405, 405, 405, 405, 405]),
+        ("post", "/api/v1/award-decisions/", None, [405, 405, 405, 405, 405, 405]),
         ("get", "/api/v1/commitments/", None, [ok, ok, ok, ok, 401, 401]),
         ("get", "/api/v1/disbursements/", None, [ok, ok, ok, ok, 401, 401]),
         ("get", "/api/v1/proofs/", None, [ok, ok, ok, ok, 401, 401]),  # invoices: an empty list for the public
