@@ -14,7 +14,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from .money import CommitmentViewSet, DisbursementViewSet, FiguresViewSet, ProofViewSet
+from .money import CommitmentViewSet, DisbursementViewSet, FiguresView, ProofViewSet
 from .viewsets import (
     AxisViewSet,
     IndicatorViewSet,
@@ -49,12 +49,12 @@ router.register("measurements", MeasurementViewSet, basename="api-measurement")
 router.register("commitments", CommitmentViewSet, basename="api-commitment")
 router.register("disbursements", DisbursementViewSet, basename="api-disbursement")
 router.register("proofs", ProofViewSet, basename="api-proof")
-router.register("money-figures", FiguresViewSet, basename="api-money-figures")
 
 urlpatterns = [
     path("guia/", guide, name="api_guide"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
     path("redoc/", DOCS_CSP(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
+    path("money-figures/", FiguresView.as_view(), name="api-money-figures-list"),
     path("", include(router.urls)),
 ]
