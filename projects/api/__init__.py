@@ -15,7 +15,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from .governance import AwardDecisionViewSet, CallViewSet
-from .money import CommitmentViewSet, DisbursementViewSet, FiguresViewSet, ProofViewSet
+from .money import CommitmentViewSet, DisbursementViewSet, FiguresView, ProofViewSet
 from .results import PeriodViewSet, ReportingMeasurementViewSet
 from .viewsets import (
     AxisViewSet,
@@ -52,7 +52,6 @@ router.register("calls", CallViewSet, basename="api-call")  # governance (issue 
 router.register("commitments", CommitmentViewSet, basename="api-commitment")
 router.register("disbursements", DisbursementViewSet, basename="api-disbursement")
 router.register("proofs", ProofViewSet, basename="api-proof")
-router.register("money-figures", FiguresViewSet, basename="api-money-figures")
 router.register("periods", PeriodViewSet, basename="api-period")
 
 urlpatterns = [
@@ -60,5 +59,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
     path("redoc/", DOCS_CSP(SpectacularRedocView.as_view(url_name="api_schema")), name="api_redoc"),
+    path("money-figures/", FiguresView.as_view(), name="api-money-figures-list"),
     path("", include(router.urls)),
 ]

@@ -14,6 +14,7 @@ from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .. import accountability
 from ..models import AlreadyCharged, ApiKey, Charge, Commitment, Disbursement, ExpenseProof, Project, is_staff_user
@@ -203,13 +204,18 @@ def as_json(value):
     parameters=[OpenApiParameter("anio", int, description="Año (opcional)")],
     responses={200: {"type": "object"}} | ERRORS,
 )
-class FiguresViewSet(ApiViewSet):
-    """The accountability figures of "¿A dónde va el dinero?" (amounts as decimal strings, MXN)."""
+class FiguresView(APIView):
+    """The accountability figures of "¿A dónde va el dinero?" (amounts as decimal strings, MXN): one object, not a
+    list, so a plain view rather than a viewset."""
 
-    queryset = Commitment.objects.none()
-    pagination_class = None
+    authentication_classes = ApiViewSet.authentication_classes
+    permission_classes = ApiViewSet.permission_classes
+    throttle_classes = ApiViewSet.throttle_classes
+    renderer_classes = ApiViewSet.renderer_classes[:2]
+    write_model = Commitment
+    rule_checked_actions = ()
 
-    def list(self, request):
+    def get(self, request):
         value = request.query_params.get("anio", "").strip()
         if value and (not value.isdigit() or not 2000 <= int(value) <= 2100):
             raise exceptions.ValidationError({"anio": [_("Año inválido.")]})

@@ -180,9 +180,9 @@ def render_ledger(request, project, status=200, **forms):
         .filter(charges__disbursement__commitment__project=project)
         .distinct()
         .order_by("-created_at"),
-        "commitment_form": forms.get("commitment_form") or CommitmentForm(),
-        "disbursement_form": forms.get("disbursement_form") or DisbursementForm(project),
-        "upload_form": forms.get("upload_form") or ProofUploadForm(project),
+        "commitment_form": forms.get("commitment_form") or CommitmentForm(auto_id="compromiso_%s"),
+        "disbursement_form": forms.get("disbursement_form") or DisbursementForm(project, auto_id="ministracion_%s"),
+        "upload_form": forms.get("upload_form") or ProofUploadForm(project, auto_id="cfdi_%s"),
     }
     return render(request, "projects/staff/project_ledger.html", context, status=status)
 
@@ -197,7 +197,7 @@ def project_ledger(request, code):
 @require_POST
 def commitment_create(request, code):
     project = ledger_project(request, code)
-    form = CommitmentForm(request.POST, instance=Commitment(project=project))
+    form = CommitmentForm(request.POST, instance=Commitment(project=project), auto_id="compromiso_%s")
     if not form.is_valid():
         return render_ledger(request, project, 400, commitment_form=form)
     form.save()
@@ -210,7 +210,7 @@ def commitment_create(request, code):
 @require_POST
 def disbursement_create(request, code):
     project = ledger_project(request, code)
-    form = DisbursementForm(project, request.POST)
+    form = DisbursementForm(project, request.POST, auto_id="ministracion_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -228,7 +228,7 @@ def disbursement_create(request, code):
 @require_POST
 def proof_upload(request, code):
     project = ledger_project(request, code)
-    form = ProofUploadForm(project, request.POST, request.FILES)
+    form = ProofUploadForm(project, request.POST, request.FILES, auto_id="cfdi_%s")
     if form.is_valid():
         upload = form.cleaned_data["xml"]
         try:
