@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
+from django.views.decorators.http import require_safe
 
 from .sitemaps import SITEMAPS
 from .views import directory, public, staff, transfer
@@ -15,8 +16,8 @@ public_urlpatterns = [
     path("ejes/<slug:slug>/", public.axis_detail, name="axis_detail"),
     path("organizaciones/", public.organization_list, name="organization_list"),
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", public.robots, name="robots"),
+    path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", require_safe(public.robots), name="robots"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

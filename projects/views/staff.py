@@ -39,6 +39,7 @@ from ..models import Indicator, Organization, Project, StaleVersion, is_staff_us
 @sensitive_post_parameters()
 @csrf_protect
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request):
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     target = request.POST.get("next") or request.GET.get("next") or settings.LOGIN_REDIRECT_URL
@@ -72,6 +73,7 @@ def admin_sign_in(request):
 
 
 @csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_reset(request):
     """Django's password reset, limited per address so that it cannot be used to flood inboxes."""
     if request.method == "POST":
