@@ -53,8 +53,10 @@ def fuzz(port, name, *headers):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_api_survives_a_schema_driven_fuzz_run_with_a_partner_key_and_anonymously(reference_data):
+def test_the_api_survives_a_schema_driven_fuzz_run_with_a_partner_key_and_anonymously(reference_data, settings):
+    settings.DEBUG = True  # load_demo refuses to write known passwords with DEBUG off; the server runs with it off
     call_command("load_demo", verbosity=0)
+    settings.DEBUG = False
     partner = User.objects.get(username="socio")
     _key, raw = ApiKey.issue(
         "Fuzz", created_by=User.objects.get(username="coordinador"), organization=partner.organizations.first()
