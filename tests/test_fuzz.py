@@ -48,6 +48,7 @@ def fuzz(port, name, *headers):
     for header in headers:
         command += ["--header", header]
     run = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=1500)
+    RESULTS.mkdir(exist_ok=True)  # again: another pytest session (pytest-playwright) may have emptied it meanwhile
     (RESULTS / f"fuzz-{name}.txt").write_text(run.stdout + run.stderr)
     return run
 
