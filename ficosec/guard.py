@@ -48,7 +48,11 @@ class BadInputMiddleware:
                     _("El cuerpo de la solicitud supera el máximo de %(kb)s KB.")
                     % {"kb": settings.API_MAX_BODY_BYTES // 1024},
                 )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and not request.path.startswith("/api/"):
+            # require_GET and friends answer an empty 405: say it, in Spanish, on a page
+            return refuse(request, 405, _("Esta página no admite ese método."), headers={"Allow": response["Allow"]})
+        return response
 
 
 def not_found(request, exception=None):

@@ -10,7 +10,7 @@ import hashlib
 import random
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
@@ -22,7 +22,7 @@ def _key(scope, ident):
 
 def shared_cache():
     """True when the default cache is seen by every worker (Redis, Memcached, database), not process memory."""
-    return not isinstance(cache, LocMemCache | DummyCache)
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
 HIT_SQL = """

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path, reverse_lazy
+from django.views.decorators.http import require_safe
 
 from .sitemaps import SITEMAPS
 from .views import directory, money, opendata, public, results, staff, transfer
@@ -15,12 +16,6 @@ public_urlpatterns = [
     path("ejes/<slug:slug>/", public.axis_detail, name="axis_detail"),
     path("organizaciones/", public.organization_list, name="organization_list"),
     path("organizaciones/<slug:slug>/", public.organization_detail, name="organization_detail"),
-]
-
-# --- One sitemap and one robots.txt for both languages, outside the /en/ prefix (ficosec/urls.py) -------------
-site_urlpatterns = [
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", public.robots, name="robots"),
     path("municipios/<slug:slug>/", results.municipality_detail, name="municipality_detail"),
     path("evidencia/", results.evidence, name="evidence"),
     path("aviso-de-privacidad/", results.privacy_notice, name="privacy_notice"),
@@ -30,6 +25,12 @@ site_urlpatterns = [
     path("datos-abiertos/iati/<str:code>.xml", opendata.iati_activity, name="open_data_iati_activity"),
     re_path(r"^datos-abiertos/360giving\.(?P<fmt>json|csv|xlsx)$", opendata.giving, name="open_data_360giving"),
     path("datos-abiertos/datapackage.json", opendata.datapackage, name="open_data_datapackage"),
+]
+
+# --- One sitemap and one robots.txt for both languages, outside the /en/ prefix (ficosec/urls.py) -------------
+site_urlpatterns = [
+    path("sitemap.xml", require_safe(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", require_safe(public.robots), name="robots"),
 ]
 
 # --- Staff workspace (/gestion/) -----------------------------------------------------------------------------

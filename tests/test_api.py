@@ -430,8 +430,8 @@ def matrix():
         ("post", "/api/v1/periods/", "period_other", [401, 403, 201, 201, 401, 401]),
         ("post", "/api/v1/measurements/{own_measurement}/breakdown/", "breakdown", [401, ok, ok, ok, 401, 401]),
         ("post", "/api/v1/measurements/{other_measurement}/breakdown/", "breakdown", [401, 404, ok, ok, 401, 401]),
-        # Projects are archived through the workflow, never deleted: nobody may DELETE one.
-        ("delete", "/api/v1/projects/{own}/", None, [401, 403, 403, 403, 401, 401]),
+        # Projects are archived through the workflow, never deleted: DELETE does not exist (405 for everyone).
+        ("delete", "/api/v1/projects/{own}/", None, [405, 405, 405, 405, 405, 405]),
     ]
     for method, url, body, expected in rows:
         for caller, status in zip(CALLERS, expected, strict=False):

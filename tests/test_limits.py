@@ -1,6 +1,7 @@
 """Issue 13, limits that hold: counters shared by every worker (the database when no Redis), one sign-in policy for
 the workspace and the admin, a per-address limit across accounts, and Retry-After on every 429."""
 
+import contextlib
 import http.client
 import os
 import re
@@ -38,7 +39,7 @@ def test_the_admin_sign_in_locks_like_the_workspace_with_retry_after(client, sup
     assert "_auth_user_id" not in client.session
 
 
-def test_twenty_guesses_over_five_accounts_from_one_address_are_limited(client, settings):
+def test_twenty_guesses_over_five_accounts_from_one_address_are_limited(db, client, settings):
     for number in range(5):
         make_user(f"persona{number}")
     statuses = []
@@ -98,9 +99,10 @@ def sign_in_attempt(port, username, password):
     )
 
 
-@pytest.fixture
-def gunicorn_two_workers(transactional_db):
-    """`make serve`'s server (gunicorn.conf.py, DEBUG off, no REDIS_URL) with 2 workers on the test database."""
+@contextlib.contextmanager
+def gunicorn(**settings):
+    """`make serve`'s server (gunicorn.conf.py, DEBUG off, no REDIS_URL) with 2 workers on the test database;
+    `settings` are extra environment variables. Yields the port."""
     db = connection.settings_dict
     port = free_port()
     env = {
@@ -110,10 +112,9 @@ def gunicorn_two_workers(transactional_db):
         "SECRET_KEY": "prueba-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "LOGIN_ATTEMPTS": "5",
-        "API_RATE_ANON": "4/min",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
+        **settings,
     }
     env.pop("REDIS_URL", None)
     python = str(BASE_DIR / ".venv/bin/python")
@@ -141,6 +142,12 @@ def gunicorn_two_workers(transactional_db):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def gunicorn_two_workers(transactional_db):
+    with gunicorn(LOGIN_ATTEMPTS="5", API_RATE_ANON="4/min") as port:
+        yield port
 
 
 def test_the_lockout_and_the_api_budget_hold_across_two_gunicorn_workers(gunicorn_two_workers):

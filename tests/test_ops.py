@@ -127,7 +127,7 @@ def test_the_shared_redis_cache_holds_sign_in_locks_for_every_worker(editor, cli
         # Another worker (a separate Redis connection) sees the same lock.
         other = redis.Redis.from_url(REDIS_URL)
         assert any(b"throttle:login" in key for key in other.keys("*"))
-        assert throttle.locked_for("login", "editora|127.0.0.1") > 0
+        assert throttle.locked_for("login", "editora|127.0.0.1", settings.LOGIN_ATTEMPTS) > 0
         assert (
             client.post("/gestion/entrar/", {"username": "editora", "password": "clave-de-prueba-123"}).status_code
             == 429

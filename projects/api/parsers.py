@@ -40,6 +40,25 @@ class BoundedJSONParser(JSONParser):
                 _("El JSON anida más de %(depth)s niveles.") % {"depth": settings.API_MAX_JSON_DEPTH}
             )
         try:
-            return orjson.loads(body)
+            data = orjson.loads(body)
         except orjson.JSONDecodeError:
             raise exceptions.ParseError(_("El cuerpo no es JSON válido.")) from None
+        if has_control_characters(data):
+            raise exceptions.ParseError(
+                _("El JSON contiene caracteres de control (solo se admiten tabulador y saltos).")
+            )
+        return data
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(value):
+    """True when a key or text anywhere in parsed JSON holds a control character (NUL, escape, bell...)."""
+    if isinstance(value, str):
+        return bool(CONTROL.search(value))
+    if isinstance(value, dict):
+        return any(has_control_characters(k) or has_control_characters(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_control_characters(item) for item in value)
+    return False

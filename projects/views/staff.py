@@ -40,6 +40,7 @@ from . import governance
 @sensitive_post_parameters()
 @csrf_protect
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request):
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     home = resolve_url(settings.LOGIN_REDIRECT_URL)
@@ -74,6 +75,7 @@ def admin_sign_in(request):
 
 
 @csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_reset(request):
     """Django's password reset, limited per address so that it cannot be used to flood inboxes."""
     if request.method == "POST":
