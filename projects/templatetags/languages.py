@@ -1,4 +1,4 @@
-"""The page in each language: hreflang alternates, the language switch and the demo banner's flag."""
+"""The page in each language: its hreflang alternates, which the language switch links to as well."""
 
 from django import template
 from django.conf import settings
