@@ -162,8 +162,9 @@ def test_no_url_escapes_the_permission_tables():
             "participation",
             "indicator",
             "measurement",
+            "period",
         )
-        for suffix in ("list", "detail", "sync", "transition")
+        for suffix in ("list", "detail", "sync", "transition", "breakdown")
     }
     covered = {name.split(" (")[0] for name in TABLE}
     missing = sorted(
