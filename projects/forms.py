@@ -201,9 +201,27 @@ ParticipationFormSet = forms.inlineformset_factory(
     Project, Participation, form=ParticipationForm, extra=2, can_delete=True
 )
 
+
+class OptionalChoiceField(forms.ChoiceField):
+    """A choice that keeps the stored value when the form does not send it (older clients, imports)."""
+
+    def has_changed(self, initial, data):
+        return bool(data) and super().has_changed(initial, data)
+
+
+class IndicatorForm(forms.ModelForm):
+    unit_kind = OptionalChoiceField(
+        label=_("Tipo de unidad"), choices=Indicator.UnitKind.choices, required=False, initial=Indicator.UnitKind.OTHER
+    )
+
+    def clean_unit_kind(self):
+        return self.cleaned_data.get("unit_kind") or self.instance.unit_kind or Indicator.UnitKind.OTHER
+
+
 IndicatorFormSet = forms.inlineformset_factory(
     Project,
     Indicator,
+    form=IndicatorForm,
     fields=["name", "unit", "unit_kind", "baseline", "target", "direction", "frequency"],
     extra=1,
     can_delete=True,

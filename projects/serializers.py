@@ -361,7 +361,7 @@ class IndicatorSerializer(ModelRulesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["id", "project", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
+        fields = ["id", "project", "name", "unit", "unit_kind", "baseline", "target", "direction", "frequency", "order"]
 
 
 class VisibleIndicatorField(serializers.PrimaryKeyRelatedField):

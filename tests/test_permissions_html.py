@@ -244,8 +244,9 @@ def test_no_url_escapes_the_permission_tables():
             "disbursement",
             "proof",
             "money-figures",
+            "period",
         )
-        for suffix in ("list", "detail", "sync", "transition", "check")
+        for suffix in ("list", "detail", "sync", "transition", "check", "breakdown")
     }
     covered = {name.split(" (")[0] for name in TABLE}
     missing = sorted(
