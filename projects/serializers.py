@@ -12,6 +12,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast, JSONObject
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from axes.models import Axis, Line
@@ -215,6 +216,27 @@ class SectorAmountSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
+# Counts of people go through the small-cell rule (projects.privacy) for the public: a figure under the threshold is
+# the text "menos de 10" ("fewer than 10" in English). The schema says so, so that clients expect it.
+SUPPRESSED = {
+    "type": "string",
+    "pattern": r"^\D",
+    "description": "Cifra suprimida por privacidad (p. ej. «menos de 10»).",
+}
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "decimal", "pattern": r"^-?\d{0,12}(?:\.\d{0,4})?$"}, SUPPRESSED]}
+)
+class PeopleDecimalField(serializers.DecimalField):
+    """A decimal figure that may be a count of people, shown suppressed to the public when small."""
+
+
+@extend_schema_field({"anyOf": [{"type": "integer", "minimum": 0}, SUPPRESSED]})
+class PeopleCountField(serializers.IntegerField):
+    """A count of people, shown suppressed to the public when small."""
+
+
 class IndicatorSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -223,7 +245,7 @@ class IndicatorSummarySerializer(serializers.Serializer):
     target = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
     direction = serializers.ChoiceField(choices=Indicator.Direction.choices)
     frequency = serializers.ChoiceField(choices=Indicator.Frequency.choices)
-    latest_value = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True)
+    latest_value = PeopleDecimalField(max_digits=16, decimal_places=4, allow_null=True)
     latest_date = serializers.DateField(allow_null=True)
 
 
@@ -241,6 +263,8 @@ class ProjectSerializer(ModelRulesMixin, serializers.ModelSerializer):
     total_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
     ficosec_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
     leverage = serializers.DecimalField(max_digits=20, decimal_places=4, read_only=True, allow_null=True)
+    beneficiaries_target = PeopleCountField(min_value=0, allow_null=True, required=False)
+    beneficiaries_reached = PeopleCountField(min_value=0, allow_null=True, required=False)
     money_by_sector = SectorAmountSerializer(many=True, read_only=True)
     partners = PartnerSerializer(many=True, read_only=True)
     indicators = IndicatorSummarySerializer(many=True, read_only=True)
@@ -376,6 +400,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
     indicator = VisibleIndicatorField(queryset=Indicator.objects.all())
     project = serializers.CharField(source="indicator.project.code", read_only=True)
+    value = PeopleDecimalField(max_digits=16, decimal_places=4, label="Valor")
 
     class Meta:
         model = Measurement

@@ -201,7 +201,9 @@ def as_json(value):
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("anio", int, description="Año (opcional)")],
+    parameters=[
+        OpenApiParameter("anio", {"type": "integer", "minimum": 2000, "maximum": 2100}, description="Año (opcional)")
+    ],
     responses={200: {"type": "object"}} | ERRORS,
 )
 class FiguresView(APIView):

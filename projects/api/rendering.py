@@ -50,7 +50,7 @@ class CSVRenderer(renderers.BaseRenderer):
 def flat(value):
     """A cell's value: nested objects (and lists of them) as JSON; lists of plain values are joined by csv_cell."""
     if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=str)  # OPTIONS metadata carries Decimals
     return value
 
 
