@@ -8,6 +8,7 @@ import csv
 import io
 import json
 
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, F, OuterRef, Value, When
 from django.db.models.functions import Concat
@@ -151,8 +152,13 @@ def json_chunks(projects, absolute):
     yield "]"
 
 
-def stream(projects, fmt, request=None):
-    absolute = request.build_absolute_uri if request else (lambda path: path)
+def absolute_url(path):
+    """A page's address inside a downloaded file: the portal's public address (PORTAL_URL), the same in the list's
+    download and in the open-data copy of it, so that both carry the same bytes and checksum."""
+    return settings.PORTAL_URL.rstrip("/") + path
+
+
+def stream(projects, fmt, absolute=absolute_url):
     if fmt == "csv":
         response = StreamingHttpResponse(csv_lines(projects, absolute), content_type="text/csv; charset=utf-8")
     else:

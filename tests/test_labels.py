@@ -47,10 +47,11 @@ def test_the_spanish_download_names_roles_in_spanish_not_codes(client, published
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_the_downloads_link_to_the_project_page_with_an_absolute_url(client, published_project, fmt):
+def test_the_downloads_link_to_the_project_page_with_an_absolute_url(client, published_project, fmt, settings):
+    settings.PORTAL_URL = "https://proyectos.example.org/"  # the portal's public address, whatever the request's host
     text = download(client, f"/proyectos/descarga.{fmt}")
     rows = list(csv.DictReader(io.StringIO(text))) if fmt == "csv" else json.loads(text)
     url = rows[0]["url"]
-    assert url == f"http://testserver/proyectos/{published_project.slug}/"
-    page = client.get(url.removeprefix("http://testserver"))
+    assert url == f"https://proyectos.example.org/proyectos/{published_project.slug}/"
+    page = client.get(url.removeprefix("https://proyectos.example.org"))
     assert page.status_code == 200 and published_project.title in page.content.decode()

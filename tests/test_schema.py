@@ -45,7 +45,7 @@ def test_every_api_operation_conforms_to_its_schema(api_schema, staff_key):
         fuzz()
 
 
-def test_the_schema_documents_every_error_status_of_writes(client):
+def test_the_schema_documents_every_error_status_of_writes(client, db):  # filters list their values from the database
     spec = client.get("/api/v1/schema/?format=json").json()
     patch = spec["paths"]["/api/v1/projects/{code}/"]["patch"]["responses"]
     assert {"400", "401", "403", "404", "409", "412", "428", "429"} <= set(patch)

@@ -146,7 +146,7 @@ def project_download(request, fmt):
     projects, filterset = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
-    return exports.stream(projects, fmt, request)
+    return exports.stream(projects, fmt)
 
 
 @require_GET
