@@ -528,7 +528,6 @@ class Loader:
         self.places = {m.inegi_code: m for m in Municipality.objects.all()}
         self.organizations = self.load_organizations()
         self.users = self.load_users()
-        demo_governance.prepare(self)
         for number, spec in enumerate(REAL_PROJECTS):
             self.load_real_project(spec, number)
         for number in range(GENERATED_COUNT):
@@ -643,8 +642,6 @@ class Loader:
                     {"indicator": indicator, "date": when},
                     {"value": Decimal(str(value)), "source": MEASUREMENT_SOURCE},
                 )
-        if state in (P.PUBLISHED, P.ARCHIVED):  # published only with its award decision (issue 15)
-            demo_governance.award(self, project, project.pk)
         self.move_along_workflow(project, state, values["planned_start"])
         return project
 
@@ -711,8 +708,8 @@ class Loader:
             spec["places"],
             # In REAL_PROJECTS "0" stands for an amount nobody has published: it is loaded as unknown (NULL).
             [
-                (slug, role, None if amount == "0" else amount, kind, *note)
-                for slug, role, amount, kind, *note in spec["participations"]
+                (slug, role, None if amount == "0" else amount, kind)
+                for slug, role, amount, kind in spec["participations"]
             ],
             [(name, unit, baseline, target, direction, series)],
             P.PUBLISHED,

@@ -6,8 +6,6 @@ largest municipalities (Juárez 08037, Chihuahua 08019) and a past transition. I
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
-
 from .models import (
     Administration,
     Agreement,
@@ -44,25 +42,18 @@ ADMINISTRATIONS = [
 ]
 
 
-def prepare(loader):
-    """Before any project: the committee, the administrations and the calls (a project is published only with its
-    award decision, which names a session and, for an open call, its call)."""
-    loader.committee = [
+def load(loader):
+    """Called by projects.demo.Loader.run(); returns nothing (the loader counts the rows it writes)."""
+    members = [
         loader.upsert(CommitteeMember, {"name": name}, {"represents": represents, "is_active": True})
         for name, represents in MEMBERS
     ]
-    loader.administrations = load_administrations(loader)
-    loader.calls = load_calls(loader, loader.organizations)
-    loader.sessions = {}
-
-
-def load(loader):
-    """After the projects: a decision for the projects still without one (drafts), the declared ties and recusals,
-    and the agreements. Called by projects.demo.Loader.run(); the loader counts the rows it writes."""
-    for number, project in enumerate(Project.objects.filter(award_decision=None).order_by("code")):
-        award(loader, project, number)
-    load_declarations(loader, loader.committee, loader.organizations)
-    load_agreements(loader, loader.organizations, loader.administrations)
+    organizations = loader.organizations
+    administrations = load_administrations(loader)
+    calls = load_calls(loader, organizations)
+    load_decisions(loader, members, calls)
+    load_declarations(loader, members, organizations)
+    load_agreements(loader, organizations, administrations)
 
 
 def load_administrations(loader):
@@ -112,40 +103,38 @@ def load_calls(loader, organizations):
     return calls
 
 
-def award(loader, project, number):
-    """The project's award decision, taken in the technical committee's session of the project's year (everyone
-    present), with FICOSEC's amount, or the project's whole known amount where FICOSEC's is not published."""
-    year = int(project.code.split("-")[1])
-    if year not in loader.sessions:
-        session = loader.upsert(
-            CommitteeSession,
-            {"body": "technical_committee", "held_on": date(year, 2, 15)},
-            {"minutes_url": f"https://example.org/demo/acta-{year}.pdf"},
+def load_decisions(loader, members, calls):
+    """One technical-committee session a year, everyone present, and a decision for every project."""
+    sessions = {}
+    projects = Project.objects.order_by("code").only("code", "award_type", "ficosec_amount", "total_amount")
+    for number, project in enumerate(projects):
+        year = int(project.code.split("-")[1])
+        if year not in sessions:
+            session = loader.upsert(
+                CommitteeSession,
+                {"body": "technical_committee", "held_on": date(year, 2, 15)},
+                {"minutes_url": f"https://example.org/demo/acta-{year}.pdf"},
+            )
+            for member in members:
+                loader.upsert(Attendance, {"session": session, "member": member}, {"represents": member.represents})
+            sessions[year] = session
+        method = project.award_type or ("invitation" if number % 3 else "co_investment")
+        call = calls.get(year) if method == "open_call" else None
+        if method == "open_call" and call is None:
+            call = calls[min(calls, key=lambda y: abs(y - year))]
+        loader.upsert(
+            AwardDecision,
+            {"project": project},
+            {
+                "session": sessions[year],
+                "method": method,
+                "call": call,
+                "amount": project.ficosec_amount or project.total_amount,
+                "votes_for": 5,
+                "votes_against": 0,
+                "votes_abstained": 0,
+            },
         )
-        for member in loader.committee:
-            loader.upsert(Attendance, {"session": session, "member": member}, {"represents": member.represents})
-        loader.sessions[year] = session
-    calls = loader.calls
-    method = project.award_type or ("invitation" if number % 3 else "co_investment")
-    call = calls.get(year) if method == "open_call" else None
-    if method == "open_call" and call is None:
-        call = calls[min(calls, key=lambda y: abs(y - year))]
-    money = project.participations.aggregate(
-        ficosec=Sum("amount", filter=Q(organization__is_ficosec=True)), total=Sum("amount")
-    )
-    loader.upsert(
-        AwardDecision,
-        {"project": project},
-        {
-            "session": loader.sessions[year],
-            "method": method,
-            "call": call,
-            "amount": money["ficosec"] if money["ficosec"] is not None else money["total"],
-            "votes_for": 5,
-            "votes_against": 0,
-            "votes_abstained": 0,
-        },
-    )
 
 
 def load_declarations(loader, members, organizations):

@@ -294,10 +294,7 @@ class AwardDecision(models.Model):
         Call, verbose_name=_("convocatoria"), null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
     )
     outcome = models.CharField(_("decisión"), max_length=10, choices=Outcome.choices, default=Outcome.APPROVED)
-    # Unknown is not zero: empty when the approved amount has not been published.
-    amount = models.DecimalField(
-        _("monto aprobado (MXN)"), null=True, blank=True, **{**money_field_kwargs, "default": None}
-    )
+    amount = models.DecimalField(_("monto aprobado (MXN)"), **money_field_kwargs)
     votes_for = models.PositiveSmallIntegerField(_("votos a favor"), default=0)
     votes_against = models.PositiveSmallIntegerField(_("votos en contra"), default=0)
     votes_abstained = models.PositiveSmallIntegerField(_("abstenciones"), default=0)
