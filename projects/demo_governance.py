@@ -129,7 +129,7 @@ def load_decisions(loader, members, calls):
                 "session": sessions[year],
                 "method": method,
                 "call": call,
-                "amount": project.ficosec_amount or project.total_amount,
+                "amount": project.ficosec_amount or project.total_amount or Decimal("0"),
                 "votes_for": 5,
                 "votes_against": 0,
                 "votes_abstained": 0,
