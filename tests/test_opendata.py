@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from projects import exports
-from projects.models import Organization, Participation, Project
+from projects.models import AwardDecision, Call, Commitment, Disbursement, Organization, Participation, Project
 from projects.opendata import dictionary, files, iati, validation
 
 from .conftest import make_project
@@ -110,19 +110,40 @@ def test_the_files_carry_exactly_the_catalogues_published_projects_and_money(cli
 
     budgets = sum(Decimal(v.text) for v in root.iterfind("iati-activity/budget/value"))
     assert budgets == sum(Decimal(row["monto total MXN"] or 0) for row in catalogue)  # empty: unknown
-    commitments = sum(Decimal(t.findtext("value")) for t in root.iterfind("iati-activity/transaction"))
-    cash = Participation.objects.filter(project__in=published, contribution_kind="cash").aggregate(s=Sum("amount"))
-    assert commitments == cash["s"]
+    # Commitments: the ledger's cash commitments where a project has ledger rows, else its cash participations.
+    committed = sum(
+        Decimal(t.findtext("value"))
+        for t in root.iterfind("iati-activity/transaction")
+        if t.find("transaction-type").get("code") in ("2", "11")
+    )
+    ledgered = Commitment.objects.filter(project__in=published).values("project_id")
+    in_ledger = Commitment.objects.filter(project__in=published, kind="cash").aggregate(s=Sum("amount"))["s"]
+    cash = (
+        Participation.objects.filter(project__in=published, contribution_kind="cash", amount__gt=0)
+        .exclude(project__in=ledgered)
+        .aggregate(s=Sum("amount"))["s"]
+    )
+    assert in_ledger > 0 and committed == in_ledger + (cash or 0)
+    paid = Disbursement.objects.filter(commitment__project__in=published, commitment__kind="cash")
+    paid = paid.filter(actual_date__isnull=False).aggregate(s=Sum("amount"))["s"]
+    assert paid == sum(
+        Decimal(t.findtext("value"))
+        for t in root.iterfind("iati-activity/transaction")
+        if t.find("transaction-type").get("code") == "3"
+    )
 
+    # Grants: each approved award decision, split among the implementers other than FICOSEC, adds up to it.
     package = json.loads(get(client, "/datos-abiertos/360giving.json"))
-    granted = sum(Decimal(str(grant["amountAwarded"])) for grant in package["grants"])
-    doers = Participation.objects.filter(role="implementer", organization__is_ficosec=False).values("project_id")
-    expected = published.filter(ficosec_amount__gt=0, pk__in=doers).aggregate(s=Sum("ficosec_amount"))["s"]
-    assert granted == expected > 0
-    ficosec_by_code = {row["clave"]: Decimal(row["monto FICOSEC MXN"]) for row in catalogue}
+    by_code = {}
     for grant in package["grants"]:
         code = grant["id"].removeprefix(f"{PREFIX}-").rsplit("-", 1)[0]
-        assert Decimal(str(grant["amountAwarded"])) == ficosec_by_code[code], grant["id"]
+        by_code[code] = by_code.get(code, Decimal("0")) + Decimal(str(grant["amountAwarded"]))
+    doers = Participation.objects.filter(role="implementer", organization__is_ficosec=False).values("project_id")
+    decisions = AwardDecision.objects.filter(
+        project__in=published.filter(pk__in=doers), outcome="approved", amount__gt=0
+    ).select_related("project")
+    assert by_code == {d.project.code: d.amount for d in decisions}
+    assert len(by_code) > 50
 
 
 # --- A broken file fails ---------------------------------------------------------------------------------------
@@ -269,12 +290,24 @@ def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, fic
     grants = list(giving360.grants())
     assert [g["id"] for g in grants] == [f"{PREFIX}-{published_project.code}-1"]
     grant = grants[0]
-    assert grant["amountAwarded"] == 1000000.0
-    assert grant["recipientOrganization"][0]["id"] == "MX-RFC-CCA100101AB1"
-    assert grant["fromOpenCall"] == "Yes"
+    assert grant["amountAwarded"] == 1000000.0  # the decision's amount
+    assert grant["awardDate"] == "2023-12-01"  # the decision's session
+    assert grant["recipientOrganization"][0]["id"] == "MX-RFC-CCA100101AB7"
+    assert grant["fromOpenCall"] == "No"  # awarded by invitation, although the project's old field says open call
     assert grant["beneficiaryLocation"][0]["geoCode"] == "08037"
-    assert {p["code"] for p in grant["grantProgramme"]} >= {"convocatoria", "eje-3", "linea-3"}
-    # FICOSEC implementing its own project is not a grant.
+    assert {p["code"] for p in grant["grantProgramme"]} == {"eje-3", "linea-3"}
+    # Awarded through a call: Yes, and the call is the programme.
+    call = Call.objects.create(
+        title="Convocatoria de prueba 2023", opens_on=date(2023, 9, 1), closes_on=date(2023, 10, 1), budget=10**7
+    )
+    AwardDecision.objects.filter(project=published_project).update(method="open_call", call=call)
+    grant = next(giving360.grants())
+    assert grant["fromOpenCall"] == "Yes"
+    assert {"code": f"convocatoria-{call.pk}", "title": call.title} in grant["grantProgramme"]
+    # A rejected decision is no grant; FICOSEC implementing its own project is not a grant either.
+    AwardDecision.objects.filter(project=published_project).update(outcome="rejected")
+    assert list(giving360.grants()) == []
+    AwardDecision.objects.filter(project=published_project).update(outcome="approved")
     Participation.objects.filter(project=published_project, role="implementer").update(organization=ficosec_rfc)
     assert list(giving360.grants()) == []
 
@@ -283,8 +316,11 @@ def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, fic
 
 
 def test_the_data_page_is_linked_from_home_and_footer_and_tells_the_truth_about_every_file(
-    client, published_project, ficosec_rfc
+    client, published_project, ficosec_rfc, settings
 ):
+    # The catalogue download writes absolute links from the request's host, the data page from PORTAL_URL: in
+    # production they are the same host, and here too.
+    settings.PORTAL_URL = "http://testserver"
     home = client.get("/").content.decode()
     assert home.count('href="/datos-abiertos/"') >= 2
     page = client.get("/datos-abiertos/").content.decode()

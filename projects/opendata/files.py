@@ -84,9 +84,9 @@ class OpenFile:
     def chunks(self, stamp):
         """The file's content as text or bytes chunks."""
         if self.key == "catalogue-csv":
-            return exports.csv_lines(catalogue_projects())
+            return exports.csv_lines(catalogue_projects(), sources.absolute)
         if self.key == "catalogue-json":
-            return exports.json_chunks(catalogue_projects())
+            return exports.json_chunks(catalogue_projects(), sources.absolute)
         if self.key == "iati-activities":
             return iati.activities_chunks(stamp)
         if self.key == "iati-organisation":
