@@ -536,10 +536,7 @@ class Loader:
         demo_results.load(self)  # periods, breakdowns, narratives, evaluations (issue 16)
         if self.changes:  # nothing written, nothing to derive: a second run leaves even updated_at alone
             Project.objects.all().refresh_derived()
-        demo_governance.load(self)  # calls, committee decisions, agreements (issue 15)
-        for project, state, planned_start in self.moves:  # publishing needs the award decision (the checklist)
-            project.refresh_from_db()
-            self.move_along_workflow(project, state, planned_start)
+        demo_governance.load(self)  # calls, committee decisions, agreements (issue 15); calls publish_pending()
         self.changes += demo_money.load()  # commitments, disbursements, CFDI proofs, annual reports (issue 14)
         if SiteFlag.turn_on(SiteFlag.DEMO):  # every page, download and API list now says DEMO
             self.changes += 1
@@ -648,6 +645,14 @@ class Loader:
                 )
         self.moves.append((project, state, values["planned_start"]))
         return project
+
+    def publish_pending(self):
+        """Move the new projects to their demo state, once their award decisions exist (the publication checklist
+        asks for one)."""
+        for project, state, planned_start in self.moves:
+            project.refresh_from_db()
+            self.move_along_workflow(project, state, planned_start)
+        self.moves = []
 
     def move_along_workflow(self, project, state, planned_start):
         """Take a new (draft) project to its demo state through Project.transition, as a person would: the editor

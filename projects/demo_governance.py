@@ -52,6 +52,7 @@ def load(loader):
     administrations = load_administrations(loader)
     calls = load_calls(loader, organizations)
     load_decisions(loader, members, calls)
+    loader.publish_pending()  # publishing needs the award decision; the agreements below link published projects
     load_declarations(loader, members, organizations)
     load_agreements(loader, organizations, administrations)
 
