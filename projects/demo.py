@@ -496,6 +496,7 @@ class Loader:
     def __init__(self, stdout=None):
         self.rng = random.Random(SEED)
         self.changes = 0
+        self.moves = []  # (project, state, planned start): published once the award decisions exist
         self.stdout = stdout
 
     def upsert(self, model, lookup, values):
@@ -535,7 +536,7 @@ class Loader:
         demo_results.load(self)  # periods, breakdowns, narratives, evaluations (issue 16)
         if self.changes:  # nothing written, nothing to derive: a second run leaves even updated_at alone
             Project.objects.all().refresh_derived()
-        demo_governance.load(self)  # calls, committee decisions, agreements (issue 15)
+        demo_governance.load(self)  # calls, committee decisions, agreements (issue 15); calls publish_pending()
         self.changes += demo_money.load()  # commitments, disbursements, CFDI proofs, annual reports (issue 14)
         if SiteFlag.turn_on(SiteFlag.DEMO):  # every page, download and API list now says DEMO
             self.changes += 1
@@ -642,8 +643,16 @@ class Loader:
                     {"indicator": indicator, "date": when},
                     {"value": Decimal(str(value)), "source": MEASUREMENT_SOURCE},
                 )
-        self.move_along_workflow(project, state, values["planned_start"])
+        self.moves.append((project, state, values["planned_start"]))
         return project
+
+    def publish_pending(self):
+        """Move the new projects to their demo state, once their award decisions exist (the publication checklist
+        asks for one)."""
+        for project, state, planned_start in self.moves:
+            project.refresh_from_db()
+            self.move_along_workflow(project, state, planned_start)
+        self.moves = []
 
     def move_along_workflow(self, project, state, planned_start):
         """Take a new (draft) project to its demo state through Project.transition, as a person would: the editor
@@ -708,8 +717,8 @@ class Loader:
             spec["places"],
             # In REAL_PROJECTS "0" stands for an amount nobody has published: it is loaded as unknown (NULL).
             [
-                (slug, role, None if amount == "0" else amount, kind)
-                for slug, role, amount, kind in spec["participations"]
+                (slug, role, None if amount == "0" else amount, kind, *note)
+                for slug, role, amount, kind, *note in spec["participations"]
             ],
             [(name, unit, baseline, target, direction, series)],
             P.PUBLISHED,

@@ -52,6 +52,7 @@ def load(loader):
     administrations = load_administrations(loader)
     calls = load_calls(loader, organizations)
     load_decisions(loader, members, calls)
+    loader.publish_pending()  # publishing needs the award decision; the agreements below link published projects
     load_declarations(loader, members, organizations)
     load_agreements(loader, organizations, administrations)
 
@@ -129,7 +130,7 @@ def load_decisions(loader, members, calls):
                 "session": sessions[year],
                 "method": method,
                 "call": call,
-                "amount": project.ficosec_amount or project.total_amount,
+                "amount": project.ficosec_amount or project.total_amount or Decimal("0"),
                 "votes_for": 5,
                 "votes_against": 0,
                 "votes_abstained": 0,

@@ -15,6 +15,11 @@ from .models import AnnualReport, Commitment, ExpenseProof, Participation
 NAMESPACE = uuid.UUID("6f1b2c3d-0000-4000-8000-00000000f1c0")  # folios fiscales of the demo: uuid5 of a label
 SPLITS = [Decimal("0.4"), Decimal("0.4"), Decimal("0.2")]
 TODAY = date(2026, 6, 30)  # fixed, so that the demo is the same whenever it is loaded
+# FICOSEC's award shared among several implementers: project code -> {implementer slug: amount}, paid in one tranche
+# each (the migrants project, whose participations say the split in their notes).
+SHARED_AWARDS = {
+    "FIC-2023-031": {"dhia": Decimal("2209181.70"), "casa": Decimal("1792168.51"), "sjr": Decimal("995111.30")},
+}
 
 ANNUAL_REPORTS = [
     (2022, 85, Decimal("204504877.00"), "FICOSEC, Informe anual 2022 (cifras publicadas)"),
@@ -92,6 +97,9 @@ def ledger(number, participation, project, implementer):
     changes = int(created)
     if in_kind or commitment.disbursements.exists():
         return changes
+    shares = SHARED_AWARDS.get(project.code) if participation.organization.is_ficosec else None
+    if shares and sum(shares.values()) == commitment.amount:
+        return changes + shared(commitment, project, shares, number)
     span = max(((project.end_date or project.start_date) - project.start_date).days, 90)
     for tranche, share in enumerate(SPLITS, start=1):
         planned = project.start_date + timedelta(days=span * (tranche - 1) // len(SPLITS))
@@ -103,6 +111,20 @@ def ledger(number, participation, project, implementer):
         changes += 1
         if paid and tranche < len(SPLITS):
             changes += prove(f"{project.code}-{commitment.pk}-{tranche}", disbursement, number + tranche, paid)
+    return changes
+
+
+def shared(commitment, project, shares, number):
+    """One paid tranche of FICOSEC's commitment to each implementer of a shared award, each partly proven."""
+    from .models import Organization
+
+    paid = min(project.start_date + timedelta(days=7), TODAY)
+    changes = 0
+    for tranche, (slug, amount) in enumerate(shares.items(), start=1):
+        disbursement = commitment.disburse(
+            amount, Organization.objects.get(slug=slug), project.start_date, paid, tranche
+        )
+        changes += 1 + prove(f"{project.code}-{commitment.pk}-{tranche}", disbursement, number + tranche, paid)
     return changes
 
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from projects import exports
-from projects.models import Organization, Participation, Project
+from projects.models import AwardDecision, Call, Commitment, Disbursement, Organization, Participation, Project
 from projects.opendata import dictionary, files, iati, validation
 
 from .conftest import make_project
@@ -35,6 +35,9 @@ def fresh_cache():
 
 @pytest.fixture
 def demo(settings):
+    # The demo's FICOSEC carries no RFC (it must not invent a real entity's data): production sets the publisher's
+    # identifier, and so does this fixture, with a fictitious one.
+    settings.FICOSEC_ORG_IDENTIFIER = "MX-RFC-FCS120101AB1"
     settings.DEBUG = True
     call_command("load_demo", stdout=StringIO())
     settings.DEBUG = False
@@ -80,6 +83,21 @@ def test_the_full_demo_output_validates_against_the_official_schemas_and_codelis
     assert validation.giving_errors(package, PREFIX) == []
     assert len(package["grants"]) > 50
     assert {grant["fromOpenCall"] for grant in package["grants"]} == {"Yes", "No"}
+    # The migrants project: FICOSEC's award shared by three implementers gives three grants, as the ledger pays it.
+    migrants = [g for g in package["grants"] if g["id"].startswith(f"{PREFIX}-FIC-2023-031-")]
+    assert sorted((g["recipientOrganization"][0]["alternateName"], g["amountAwarded"]) for g in migrants) == [
+        ("CASA", 1792168.51),
+        ("DHIA", 2209181.70),
+        ("SJR", 995111.30),
+    ]
+    decision = AwardDecision.objects.select_related("session").get(project__code="FIC-2023-031")
+    assert {g["fromOpenCall"] for g in migrants} == {"Yes" if decision.method == "open_call" else "No"}
+    assert {g["awardDate"] for g in migrants} == {decision.session.held_on.isoformat()}
+    for grant in package["grants"]:
+        decision = AwardDecision.objects.only("method").get(
+            project__code=grant["id"].split("-", 2)[2].rsplit("-", 1)[0]
+        )
+        assert grant["fromOpenCall"] == ("Yes" if decision.method == "open_call" else "No"), grant["id"]
 
     flat = get(client, "/datos-abiertos/360giving.csv").decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(flat)))
@@ -87,7 +105,7 @@ def test_the_full_demo_output_validates_against_the_official_schemas_and_codelis
     assert [Decimal(row["Amount Awarded"]) for row in rows] == [
         Decimal(str(grant["amountAwarded"])) for grant in package["grants"]
     ]
-    assert rows[0]["Recipient Org:Identifier"].startswith("MX-RFC-")
+    assert rows[0]["Recipient Org:Identifier"].startswith(("MX-RFC-", f"{PREFIX}-ORG-"))
 
     from openpyxl import load_workbook
 
@@ -106,20 +124,41 @@ def test_the_files_carry_exactly_the_catalogues_published_projects_and_money(cli
     assert not codes & set(Project.objects.exclude(publication_state="published").values_list("code", flat=True))
 
     budgets = sum(Decimal(v.text) for v in root.iterfind("iati-activity/budget/value"))
-    assert budgets == sum(Decimal(row["monto total MXN"]) for row in catalogue)
-    commitments = sum(Decimal(t.findtext("value")) for t in root.iterfind("iati-activity/transaction"))
-    cash = Participation.objects.filter(project__in=published, contribution_kind="cash").aggregate(s=Sum("amount"))
-    assert commitments == cash["s"]
+    assert budgets == sum(Decimal(row["monto total MXN"] or 0) for row in catalogue)  # empty: unknown
+    # Commitments: the ledger's cash commitments where a project has ledger rows, else its cash participations.
+    committed = sum(
+        Decimal(t.findtext("value"))
+        for t in root.iterfind("iati-activity/transaction")
+        if t.find("transaction-type").get("code") in ("2", "11")
+    )
+    ledgered = Commitment.objects.filter(project__in=published).values("project_id")
+    in_ledger = Commitment.objects.filter(project__in=published, kind="cash").aggregate(s=Sum("amount"))["s"]
+    cash = (
+        Participation.objects.filter(project__in=published, contribution_kind="cash", amount__gt=0)
+        .exclude(project__in=ledgered)
+        .aggregate(s=Sum("amount"))["s"]
+    )
+    assert in_ledger > 0 and committed == in_ledger + (cash or 0)
+    paid = Disbursement.objects.filter(commitment__project__in=published, commitment__kind="cash")
+    paid = paid.filter(actual_date__isnull=False).aggregate(s=Sum("amount"))["s"]
+    assert paid == sum(
+        Decimal(t.findtext("value"))
+        for t in root.iterfind("iati-activity/transaction")
+        if t.find("transaction-type").get("code") == "3"
+    )
 
+    # Grants: each approved award decision, split among the implementers other than FICOSEC, adds up to it.
     package = json.loads(get(client, "/datos-abiertos/360giving.json"))
-    granted = sum(Decimal(str(grant["amountAwarded"])) for grant in package["grants"])
-    doers = Participation.objects.filter(role="implementer", organization__is_ficosec=False).values("project_id")
-    expected = published.filter(ficosec_amount__gt=0, pk__in=doers).aggregate(s=Sum("ficosec_amount"))["s"]
-    assert granted == expected > 0
-    ficosec_by_code = {row["clave"]: Decimal(row["monto FICOSEC MXN"]) for row in catalogue}
+    by_code = {}
     for grant in package["grants"]:
         code = grant["id"].removeprefix(f"{PREFIX}-").rsplit("-", 1)[0]
-        assert Decimal(str(grant["amountAwarded"])) == ficosec_by_code[code], grant["id"]
+        by_code[code] = by_code.get(code, Decimal("0")) + Decimal(str(grant["amountAwarded"]))
+    doers = Participation.objects.filter(role="implementer", organization__is_ficosec=False).values("project_id")
+    decisions = AwardDecision.objects.filter(
+        project__in=published.filter(pk__in=doers), outcome="approved", amount__gt=0
+    ).select_related("project")
+    assert by_code == {d.project.code: d.amount for d in decisions}
+    assert len(by_code) > 50
 
 
 # --- A broken file fails ---------------------------------------------------------------------------------------
@@ -249,7 +288,7 @@ def test_the_files_are_streamed_with_queries_that_do_not_grow_with_the_projects(
     make_project("FIC-2024-101", "Uno", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
     response = client.get("/datos-abiertos/iati-actividades.xml")
     assert response.streaming
-    with django_assert_max_num_queries(20) as few:
+    with django_assert_max_num_queries(30) as few:
         body(client.get("/datos-abiertos/iati-actividades.xml"))
         body(client.get("/datos-abiertos/360giving.json"))
     asked = len(few.captured_queries)  # read now: the next request resets Django's query log
@@ -266,12 +305,24 @@ def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, fic
     grants = list(giving360.grants())
     assert [g["id"] for g in grants] == [f"{PREFIX}-{published_project.code}-1"]
     grant = grants[0]
-    assert grant["amountAwarded"] == 1000000.0
-    assert grant["recipientOrganization"][0]["id"] == "MX-RFC-CCA100101AB1"
-    assert grant["fromOpenCall"] == "Yes"
+    assert grant["amountAwarded"] == 1000000.0  # the decision's amount
+    assert grant["awardDate"] == "2023-12-01"  # the decision's session
+    assert grant["recipientOrganization"][0]["id"] == "MX-RFC-CCA100101AB7"
+    assert grant["fromOpenCall"] == "No"  # awarded by invitation, although the project's old field says open call
     assert grant["beneficiaryLocation"][0]["geoCode"] == "08037"
-    assert {p["code"] for p in grant["grantProgramme"]} >= {"convocatoria", "eje-3", "linea-3"}
-    # FICOSEC implementing its own project is not a grant.
+    assert {p["code"] for p in grant["grantProgramme"]} == {"eje-3", "linea-3"}
+    # Awarded through a call: Yes, and the call is the programme.
+    call = Call.objects.create(
+        title="Convocatoria de prueba 2023", opens_on=date(2023, 9, 1), closes_on=date(2023, 10, 1), budget=10**7
+    )
+    AwardDecision.objects.filter(project=published_project).update(method="open_call", call=call)
+    grant = next(giving360.grants())
+    assert grant["fromOpenCall"] == "Yes"
+    assert {"code": f"convocatoria-{call.pk}", "title": call.title} in grant["grantProgramme"]
+    # A rejected decision is no grant; FICOSEC implementing its own project is not a grant either.
+    AwardDecision.objects.filter(project=published_project).update(outcome="rejected")
+    assert list(giving360.grants()) == []
+    AwardDecision.objects.filter(project=published_project).update(outcome="approved")
     Participation.objects.filter(project=published_project, role="implementer").update(organization=ficosec_rfc)
     assert list(giving360.grants()) == []
 
@@ -280,8 +331,11 @@ def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, fic
 
 
 def test_the_data_page_is_linked_from_home_and_footer_and_tells_the_truth_about_every_file(
-    client, published_project, ficosec_rfc
+    client, published_project, ficosec_rfc, settings
 ):
+    # The catalogue download writes absolute links from the request's host, the data page from PORTAL_URL: in
+    # production they are the same host, and here too.
+    settings.PORTAL_URL = "http://testserver"
     home = client.get("/").content.decode()
     assert home.count('href="/datos-abiertos/"') >= 2
     page = client.get("/datos-abiertos/").content.decode()
@@ -369,3 +423,165 @@ def test_built_files_are_served_from_disk_with_the_same_bytes(client, published_
 
 def test_the_sitemap_lists_the_data_page(client):
     assert "/datos-abiertos/</loc>" in client.get("/sitemap.xml").content.decode()
+
+
+# --- Where the figures come from: ledger, award decisions, small-cell rule, sensitive sites --------------------
+
+
+def activity_of(client, project):
+    root = ET.fromstring(get(client, f"/datos-abiertos/iati/{project.code}.xml"))
+    return root.find("iati-activity")
+
+
+def transactions(activity):
+    return [
+        (
+            t.find("transaction-type").get("code"),
+            t.find("transaction-date").get("iso-date"),
+            Decimal(t.findtext("value")),
+        )
+        for t in activity.iterfind("transaction")
+    ]
+
+
+def test_a_ledger_backed_project_publishes_commitments_paid_disbursements_and_monthly_expenditure(
+    client, published_project, ficosec_rfc, org_a, org_b
+):
+    from projects import cfdi
+    from projects.demo_money import fictitious_rfc
+    from projects.models import ExpenseProof
+
+    issuer = fictitious_rfc("PSE200101AA")
+
+    # Without ledger rows: the cash participations, as commitments.
+    assert sorted(transactions(activity_of(client, published_project))) == [
+        ("2", "2023-12-01", Decimal("250000.00")),
+        ("2", "2023-12-01", Decimal("1000000.00")),
+    ]
+    ours = Commitment.objects.create(
+        project=published_project, organization=ficosec_rfc, amount=900000, date=date(2024, 1, 10)
+    )
+    theirs = Commitment.objects.create(
+        project=published_project, organization=org_b, amount=100000, date=date(2024, 1, 20)
+    )
+    Commitment.objects.create(
+        project=published_project,
+        organization=org_b,
+        amount=5000,
+        date=date(2024, 1, 20),
+        kind="in_kind",
+        in_kind_description="Salón",
+        valuation_method="Renta de mercado",
+    )
+    first = ours.disburse(400000, org_a, date(2024, 2, 1), date(2024, 2, 3))
+    ours.disburse(500000, org_a, date(2024, 8, 1))  # planned, not paid: no transaction yet
+    theirs.disburse(100000, org_a, date(2024, 2, 1), date(2024, 2, 5))
+    for n, (day, total) in enumerate(
+        [(date(2024, 3, 5), "1000.00"), (date(2024, 3, 20), "2500.50"), (date(2024, 4, 2), "700")]
+    ):
+        xml = cfdi.build(
+            f"6f1b2c3d-0000-4000-8000-00000000a0{n:02d}",
+            issuer,
+            "CCA100101AB7",
+            day,
+            total,
+            serie="Z",
+            folio=f"FOLIO-SECRETO-{n}",
+            issuer_name="PROVEEDORA SECRETA",
+        )
+        ExpenseProof.record(xml, first)
+
+    data = get(client, f"/datos-abiertos/iati/{published_project.code}.xml") + get(
+        client, "/datos-abiertos/iati-actividades.xml"
+    )
+    activity = activity_of(client, published_project)
+    assert sorted(transactions(activity)) == [
+        ("11", "2024-01-20", Decimal("100000.00")),  # another funder's commitment: incoming
+        ("2", "2024-01-10", Decimal("900000.00")),  # FICOSEC's own: outgoing
+        ("3", "2024-02-03", Decimal("400000.00")),
+        ("3", "2024-02-05", Decimal("100000.00")),
+        ("4", "2024-03-31", Decimal("3500.50")),  # March's two invoices, as one sum
+        ("4", "2024-04-30", Decimal("700.00")),
+    ]
+    expenditure = [t for t in activity.iterfind("transaction") if t.find("transaction-type").get("code") == "4"]
+    assert {t.find("provider-org").get("ref") for t in expenditure} == {"MX-RFC-CCA100101AB7"}
+    for secret in (b"FOLIO-SECRETO", b"PROVEEDORA SECRETA", issuer.encode(), b"6F1B2C3D", b"6f1b2c3d", b"2024-03-05"):
+        assert secret not in data, secret
+    assert validation.iati_errors(data[: data.index(b"</iati-activities>") + 18]) == []
+
+
+def test_a_shared_award_gives_one_grant_per_implementer_split_by_the_ledger(published_project, ficosec_rfc, org_b):
+    from projects.opendata import giving360
+
+    Participation.objects.create(project=published_project, organization=org_b, role="implementer")
+    ours = Commitment.objects.create(
+        project=published_project, organization=ficosec_rfc, amount=1000000, date=date(2024, 1, 10)
+    )
+    ours.disburse(Decimal("666666.67"), org_b, date(2024, 2, 1))
+    ours.disburse(
+        Decimal("333333.33"),
+        published_project.participations.get(role="implementer", amount=250000).organization,
+        date(2024, 2, 1),
+    )
+    AwardDecision.objects.filter(project=published_project).update(amount=Decimal("900000.00"))
+    grants = list(giving360.grants())
+    assert [(g["id"], g["recipientOrganization"][0]["name"], Decimal(str(g["amountAwarded"]))) for g in grants] == [
+        (f"{PREFIX}-{published_project.code}-1", "Centro Comunitario Alfa, A.C.", Decimal("300000.00")),
+        (f"{PREFIX}-{published_project.code}-2", org_b.name, Decimal("600000.00")),
+    ]
+    assert validation.giving_errors({"version": "1.4", "grants": grants}, PREFIX) == []
+
+
+def numbers_in(value):
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in numbers_in(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in numbers_in(v)]
+    return [value] if isinstance(value, (int, float)) else []
+
+
+def test_a_count_of_people_under_the_threshold_never_reaches_the_files(client, published_project, ficosec_rfc):
+    indicator = published_project.indicators.get()
+    indicator.measurements.create(date=date(2024, 6, 30), value=7)
+    indicator.baseline = 3
+    indicator.unit_kind = indicator.UnitKind.PEOPLE
+    indicator.save()
+    iati_bytes = get(client, "/datos-abiertos/iati-actividades.xml") + get(
+        client, f"/datos-abiertos/iati/{published_project.code}.xml"
+    )
+    assert b'value="7' not in iati_bytes and b'value="3' not in iati_bytes
+    assert b'value="40' in iati_bytes and b'value="100' in iati_bytes  # what is not small is published
+    period = ET.fromstring(iati_bytes[: iati_bytes.index(b"</iati-activities>") + 18]).findall(".//period")[-1]
+    assert period.find("period-end").get("iso-date") == "2024-06-30"
+    assert period.find("actual").get("value") is None
+    assert period.findtext("actual/comment/narrative") == "menos de 10"
+    assert validation.iati_errors(iati_bytes[: iati_bytes.index(b"</iati-activities>") + 18]) == []
+    package = json.loads(get(client, "/datos-abiertos/360giving.json"))
+    assert 7 not in numbers_in(package) and 3 not in numbers_in(package)
+    assert b",7," not in get(client, "/datos-abiertos/360giving.csv")
+
+
+def test_a_sensitive_sites_name_never_reaches_the_files_and_its_series_is_one_total_per_period(
+    client, published_project, ficosec_rfc
+):
+    indicator = published_project.indicators.get()
+    indicator.measurements.create(date=date(2024, 5, 31), value=55)
+    Project.objects.filter(pk=published_project.pk).update(sensitive_site=True, site_name="Refugio Casa Lucero")
+    urls = [
+        "/datos-abiertos/iati-actividades.xml",
+        f"/datos-abiertos/iati/{published_project.code}.xml",
+        "/datos-abiertos/360giving.json",
+        "/datos-abiertos/360giving.csv",
+        "/datos-abiertos/360giving.xlsx",
+        "/datos-abiertos/datapackage.json",
+    ]
+    for url in urls:
+        data = get(client, url)
+        assert b"Lucero" not in data, url
+    activity = activity_of(client, published_project)
+    assert [loc.get("ref") for loc in activity.iterfind("location")] == ["MX-INEGI-08037"]
+    periods = activity.findall(".//period")
+    assert [(p.find("period-start").get("iso-date"), p.find("period-end").get("iso-date")) for p in periods] == [
+        ("2024-01-01", "2024-12-31")  # one total for the year: no dated measurement
+    ]
+    assert periods[0].find("actual").get("value") == "55"

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from .. import privacy
 from ..models import Organization, Project
 from . import sources
 
@@ -201,7 +202,7 @@ def activity(project, publisher):
         narrative(element, project.axis.name)
 
     start, end = project.start_date, project.end_date
-    if start and end and project.total_amount > 0:
+    if start and end and project.total_amount and project.total_amount > 0:
         budget = sub(root, "budget", type="1", status="2")  # original, committed
         sub(budget, "period-start", iso_date=iso(start))
         sub(budget, "period-end", iso_date=iso(end))
@@ -237,12 +238,15 @@ def activity(project, publisher):
         sub(link, "category", code=category)
         sub(link, "language", code="es")
 
-    for indicator, measurements in sources.results_of(project):
-        result_element(root, project, indicator, measurements)
+    for result in sources.results_of(project):
+        result_element(root, project, result)
     return root
 
 
-def result_element(parent, project, indicator, measurements):
+def result_element(parent, project, public):
+    """One indicator as an IATI result. A value the small-cell rule hides (None) is left out of its element (the
+    schema makes `value` optional) and the actual says why in words; the number itself is never written."""
+    indicator = public.indicator
     result = sub(parent, "result", type="1", aggregation_status="0")  # 1 output
     sub(result, "title", indicator.name)
     element = sub(
@@ -253,18 +257,19 @@ def result_element(parent, project, indicator, measurements):
     )
     sub(element, "title", f"{indicator.name} ({indicator.unit})")
     start = project.start_date
-    if indicator.baseline is not None and start:
-        sub(element, "baseline", year=start.year, iso_date=iso(start), value=decimal_text(indicator.baseline))
-    previous = start
-    for n, measurement in enumerate(measurements):
-        period_start = previous if previous and previous <= measurement.date else measurement.date
+    if public.baseline is not None and start:
+        sub(element, "baseline", year=start.year, iso_date=iso(start), value=decimal_text(public.baseline))
+    for n, reading in enumerate(public.readings):
         period = sub(element, "period")
-        sub(period, "period-start", iso_date=iso(period_start))
-        sub(period, "period-end", iso_date=iso(measurement.date))
-        if indicator.target is not None and n == len(measurements) - 1:
-            sub(period, "target", value=decimal_text(indicator.target))
-        sub(period, "actual", value=decimal_text(measurement.value))
-        previous = measurement.date
+        sub(period, "period-start", iso_date=iso(reading.start))
+        sub(period, "period-end", iso_date=iso(reading.end))
+        if public.target is not None and n == len(public.readings) - 1:
+            sub(period, "target", value=decimal_text(public.target))
+        if reading.value is None:
+            actual = sub(period, "actual")
+            sub(actual, "comment", str(privacy.label()))
+        else:
+            sub(period, "actual", value=decimal_text(reading.value))
 
 
 def generated(stamp):

@@ -1,19 +1,22 @@
 """Where the open-data files read their facts: one named function per kind of fact.
 
-Each function answers from today's models. When the money ledger (commitments, disbursements, CFDI proofs), the
-award decisions and calls (governance) and the evaluations with small-cell suppression (results) are merged, these
-are the only functions to point at them; the IATI and 360Giving writers and the data page stay as they are:
+The IATI and 360Giving writers and the data page only call these functions:
 
-- `transactions_of(project)`: today the cash contribution of each participation, as a commitment;
-  later the ledger's commitments, disbursements and expenditure.
-- `awards_of(project)`: today FICOSEC's contribution as one grant to the lead implementer, dated by
-  `award_date_of`; later one grant per award decision to each implementer.
-- `award_date_of(project)`: today the start of the project (or its publication when it starts in the future);
-  later the date of the award decision.
-- `programme_of(project)`: today the axis, the lines and the call named on the project; later the call record.
-- `results_of(project)`: today every indicator with its measurements; later the results after small-cell suppression.
-- `documents_of(project)`: today the project's public page; later its published evaluations too.
-- `locations_of(project)`: today every municipality; later without site detail for sensitive projects.
+- `transactions_of(project)`: the money ledger's cash commitments (2 outgoing from FICOSEC, 11 incoming from the
+  other funders), its paid disbursements (3, on their payment date) and the expenditure proven by CFDI charges
+  (4, one sum per implementer and month: never an invoice's details); the cash participations as commitments
+  when the project has no ledger rows.
+- `awards_of(project)`: one grant per approved award decision to each implementer other than FICOSEC, the
+  decision's amount split by what FICOSEC's commitments disbursed to each (else by the implementers'
+  participations); without a decision, FICOSEC's contribution as one grant to the lead implementer.
+- `award_date_of(project)`: the date of the decision's committee session; without a decision, the start of the
+  project (or its publication when it starts in the future).
+- `programme_of(project)`: the call the decision names, the axis and the lines.
+- `results_of(project)`: the indicators and their periods as the public may see them: counts of people through
+  `projects.privacy` (a small count is omitted, never printed), and for a sensitive site one total per period.
+- `documents_of(project)`: the project's public page and the evaluations with a document.
+- `locations_of(project)`: every municipality with its centroid (never a site: a sensitive site's name is
+  internal and never read here).
 
 Every function reads the related rows through `.all()`, so a chunk of projects fetched with `PREFETCH` asks
 nothing more per project.
@@ -30,7 +33,19 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from ..models import Indicator, Measurement, Organization, Participation, Project
+from .. import privacy
+from ..models import (
+    AwardDecision,
+    Charge,
+    Commitment,
+    Disbursement,
+    Indicator,
+    Measurement,
+    Organization,
+    Participation,
+    Project,
+    period_of,
+)
 
 CENTROIDS = Path(__file__).parent / "data" / "municipality_centroids.csv"
 CHUNK = 500
@@ -45,9 +60,28 @@ PREFETCH = [
             Prefetch(
                 "measurements",
                 queryset=Measurement.objects.only("id", "indicator_id", "date", "value").order_by("date"),
+            ),
+            "periods",
+        ),
+    ),
+    Prefetch(
+        "commitments",
+        queryset=Commitment.objects.select_related("organization").prefetch_related(
+            Prefetch(
+                "disbursements",
+                queryset=Disbursement.objects.select_related("recipient").prefetch_related(
+                    Prefetch(
+                        "charges",
+                        # Only the amount and the month of each invoice: nothing else of a CFDI is public.
+                        queryset=Charge.objects.select_related("proof").only(
+                            "id", "amount", "disbursement_id", "proof__id", "proof__issued_on"
+                        ),
+                    )
+                ),
             )
         ),
     ),
+    "evaluations",
 ]
 
 
@@ -59,7 +93,11 @@ def published_projects():
 def each_project(projects=None):
     """The published projects with their related rows, fetched CHUNK at a time (flat memory at any size)."""
     projects = published_projects() if projects is None else projects
-    return projects.select_related("axis").prefetch_related(*PREFETCH).iterator(chunk_size=CHUNK)
+    return (
+        projects.select_related("axis", "award_decision__session", "award_decision__call")
+        .prefetch_related(*PREFETCH)
+        .iterator(chunk_size=CHUNK)
+    )
 
 
 # --- FICOSEC as publisher --------------------------------------------------------------------------------------
@@ -98,7 +136,7 @@ def organization_identifier(organization):
 
 @dataclass
 class Transaction:
-    kind: str  # IATI TransactionType: 2 commitment, 3 disbursement, 4 expenditure
+    kind: str  # IATI TransactionType: 2 outgoing commitment, 11 incoming commitment, 3 disbursement, 4 expenditure
     date: date
     amount: Decimal
     provider: Organization
@@ -106,20 +144,88 @@ class Transaction:
     description: str
 
 
+OUTGOING_COMMITMENT, INCOMING_COMMITMENT, DISBURSEMENT, EXPENDITURE = "2", "11", "3", "4"
+
+
 def implementers(project):
     return [p.organization for p in project.participations.all() if p.role == Participation.Role.IMPLEMENTER]
 
 
 def transactions_of(project):
-    """Money promised to the project. Today: each cash participation with an amount, as a commitment (IATI type 2)
-    from its organization, received by the lead implementer (none when the giver is the implementer itself).
-    Point at the ledger's commitments, disbursements and expenditure when it exists."""
+    """The project's money as IATI transactions, from the ledger when it has rows for the project:
+    - each cash commitment: FICOSEC's as an outgoing commitment (2), another funder's as an incoming one (11),
+      received by the lead implementer (none when the giver is the implementer itself);
+    - each disbursement already paid (3), on its payment date, from the committing organization to its recipient;
+    - the expenditure proven by CFDI charges (4): one sum per implementer and calendar month of the invoices, dated
+      the month's last day (today for the current month); no invoice, issuer or folio is ever named.
+    Without ledger rows: each cash participation with an amount, as a commitment of its organization."""
+    commitments = [c for c in project.commitments.all() if c.kind == Commitment.Kind.CASH]
+    if not project.commitments.all():
+        return participation_commitments(project)
+    doers = implementers(project)
+    lead = doers[0] if doers else None
+    out = []
+    spent = {}
+    for commitment in commitments:
+        giver = commitment.organization
+        out.append(
+            Transaction(
+                kind=OUTGOING_COMMITMENT if giver.is_ficosec else INCOMING_COMMITMENT,
+                date=commitment.date,
+                amount=commitment.amount,
+                provider=giver,
+                receiver=lead if lead and lead.pk != giver.pk else None,
+                description=f"Compromiso: {giver.name}",
+            )
+        )
+    for commitment in commitments:
+        for disbursement in commitment.disbursements.all():
+            if disbursement.actual_date:
+                out.append(
+                    Transaction(
+                        kind=DISBURSEMENT,
+                        date=disbursement.actual_date,
+                        amount=disbursement.amount,
+                        provider=commitment.organization,
+                        receiver=disbursement.recipient,
+                        description=f"Ministración {disbursement.tranche}: {commitment.organization.name}",
+                    )
+                )
+            for charge in disbursement.charges.all():
+                month = charge.proof.issued_on.replace(day=1)
+                key = (month, disbursement.recipient.pk)
+                if key not in spent:
+                    spent[key] = [disbursement.recipient, Decimal("0")]
+                spent[key][1] += charge.amount
+    today = timezone.localdate()
+    for (month, _pk), (spender, amount) in sorted(spent.items(), key=lambda item: (item[0][0], item[0][1])):
+        out.append(
+            Transaction(
+                kind=EXPENDITURE,
+                date=min(month_end(month), today),
+                amount=amount,
+                provider=spender,
+                receiver=None,
+                description=f"Gasto comprobado con CFDI en {month:%m/%Y}",
+            )
+        )
+    return out
+
+
+def month_end(first):
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def participation_commitments(project):
+    """Each cash participation with an amount, as a commitment (IATI type 2) from its organization, received by the
+    lead implementer (none when the giver is the implementer itself)."""
     doers = implementers(project)
     lead = doers[0] if doers else None
     when = award_date_of(project)
     return [
         Transaction(
-            kind="2",
+            kind=OUTGOING_COMMITMENT,
             date=when,
             amount=p.amount,
             provider=p.organization,
@@ -127,7 +233,7 @@ def transactions_of(project):
             description=f"{p.get_role_display()}: {p.organization.name}",
         )
         for p in project.participations.all()
-        if p.amount > 0 and p.contribution_kind == Participation.ContributionKind.CASH
+        if p.amount and p.amount > 0 and p.contribution_kind == Participation.ContributionKind.CASH
     ]
 
 
@@ -141,29 +247,74 @@ class Award:
     from_open_call: bool
 
 
+def decision_of(project):
+    """The project's award decision (None when it has none), read from the row `each_project` joined."""
+    try:
+        return project.award_decision
+    except AwardDecision.DoesNotExist:
+        return None
+
+
 def awards_of(project):
-    """FICOSEC's grants in this project. Today: FICOSEC's contribution (the project's `ficosec_amount`) as one grant
-    to the lead implementer (the first by role order, largest own contribution first), when there is an amount and
-    an implementer other than FICOSEC. Point at the award decisions (one per implementer) when they exist."""
+    """FICOSEC's grants in this project: one per implementer other than FICOSEC.
+
+    With an approved award decision: its amount, split among the implementers in proportion to what FICOSEC's
+    commitments disbursed to each in the ledger, else to the implementers' own participations, else all of it to
+    the lead implementer; the last grant takes the rounding cents, so the grants add up to the decision. A rejected
+    decision gives no grant. Without a decision: FICOSEC's contribution (`ficosec_amount`) as one grant to the lead
+    implementer (the first by role order, largest own contribution first)."""
     doers = [org for org in implementers(project) if not org.is_ficosec]
-    if not doers or project.ficosec_amount <= 0:
+    decision = decision_of(project)
+    if decision is None:
+        if not doers or not project.ficosec_amount or project.ficosec_amount <= 0:
+            return []
+        from_open_call = project.award_type == Project.Award.OPEN_CALL
+        return [Award(project, 1, doers[0], project.ficosec_amount, award_date_of(project), from_open_call)]
+    if not doers or decision.outcome != AwardDecision.Outcome.APPROVED or decision.amount <= 0:
         return []
-    return [
-        Award(
-            project=project,
-            number=1,
-            recipient=doers[0],
-            amount=project.ficosec_amount,
-            date=award_date_of(project),
-            from_open_call=project.award_type == Project.Award.OPEN_CALL,
-        )
-    ]
+    weights = split_weights(project, doers)
+    total = sum(weights.values())
+    receivers = [org for org in doers if weights.get(org.pk)] if total else doers[:1]
+    when = award_date_of(project)
+    from_open_call = decision.method == AwardDecision.Method.OPEN_CALL
+    awards, given = [], Decimal("0")
+    for number, org in enumerate(receivers, start=1):
+        if number == len(receivers):
+            amount = decision.amount - given
+        else:
+            amount = (decision.amount * weights[org.pk] / total).quantize(Decimal("0.01"))
+        given += amount
+        awards.append(Award(project, number, org, amount, when, from_open_call))
+    return [award for award in awards if award.amount > 0]
+
+
+def split_weights(project, doers):
+    """{organization pk: weight} of each implementer in FICOSEC's award: what FICOSEC's commitments disbursed to it
+    (planned or paid), else its participation's amount."""
+    ids = {org.pk for org in doers}
+    weights = {}
+    for commitment in project.commitments.all():
+        if commitment.organization.is_ficosec:
+            for disbursement in commitment.disbursements.all():
+                if disbursement.recipient_id in ids:
+                    weights[disbursement.recipient_id] = weights.get(disbursement.recipient_id, 0) + disbursement.amount
+    if weights:
+        return weights
+    return {
+        p.organization_id: p.amount
+        for p in project.participations.all()
+        if p.role == Participation.Role.IMPLEMENTER and p.organization_id in ids and p.amount and p.amount > 0
+    }
 
 
 def award_date_of(project):
-    """When the money was awarded. Today: the project's start (actual, else planned) when it is not in the future,
-    else the day it was published. Point at the award decision's date when governance records it."""
+    """When the money was awarded: the date of the award decision's session (never later than today). Without a
+    decision: the project's start (actual, else planned) when it is not in the future, else the day it was
+    published."""
     today = timezone.localdate()
+    decision = decision_of(project)
+    if decision is not None:
+        return min(decision.session.held_on, today)
     start = project.start_date
     if start and start <= today:
         return start
@@ -173,10 +324,14 @@ def award_date_of(project):
 
 
 def programme_of(project):
-    """The programme a grant belongs to: the call (when awarded by open call), the axis and the lines of action.
-    A list of (code, title) pairs. Point at the call record when governance has one."""
+    """The programme a grant belongs to: the call the award decision names (without a decision, the call named on
+    a project awarded by open call), the axis and the lines of action. A list of (code, title) pairs."""
     programmes = []
-    if project.award_type == Project.Award.OPEN_CALL and project.call_name:
+    decision = decision_of(project)
+    if decision is not None:
+        if decision.call_id:
+            programmes.append((f"convocatoria-{decision.call_id}", decision.call.title))
+    elif project.award_type == Project.Award.OPEN_CALL and project.call_name:
         programmes.append(("convocatoria", project.call_name))
     if project.axis:
         programmes.append((f"eje-{project.axis.number}", project.axis.name))
@@ -184,16 +339,72 @@ def programme_of(project):
     return programmes
 
 
+@dataclass
+class Reading:
+    """One public period of an indicator: its dates and its value (None when a small count of people is
+    suppressed: the file then says so in words and never prints the number)."""
+
+    start: date
+    end: date
+    value: Decimal | None
+
+
+@dataclass
+class Result:
+    indicator: Indicator
+    baseline: Decimal | None
+    target: Decimal | None
+    readings: list
+
+
+def public_value(indicator, value):
+    """`value` as the public may read it: None for a small count of people (projects.privacy)."""
+    if value is not None and indicator.counts_people and privacy.is_small(value):
+        return None
+    return value
+
+
 def results_of(project):
-    """The indicators and their measurements as the public may see them. Point at the results with small-cell
-    suppression when that exists."""
-    return [(indicator, list(indicator.measurements.all())) for indicator in project.indicators.all()]
+    """The indicators as the public may see them: baseline, target and one reading per period, counts of people
+    under the small-cell threshold left out (projects.privacy, the pages' rule). Each measurement is its own
+    period (from the previous one or the project's start), except for a sensitive site: one total per reporting
+    period (the latest value within it; per calendar year without periods), as its page shows."""
+    results = []
+    for indicator in project.indicators.all():
+        measurements = list(indicator.measurements.all())
+        if project.sensitive_site:
+            readings = period_totals(indicator, measurements)
+        else:
+            readings, previous = [], project.start_date
+            for m in measurements:
+                start = previous if previous and previous <= m.date else m.date
+                readings.append(Reading(start, m.date, m.value))
+                previous = m.date
+        for reading in readings:
+            reading.value = public_value(indicator, reading.value)
+        baseline = public_value(indicator, indicator.baseline)
+        results.append(Result(indicator, baseline, public_value(indicator, indicator.target), readings))
+    return results
+
+
+def period_totals(indicator, measurements):
+    periods = list(indicator.periods.all())
+    totals = {}
+    for m in measurements:
+        period = period_of(periods, m.date)
+        key = (period.start, period.end) if period else (date(m.date.year, 1, 1), date(m.date.year, 12, 31))
+        totals[key] = m.value
+    return [Reading(start, end, value) for (start, end), value in totals.items()]
 
 
 def documents_of(project):
-    """Documents about the project worth linking: (url, title, IATI DocumentCategory). Today its public page
-    (A12, activity web page). Add the published evaluations (A07 review and evaluation) when they exist."""
-    return [(absolute(project.get_absolute_url()), project.title, "A12")]
+    """Documents about the project worth linking: (url, title, IATI DocumentCategory). Its public page (A12,
+    activity web page) and each evaluation of it with a document (A07, review and evaluation)."""
+    documents = [(absolute(project.get_absolute_url()), project.title, "A12")]
+    for evaluation in sorted(project.evaluations.all(), key=lambda e: (e.year, e.pk)):
+        if evaluation.document_url:
+            documents.append((evaluation.document_url, f"{evaluation.title} ({evaluation.year})", "A07"))
+    return documents
 
 
 @cache
@@ -203,8 +414,9 @@ def centroids():
 
 
 def locations_of(project):
-    """The municipalities where the project works, each with its centroid (lat, lon) or None. Point at the rule for
-    sensitive sites (no site detail) when it exists."""
+    """The municipalities where the project works, each with its centroid (lat, lon) or None. Never anything below
+    the municipality: a sensitive site (shelters, women's centres) is published as its municipality only, and its
+    internal site name is never read here."""
     points = centroids()
     return [(m, points.get(m.inegi_code)) for m in sorted(project.municipalities.all(), key=lambda m: m.inegi_code)]
 
