@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from .. import privacy
+from .. import exports, privacy
 from ..models import (
     AwardDecision,
     Charge,
@@ -421,5 +421,4 @@ def locations_of(project):
     return [(m, points.get(m.inegi_code)) for m in sorted(project.municipalities.all(), key=lambda m: m.inegi_code)]
 
 
-def absolute(path):
-    return settings.PORTAL_URL.rstrip("/") + path
+absolute = exports.absolute_url  # the one rule for a page's address inside a published file
