@@ -9,6 +9,8 @@ import django_filters
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from axes.models import Axis, Line, pick
 
@@ -26,6 +28,11 @@ def year_condition(year):
         | Q(actual_end__isnull=True, planned_end__isnull=True)
     )
     return starts & ends
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows chosen by a text key (slug, INEGI code), several at once: the schema types the values as text."""
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -50,20 +57,20 @@ class ProjectFilter(django_filters.FilterSet):
     }
 
     q = django_filters.CharFilter(label=_("Buscar"), method="filter_search", max_length=MAX_QUERY_LENGTH)
-    axis = django_filters.ModelMultipleChoiceFilter(
+    axis = SlugMultipleChoiceFilter(
         label=_("Eje estratégico"),
         field_name="axis__slug",
         to_field_name="slug",
         queryset=Axis.objects.all(),
         distinct=False,  # a foreign key never repeats a project; DISTINCT would make every list query sort its rows
     )
-    line = django_filters.ModelMultipleChoiceFilter(
+    line = SlugMultipleChoiceFilter(
         label=_("Línea de acción"), to_field_name="slug", queryset=Line.objects.all(), method="filter_line"
     )
-    region = django_filters.ModelMultipleChoiceFilter(
+    region = SlugMultipleChoiceFilter(
         label=_("Región"), to_field_name="slug", queryset=Region.objects.all(), method="filter_region"
     )
-    municipality = django_filters.ModelMultipleChoiceFilter(
+    municipality = SlugMultipleChoiceFilter(
         label=_("Municipio"),
         to_field_name="inegi_code",
         queryset=Municipality.objects.all(),
@@ -76,7 +83,7 @@ class ProjectFilter(django_filters.FilterSet):
     population = django_filters.MultipleChoiceFilter(
         label=_("Población objetivo"), choices=Population.choices, method="filter_population"
     )
-    organization = django_filters.ModelMultipleChoiceFilter(
+    organization = SlugMultipleChoiceFilter(
         label=_("Organización"), to_field_name="slug", queryset=Organization.objects.all(), method="filter_organization"
     )
     year = django_filters.NumberFilter(label=_("Año"), method="filter_year", min_value=2000, max_value=2100)

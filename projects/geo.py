@@ -34,8 +34,8 @@ PALETTE = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
 EMPTY = "#e8e8e8"  # municipalities with no project
 MEASURES = {
     "proyectos": gettext_lazy("Proyectos"),
-    "monto": gettext_lazy("Inversión (MXN)"),
-    "por-habitante": gettext_lazy("Inversión por cada 100,000 habitantes (MXN)"),
+    "monto": gettext_lazy("Monto, todas las fuentes (MXN)"),
+    "por-habitante": gettext_lazy("Monto por cada 100,000 habitantes (MXN)"),
 }
 FIELDS = {"proyectos": "projects", "monto": "money", "por-habitante": "per_100k"}  # measure -> row key
 SORTS = ["nombre", "proyectos", "monto", "por-habitante"]

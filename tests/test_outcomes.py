@@ -10,6 +10,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from django.conf import settings
 
 from .pages import Page, shown_count, shown_money
 
@@ -84,7 +85,7 @@ def assert_list_delivers_what_it_says(client, url):
     assert len(items) == count, f"{url}: the page says {count}, the JSON holds {len(items)}"
     assert api_count(client, page.url) == count, f"{url}: the API counts otherwise"
     assert len(seen) == count and len(set(seen)) == count, f"{url}: {pages} pages hold {len(seen)} projects"
-    assert {row["url"].removeprefix("http://testserver") for row in rows} == set(seen)
+    assert {row["url"].removeprefix(settings.PORTAL_URL.rstrip("/")) for row in rows} == set(seen)
     assert money(rows, "monto total MXN") == total
     assert money(rows, "monto FICOSEC MXN") == ficosec
     return count

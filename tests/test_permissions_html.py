@@ -58,6 +58,8 @@ TABLE = {
     "api_redoc": ("/api/v1/redoc/", ALL),
     "dashboard": ("/gestion/", SIGNED_IN),
     "login": ("/gestion/entrar/", ALL),
+    # The admin's sign-in under the workspace's policy: the superuser, already in, is sent on to the admin.
+    "admin_sign_in": ("/admin/login/", {**ALL, "superuser": 302}),
     "logout": ("/gestion/salir/", dict.fromkeys(ROLES, 405)),  # sign out is a POST form, never a link
     "password_change": ("/gestion/contrasena/", SIGNED_IN),
     "password_change_done": ("/gestion/contrasena/cambiada/", SIGNED_IN),

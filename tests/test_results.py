@@ -170,8 +170,6 @@ def small_project(org_a, ficosec_org):
     """A published project whose counts of people are all small: beneficiaries, a people indicator, a breakdown."""
     from datetime import date
 
-    from django.contrib.auth.models import AnonymousUser
-
     from projects.models import Indicator, set_breakdown
 
     project = make_project(
@@ -186,12 +184,12 @@ def small_project(org_a, ficosec_org):
     indicator = Indicator.objects.create(
         project=project, name="Adolescentes atendidos", unit="personas", unit_kind="people", baseline=0, target=9
     )
-    measurement = indicator.record(date(2024, 6, 30), 6, user=AnonymousUser())
+    measurement = indicator.measurements.create(date=date(2024, 6, 30), value=6)
     set_breakdown(measurement, [("sex", "women", 4), ("sex", "men", 2)])
     big = Indicator.objects.create(
         project=project, name="Personas en talleres", unit="personas", unit_kind="people", baseline=0, target=90
     )
-    measurement = big.record(date(2024, 6, 30), 34, user=AnonymousUser())
+    measurement = big.measurements.create(date=date(2024, 6, 30), value=34)
     set_breakdown(measurement, [("sex", "women", 4), ("sex", "men", 30)])
     return project
 

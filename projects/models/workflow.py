@@ -98,3 +98,12 @@ class Workflow:
                 actor=user if user.pk else None,
                 api_key=api_key,
             )
+            if from_state == self.Publication.PUBLISHED:  # it leaves the public catalogue: sync must say so
+                from .withdrawals import Withdrawal
+
+                reason = (
+                    Withdrawal.Reason.ARCHIVED
+                    if to_state == self.Publication.ARCHIVED
+                    else Withdrawal.Reason.UNPUBLISHED
+                )
+                Withdrawal.record(Withdrawal.Kind.PROJECT, self.code, reason)

@@ -5,6 +5,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import number_format
 
 from .. import privacy
+from .portal import whole
 
 register = template.Library()
 
@@ -27,4 +28,6 @@ def indicator_value(value, indicator):
         return value
     if indicator.counts_people:
         return people(value)
+    if indicator.counts_whole:  # people or things counted (personas, escuelas): no "233.40 personas"
+        return whole(value)
     return number_format(value, 2 if value != int(value) else 0, force_grouping=True)
