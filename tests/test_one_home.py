@@ -229,7 +229,7 @@ def test_a_partner_reports_only_on_indicators_it_may_report_on_and_hidden_ones_d
             content_type="application/json",
             **headers,
         )
-        return response.status_code, str(response.json()).replace(str(indicator_id), "ID")
+        return response.status_code, str(response.json()).replace(f'"{indicator_id}"', '"ID"')  # the quoted id only
 
     for caller, sign_in in partner_callers(client, partner, partner_key).items():
         missing = post(sign_in(), 999_999)
