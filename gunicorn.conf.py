@@ -12,3 +12,6 @@ accesslog = None  # ficosec.middleware.RequestLogMiddleware writes one structure
 errorlog = "-"
 wsgi_app = "ficosec.wsgi:application"
 control_socket_disable = True  # gunicorn 27 would otherwise open a control socket under ~/.gunicorn
+# Long filter lists (?organization=a&organization=b...) fit in a request line: gunicorn's largest allowed value
+# (the default 4094 answers a bare-HTML 414 before the portal can say anything).
+limit_request_line = 8190

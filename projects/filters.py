@@ -5,7 +5,10 @@ Multi-valued filters use EXISTS subqueries rather than joins, so a project never
 needed. Values inside one filter are alternatives (OR); different filters narrow each other (AND).
 """
 
+from datetime import timedelta
+
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +31,28 @@ def year_condition(year):
         | Q(actual_end__isnull=True, planned_end__isnull=True)
     )
     return starts & ends
+
+
+# PostgreSQL stores a time with an offset of less than 16 hours from UTC; ISO 8601 allows up to 24.
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59, seconds=59)
+
+
+def storable_moment(moment):
+    """True when PostgreSQL can compare with this moment (its UTC offset within MAX_UTC_OFFSET)."""
+    offset = moment.utcoffset()
+    return offset is None or abs(offset) <= MAX_UTC_OFFSET
+
+
+class StorableDateTimeField(django_filters.fields.IsoDateTimeField):
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is not None and not storable_moment(moment):
+            raise forms.ValidationError(_("Zona horaria fuera de rango (máximo ±15:59)."), code="offset")
+        return moment
+
+
+class StorableDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StorableDateTimeField
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -91,9 +116,7 @@ class ProjectFilter(django_filters.FilterSet):
     evidence_level = django_filters.MultipleChoiceFilter(
         label=_("Nivel de evidencia"), choices=Project.Evidence.choices
     )
-    updated_since = django_filters.IsoDateTimeFilter(
-        label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte"
-    )
+    updated_since = StorableDateTimeFilter(label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte")
     estado = django_filters.ChoiceFilter(
         label=_("Estado de publicación"), field_name="publication_state", choices=Project.Publication.choices
     )

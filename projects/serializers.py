@@ -516,8 +516,17 @@ class ProofUploadSerializer(serializers.Serializer):
     )
 
 
+class TextUUIDField(serializers.UUIDField):
+    """A folio fiscal written as text: DRF's UUIDField would also take a number (even `false`, as UUID 0)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class UuidCheckSerializer(serializers.Serializer):
-    uuids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+    uuids = serializers.ListField(child=TextUUIDField(), min_length=1, max_length=500)
 
 
 # --- Results: periods with targets and narratives, breakdowns of a measurement ------------------------------------

@@ -196,3 +196,10 @@ def test_if_match_star_means_any_version_on_projects_as_on_every_api_update(clie
     assert response.status_code == 200, response.content
     published_project.refresh_from_db()
     assert published_project.title == "Otro título"
+
+
+def test_a_time_with_an_offset_postgresql_cannot_store_is_refused_not_a_500(client, db):
+    """Found by the fuzz run: ISO 8601 allows offsets up to 24 h, PostgreSQL stores less than 16 h."""
+    response = client.get("/api/v1/projects/?updated_since=5494-12-01T16:32:19-16:57")
+    assert response.status_code == 400 and "updated_since" in response.json()["errors"]
+    assert client.get("/api/v1/projects/?updated_since=2024-12-01T16:32:19-05:00").status_code == 200

@@ -525,8 +525,16 @@ def test_a_cofunder_key_learns_yes_or_no_per_uuid_and_nothing_else(client, ledge
     assert response.json() == {folio_fiscal("fechac"): True, unknown: False}
     assert "2 asked, 1 already charged" in caplog.text
     assert client.post("/api/v1/proofs/check/", {"uuids": ["x"]}, content_type="application/json").status_code == 401
-    bad = client.post("/api/v1/proofs/check/", {"uuids": ["x"]}, content_type="application/json", **key_header(raw))
-    assert bad.status_code == 400
+    for wrong in (["x"], [False], [0]):  # a folio fiscal is text: `false` is not UUID 0 (found by the fuzz run)
+        bad = client.post("/api/v1/proofs/check/", {"uuids": wrong}, content_type="application/json", **key_header(raw))
+        assert bad.status_code == 400, wrong
+
+
+def test_the_money_figures_refuse_a_year_that_is_empty_or_not_ascii_digits(client, db):
+    for year in ("", "²⁰²³", "1999", "abc"):
+        response = client.get(f"/api/v1/money-figures/?anio={year}")
+        assert response.status_code == 400 and "anio" in response.json()["errors"], year
+    assert client.get("/api/v1/money-figures/?anio=2023").status_code == 200
 
 
 def test_the_cofunder_check_has_its_own_rate_limit(client, coordinator, org_b, monkeypatch):

@@ -218,8 +218,8 @@ class FiguresView(APIView):
     rule_checked_actions = ()
 
     def get(self, request):
-        value = request.query_params.get("anio", "").strip()
-        if value and (not value.isdigit() or not 2000 <= int(value) <= 2100):
+        value = request.query_params.get("anio")  # given, it is a year: empty or "²" is refused as the schema says
+        if value is not None and not (value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100):
             raise exceptions.ValidationError({"anio": [_("Año inválido.")]})
         data = accountability.figures(int(value) if value else None)
         return Response(

@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 
 from ..exports import csv_chunks
 from ..figures import stamp
+from ..filters import storable_moment
 from ..models import SiteFlag
 
 # --- Rendering and pagination -----------------------------------------------------------------------------------
@@ -119,7 +120,8 @@ def decode_cursor(raw):
         moment = parse_datetime(stamp)
         if moment is None or "\x00" in code or len(code) > 64:
             raise ValueError
-        moment.utcoffset()  # an offset beyond ±24 h fails here rather than in the database
+        if not storable_moment(moment):  # an offset PostgreSQL cannot store (beyond ±15:59; ±24 h raises here)
+            raise ValueError
         return moment, code
     except (ValueError, UnicodeError, base64.binascii.Error, OverflowError):
         # A cursor names a page, as a page number does: one that names none is a page that does not exist (404).
