@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import translation
 
 from axes.models import Axis, Line
+from projects import exports
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ def test_the_english_download_speaks_english(client, published_project):
     assert rows[0]["eje"] == "Citizen co-responsibility in preventing crime"
     assert rows[0]["líneas de acción"] == "Interventions to prevent violence"
     assert "(Implementer)" in rows[0]["organizaciones (rol)"]
-    assert rows[0]["url"] == f"http://testserver/en{spanish(published_project)}"
+    assert rows[0]["url"] == exports.absolute_url(f"/en{spanish(published_project)}")  # the portal's public address
 
 
 def test_the_workspace_keeps_english_through_sign_in(client, editor):

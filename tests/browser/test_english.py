@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from projects.models import Project, SiteFlag
 
+from ..conftest import award_by_committee
 from .test_staff import sign_in
 from .test_visitor import shot
 
@@ -45,6 +46,8 @@ def test_a_partner_chosen_by_its_name_is_published_and_found_in_english(
     # the saved rows show the organizations by name (funders first)
     expect(page.locator('#socios input[value="Centro Comunitario Alfa, A.C. (ALFA)"]')).to_have_count(1)
     page.get_by_role("button", name="Pasar a «En revisión»").click()
+    award_by_committee(Project.objects.get(title="Mediación comunitaria en Juárez"))  # the committee's decision
+    page.reload()
     page.get_by_role("button", name="Pasar a «Publicado»").click()
     expect(page.get_by_text("El proyecto pasó a «Publicado».")).to_be_visible()
 

@@ -64,7 +64,7 @@ def test_visitor_downloads_what_the_home_search_found(page, live_server, many):
     count = shown_count(page)
     assert 0 < count < 45
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV").click()
+        page.get_by_role("link", name="CSV", exact=True).click()
     text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == count and all("jóvenes" in row["título"] for row in rows)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from projects.models import Project
 
-from ..conftest import make_project
+from ..conftest import award_by_committee, make_project
 from .test_visitor import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,13 +57,14 @@ def test_an_editor_creates_a_project_a_coordinator_publishes_it_and_a_visitor_fi
     page.locator("#id_indicators-0-target").fill("40")
     page.get_by_role("button", name="Guardar").click()
     expect(page.get_by_text(re.compile(r"Proyecto FIC-\d{4}-\d{3} guardado"))).to_be_visible()
-    expect(page.get_by_text("Tiene todo lo necesario para publicarse.")).to_be_visible()
+    expect(page.get_by_text("Falta la decisión de asignación")).to_be_visible()  # the committee has not decided yet
     expect(page.get_by_role("button", name="Pasar a «Publicado»")).to_have_count(0)
     page.get_by_label("Comentario (opcional)").fill("Listo para revisión")
     page.get_by_role("button", name="Pasar a «En revisión»").click()
     expect(page.get_by_text("El proyecto pasó a «En revisión».")).to_be_visible()
     shot(page, "staff-editor-sent-to-review")
     code = Project.objects.get(title="Círculos de paz en Cuauhtémoc").code
+    award_by_committee(Project.objects.get(code=code))  # the technical committee's decision (governance pages)
 
     reviewing = browser.new_context(locale="es-MX")
     page = reviewing.new_page()

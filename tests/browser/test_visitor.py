@@ -52,7 +52,7 @@ def test_visitor_searches_filters_opens_a_project_and_downloads_the_list(page, l
     shot(page, "visitor-filtered-list")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV").click()
+        page.get_by_role("link", name="CSV", exact=True).click()
     text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["clave"] for row in rows] == ["FIC-2024-201"]
@@ -67,7 +67,7 @@ def test_visitor_searches_filters_opens_a_project_and_downloads_the_list(page, l
 
 def test_visitor_switches_to_english_and_back_on_the_same_page(page, live_server, catalogue):
     page.goto(live_server.url + "/proyectos/?axis=corresponsabilidad-ciudadana")
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
     expect(page).to_have_url(re.compile(r"axis=corresponsabilidad-ciudadana"))
     shot(page, "visitor-english")
