@@ -43,7 +43,7 @@ def test_an_editor_creates_a_project_a_coordinator_publishes_it_and_a_visitor_fi
     page.locator("#id_new_org-acronym").fill("COPASE")
     page.locator("#id_new_org-kind").select_option("osc")
     page.get_by_role("button", name="Agregar organización").click()
-    expect(page.get_by_text("Organización «Colectivo Paz Serrana» agregada")).to_be_visible()
+    expect(page.get_by_text("Organización «Colectivo Paz Serrana (COPASE)» agregada")).to_be_visible()
     expect(page.get_by_label("Título")).to_have_value("Círculos de paz en Cuauhtémoc")
 
     page.locator("#id_participations-0-organization").fill("copase")

@@ -44,7 +44,7 @@ def test_visitor_searches_filters_opens_a_project_and_downloads_the_list(page, l
     page.get_by_label(re.compile(r"3\. Corresponsabilidad ciudadana")).check()  # nothing reloads until "Aplicar"
     page.get_by_role("button", name="Aplicar").first.click()
     page.wait_for_url(re.compile(r"axis=corresponsabilidad-ciudadana"))
-    page.get_by_role("group", name="Municipio").get_by_label(re.compile("Juárez")).check()
+    page.get_by_role("group", name="Municipio").get_by_role("checkbox", name=re.compile("^Juárez")).check()
     page.get_by_role("button", name="Aplicar").first.click()
     page.wait_for_url(re.compile(r"municipality=08037"))
     expect(page.get_by_role("heading", name="1 proyecto")).to_be_visible()
@@ -71,7 +71,7 @@ def test_visitor_switches_to_english_and_back_on_the_same_page(page, live_server
     expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
     expect(page).to_have_url(re.compile(r"axis=corresponsabilidad-ciudadana"))
     shot(page, "visitor-english")
-    page.get_by_role("button", name="Español").click()
+    page.get_by_role("link", name="Español").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Proyectos")
 
 
