@@ -51,6 +51,11 @@ class StorableDateTimeField(django_filters.fields.IsoDateTimeField):
         return moment
 
 
+# An ISO 8601 date and time whose offset PostgreSQL can store (the schema says so, so that clients know).
+STORABLE_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-](0\d|1[0-5]):?[0-5]\d)?$"
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": STORABLE_DATETIME})
 class StorableDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = StorableDateTimeField
 
