@@ -2,6 +2,7 @@
 exists for them), so safe methods declare "no authentication" beside ApiKey and the session; and the project list and
 sync document every filter of the shared FilterSet (projects.filters.ProjectFilter)."""
 
+from django.db import DatabaseError
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS
 
@@ -27,14 +28,18 @@ NO_NUL = "^[^\\u0000]*$"
 
 def _public_values(name, filter_):
     """The values a filter accepts, for the schema's enum: reference data as it is; organizations, those taking
-    part in a published project (the schema is public)."""
+    part in a published project (the schema is public). None when the database cannot say yet (not migrated, as
+    when `check --deploy` runs before `migrate`): the parameter is then plain text."""
     from ..models import Participation, Project
 
     queryset = filter_.queryset
     if name == "organization":
         published = Participation.objects.filter(project__in=Project.objects.published().values("pk"))
         queryset = queryset.filter(pk__in=published.values("organization"))
-    return sorted(queryset.values_list(filter_.extra["to_field_name"], flat=True))
+    try:
+        return sorted(queryset.values_list(filter_.extra["to_field_name"], flat=True))
+    except DatabaseError:
+        return None
 
 
 def precise_filter_parameters(parameters, filterset_class):
@@ -44,9 +49,12 @@ def precise_filter_parameters(parameters, filterset_class):
         filter_ = filterset_class.base_filters.get(parameter["name"]) if filterset_class else None
         schema = parameter["schema"]
         target = schema.get("items", schema)
+        values = None
         if filter_ is not None and getattr(filter_, "queryset", None) is not None:
+            values = _public_values(parameter["name"], filter_)
+        if values is not None:
             target.clear()
-            target.update({"type": "string", "enum": _public_values(parameter["name"], filter_)})
+            target.update({"type": "string", "enum": values})
         elif parameter["name"] == "year":
             schema.clear()
             schema.update({"type": "integer", "minimum": 2000, "maximum": 2100})
