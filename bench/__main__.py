@@ -33,6 +33,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from . import cold
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WRK_SCRIPT = ROOT / "bench" / "report.lua"
@@ -81,11 +83,18 @@ def parse_args(argv):
         "--port", type=int, default=8100, help="portal port; the floor takes the next one (default 8100)"
     )
     parser.add_argument("--seed-only", action="store_true", help="seed (or check) the database and stop")
+    parser.add_argument(
+        "--cold-urls",
+        type=int,
+        help="distinct public URLs of the cold (no cache) pass (default 1,000; 200 with --quick)",
+    )
     args = parser.parse_args(argv)
     defaults = (
-        dict(scale=5_000, reps=1, duration=2, warmup=1, held=5, database="ficosec_bench_quick")
+        dict(scale=5_000, reps=1, duration=2, warmup=1, held=5, database="ficosec_bench_quick", cold_urls=200)
         if args.quick
-        else dict(scale=100_000, reps=3, duration=10, warmup=3, held=60, database="ficosec_bench_data")
+        else dict(
+            scale=100_000, reps=3, duration=10, warmup=3, held=60, database="ficosec_bench_data", cold_urls=cold.URLS
+        )
     )
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -149,6 +158,7 @@ def main(argv=None):
         results["downloads"] = downloads(app, facts)
         results["held"] = held_load(app, args)
         results["peak_worker_rss_mb"] = app.peak_rss_mb
+    results["cold"] = cold_pages(env, args)
     results["sql"] = search_sql(args)
     results["targets"] = judge(results, args)
     write_results(results, args)
@@ -232,7 +242,9 @@ class Server:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
-            result[pid] = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+            found = re.search(r"VmRSS:\s+(\d+) kB", status)  # a worker being replaced has none
+            if found:
+                result[pid] = int(found.group(1)) / 1024
         return result
 
     def sample(self):
@@ -689,6 +701,14 @@ def search_sql(args):
 # --- Judging and writing -------------------------------------------------------------------------------------
 
 
+def cold_pages(env, args):
+    """Issue 18: the public pages with no cache at all, each of the URL set requested once (bench/cold.py)."""
+    urls = cold.url_set(args.cold_urls)
+    command = [str(GUNICORN), "-c", "gunicorn.conf.py"]
+    with server("cold", command, cold.cold_env(env), args.port + 2, "/healthz"):
+        return cold.run(args.port + 2, urls)
+
+
 def judge(results, args):
     """Each target of the issue: the figure, the bound and whether it is met."""
     table, held = results["throughput"], results["held"]
@@ -739,6 +759,7 @@ def judge(results, args):
             "figure": f"worst {growth:.1f} MB",
             "met": growth < DOWNLOAD_GROWTH_MB,
         },
+        *({"target": target, "figure": figure, "met": met} for target, figure, met in cold.judge(results["cold"])),
     ]
 
 
@@ -895,6 +916,7 @@ def markdown(results):
             f"{row['rows_per_s']:,} | "
             f"{row['rss_before_mb']} MB | {row['rss_peak_mb']} MB | {row['rss_growth_mb']} MB |"
         )
+    lines += ["", cold.markdown(results["cold"])]
     lines += [
         "",
         f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "

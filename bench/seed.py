@@ -162,10 +162,13 @@ def vacuum():
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
+LINKED_IDS = ["line_ids", "municipality_ids", "region_ids", "organization_ids"]
+
+
 def check_derived(sample=300):
     """Recompute the derived columns of a sample with the application's own refresh_derived() (rolled back) and
     compare: the seeder must write exactly what the application would."""
-    columns = ["total_amount", "ficosec_amount", "search_places", "search_organizations"]
+    columns = ["total_amount", "ficosec_amount", "search_places", "search_organizations", *LINKED_IDS]
     ids = list(Project.objects.order_by("?").values_list("pk", flat=True)[:sample])
 
     def read():
@@ -175,6 +178,7 @@ def check_derived(sample=300):
                 row["ficosec_amount"],
                 sorted(row["search_places"].split()),
                 sorted(row["search_organizations"].split()),
+                *(row[column] for column in LINKED_IDS),
             )
             for row in Project.objects.filter(pk__in=ids).values("pk", *columns)
         }
@@ -228,6 +232,11 @@ def zipf(n, s=1.0):
         total += 1 / k**s
         cumulative.append(total)
     return cumulative
+
+
+def ids(values):
+    """An id array as refresh_derived() writes it: sorted, without repeats."""
+    return [str(value) for value in sorted(set(values))]
 
 
 def money(cents):
@@ -316,6 +325,12 @@ class Catalogue:
                 "created_at",
                 "updated_at",
                 "version",
+                "sensitive_site",
+                "site_name",
+                "line_ids",
+                "municipality_ids",
+                "region_ids",
+                "organization_ids",
             ],
         )
         self.project_lines = CopyBuffer(Project.lines.through, ["project_id", "line_id"])
@@ -324,10 +339,11 @@ class Catalogue:
             Participation, ["id", "project_id", "organization_id", "role", "amount", "contribution_kind", "note"]
         )
         self.indicators = CopyBuffer(
-            Indicator, ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
+            Indicator,
+            ["id", "project_id", "name", "unit", "unit_kind", "baseline", "target", "direction", "frequency", "order"],
         )
         self.measurements = CopyBuffer(
-            Measurement, ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"]
+            Measurement, ["indicator_id", "date", "value", "note", "source", "document_url", "created_at", "updated_at"]
         )
         self.next_participation = self.next_indicator = 1
         buffers = [
@@ -522,7 +538,8 @@ class Catalogue:
         places = self.project_places_for(pk)
         participations = self.project_participations(pk, places)
         self.project_indicators(pk, status, actual_start or planned_start, actual_end or planned_end)
-        for line in sorted(set(rng.choices(self.lines, [25, 20, 40, 15], k=rng.choices([1, 2, 3], [65, 30, 5])[0]))):
+        lines = sorted(set(rng.choices(self.lines, [25, 20, 40, 15], k=rng.choices([1, 2, 3], [65, 30, 5])[0])))
+        for line in lines:
             self.project_lines.add(pk, line)
 
         title, summary, description, level = self.texts(places)
@@ -571,6 +588,13 @@ class Catalogue:
             created,
             updated_at,
             rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 20, 12, 8, 5])[0],
+            False,  # sensitive_site
+            "",  # site_name
+            # refresh_derived(): the linked ids, sorted and without repeats.
+            ids(lines),
+            ids(m.pk for m in places),
+            ids(m.region_id for m in places if m.region_id),
+            ids(o.id for o, _c in participations),
         )
 
     def status(self, start, end, state):
@@ -655,6 +679,7 @@ class Catalogue:
                 pk,
                 name[0].upper() + name[1:],
                 unit,
+                "other",  # unit_kind: counted things or a fraction, as the unit says
                 f"{baseline}.0000",
                 f"{target}.0000",
                 "increase" if increase else "decrease",
@@ -680,7 +705,7 @@ class Catalogue:
             note = rng.choice(
                 ["", "", "", "Listas de asistencia", "Informe trimestral de la organización", "Registro administrativo"]
             )
-            self.measurements.add(indicator, day, f"{max(0.0, value):.4f}", note, "", recorded, recorded)
+            self.measurements.add(indicator, day, f"{max(0.0, value):.4f}", note, "", "", recorded, recorded)
 
     # --- Words ---------------------------------------------------------------------------------------------------
 

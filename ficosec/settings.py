@@ -162,6 +162,9 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# CACHE_BACKEND=dummy remembers nothing: every page is computed from the database (the benchmark's cold pages).
+if env("CACHE_BACKEND", "") == "dummy":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "projects.api.schema.PortalSchema",

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from axes.models import Axis
 
 from . import privacy
+from .filters import linked_counts
 from .models import Project, Region
 
 
@@ -61,10 +62,6 @@ def compute():
         started.get(year, {"year": year, "money": 0, "projects": 0})
         for year in range(min(started, default=0), max(started, default=-1) + 1)
     ]
-    through = Project.municipalities.through.objects.filter(project__in=published.values("pk"))
-    by_region = {
-        row["municipality__region"]: row["n"]
-        for row in through.values("municipality__region").annotate(n=Count("project", distinct=True))
-    }
+    by_region = linked_counts(["region"], published)["region"]
     regions = [{"region": region, "projects": by_region.get(region.pk, 0)} for region in Region.objects.all()]
     return {"totals": totals, "axes": axes, "by_year": by_year, "by_region": regions}

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -196,31 +197,21 @@ class ProjectFilter(django_filters.FilterSet):
         value = value.strip()
         return queryset.search(value) if value else queryset
 
+    # Linked rows are matched on the project's own id arrays (GIN indexes), kept by refresh_derived().
     def filter_line(self, queryset, name, value):
-        if not value:
-            return queryset
-        through = Project.lines.through.objects.filter(project=OuterRef("pk"), line__in=value)
-        return queryset.filter(Exists(through))
+        return queryset.filter(line_ids__overlap=[row.pk for row in value]) if value else queryset
 
     def filter_region(self, queryset, name, value):
-        if not value:
-            return queryset
-        through = Project.municipalities.through.objects.filter(project=OuterRef("pk"), municipality__region__in=value)
-        return queryset.filter(Exists(through))
+        return queryset.filter(region_ids__overlap=[row.pk for row in value]) if value else queryset
 
     def filter_municipality(self, queryset, name, value):
-        if not value:
-            return queryset
-        through = Project.municipalities.through.objects.filter(project=OuterRef("pk"), municipality__in=value)
-        return queryset.filter(Exists(through))
+        return queryset.filter(municipality_ids__overlap=[row.pk for row in value]) if value else queryset
 
     def filter_population(self, queryset, name, value):
         return queryset.filter(populations__overlap=value) if value else queryset
 
     def filter_organization(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(Exists(Participation.objects.filter(project=OuterRef("pk"), organization__in=value)))
+        return queryset.filter(organization_ids__overlap=[row.pk for row in value]) if value else queryset
 
     def filter_year(self, queryset, name, value):
         """Projects active at some point of the year (started by its end and not finished before its start)."""
@@ -229,14 +220,15 @@ class ProjectFilter(django_filters.FilterSet):
 
 # --- Facets ---------------------------------------------------------------------------------------------------
 # Each value of each filter shows how many published projects the list would have with that value chosen: the
-# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). The columns
-# of the project row (axis, status, level, populations, award, evidence, year) are counted with conditional
-# aggregates in one scan per distinct base; lines, regions, municipalities and organizations with one GROUP BY
-# over their link table each. The number of queries depends on how many filters are active (at most a dozen),
-# never on the number of results.
+# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). Per distinct
+# base (the filtered set without one dimension), two scans of the project rows alone: the columns (axis, status,
+# level, populations, award, evidence, year) with conditional aggregates, and the linked rows (lines, regions,
+# municipalities, organizations) by unnesting the project's id arrays. The number of queries depends on how many
+# filters are active (at most a dozen), never on the number of results.
 
 FACET_YEARS = range(2012, 2027)
 LINKED = ("line", "region", "municipality", "organization")
+ORGANIZATION_FACETS = 40  # the organizations with most projects
 
 
 def _column_conditions():
@@ -254,41 +246,41 @@ def _column_conditions():
     return rows
 
 
-def _linked_counts(dimension, projects):
-    """[(value, label, count)] of a linked dimension over the projects of `projects` (a values("pk") queryset)."""
-    from django.db.models import Count
+def linked_counts(dimensions, projects):
+    """{dimension: {id: number of projects}} over `projects` (a Project queryset) for linked dimensions, in one
+    scan of the project rows: each project's id arrays unnested (an id appears once per project)."""
+    if not dimensions:
+        return {}
+    columns = [f"{dimension}_ids" for dimension in dimensions]
+    base, params = projects.order_by().values_list(*columns).query.sql_with_params()
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    branches = " UNION ALL ".join(f"SELECT {i}, unnest(b.c{i})" for i in range(len(columns)))
+    sql = f"SELECT x.d, x.v, count(*) FROM ({base}) b({names}) CROSS JOIN LATERAL ({branches}) x(d, v) GROUP BY 1, 2"
+    counts = {dimension: {} for dimension in dimensions}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for index, pk, n in cursor.fetchall():
+            counts[dimensions[index]][pk] = n
+    return counts
 
-    places = Project.municipalities.through.objects.filter(project__in=projects)
+
+def _linked_rows(dimension, counts):
+    """[(value, label, count)] of a linked dimension from {id: count}, in the order the page lists them."""
     if dimension == "line":
-        rows = (
-            Project.lines.through.objects.filter(project__in=projects)
-            .values("line__slug", "line__name", "line__name_en", "line__number")
-            .annotate(n=Count("project"))
-            .order_by("line__number")
-        )
-        return [(r["line__slug"], pick(r["line__name"], r["line__name_en"]), r["n"]) for r in rows]
+        rows = Line.objects.filter(pk__in=counts).order_by("number")
+        return [(row.slug, pick(row.name, row.name_en), counts[row.pk]) for row in rows]
     if dimension == "region":
-        rows = (
-            places.exclude(municipality__region=None)
-            .values("municipality__region__slug", "municipality__region__name", "municipality__region__order")
-            .annotate(n=Count("project", distinct=True))
-            .order_by("municipality__region__order")
-        )
-        return [(r["municipality__region__slug"], r["municipality__region__name"], r["n"]) for r in rows]
+        return [(row.slug, row.name, counts[row.pk]) for row in Region.objects.filter(pk__in=counts).order_by("order")]
     if dimension == "municipality":
-        rows = (
-            places.values("municipality__inegi_code", "municipality__name")
-            .annotate(n=Count("project"))
-            .order_by("municipality__name")
-        )
-        return [(r["municipality__inegi_code"], r["municipality__name"], r["n"]) for r in rows]
-    rows = (
-        Participation.objects.filter(project__in=projects)
-        .values("organization__slug", "organization__name")
-        .annotate(n=Count("project", distinct=True))
-        .order_by("-n", "organization__name")[:40]
-    )
-    return [(r["organization__slug"], r["organization__name"], r["n"]) for r in rows]
+        rows = Municipality.objects.filter(pk__in=counts).order_by("name")
+        return [(row.inegi_code, row.name, counts[row.pk]) for row in rows]
+    # Organizations: the most frequent first (ties by name); names are read only for the candidates.
+    ranked = sorted(counts.values(), reverse=True)
+    floor = ranked[ORGANIZATION_FACETS - 1] if len(ranked) >= ORGANIZATION_FACETS else 0
+    candidates = [pk for pk, n in counts.items() if n >= floor]
+    rows = Organization.objects.filter(pk__in=candidates).only("slug", "name")
+    ordered = sorted(rows, key=lambda row: (-counts[row.pk], row.name))[:ORGANIZATION_FACETS]
+    return [(row.slug, row.name, counts[row.pk]) for row in ordered]
 
 
 def facet_counts(filterset):
@@ -299,32 +291,29 @@ def facet_counts(filterset):
     conditions = _column_conditions()
     active = {name for name in ProjectFilter.base_filters if name != "q" and any(data.getlist(name))}
 
-    def base_without(dimension):
-        # A plain pk list keeps the counts free of the list's annotations (search rank) and ordering.
-        return filterset.qs_without(dimension).order_by().values("pk")
-
     results = {}
     dimensions = {c[0] for c in conditions} | set(LINKED)
     bases = {dimension: dimension if dimension in active else None for dimension in dimensions}
     for base_key in set(bases.values()):
-        projects = base_without(base_key or "__none__")
+        # Every chosen filter but this base's dimension, without the list's annotations (rank) and ordering.
+        projects = filterset.qs_without(base_key or "__none__").order_by()
         wanted = [c for c in conditions if bases[c[0]] == base_key]
         if wanted:
-            counts = Project.objects.filter(pk__in=projects).aggregate(
+            counts = projects.aggregate(
                 **{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)}
             )
             for i, (dimension, value, label, _cond) in enumerate(wanted):
                 results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
-        for dimension in LINKED:
-            if bases[dimension] == base_key:
-                results[dimension] = _linked_counts(dimension, projects)
-                missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
-                if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
-                    field = filterset.filters[dimension]
-                    for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
-                        results[dimension].append(
-                            (getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0)
-                        )
+        linked = [dimension for dimension in LINKED if bases[dimension] == base_key]
+        for dimension, counts in linked_counts(linked, projects).items():
+            results[dimension] = _linked_rows(dimension, counts)
+            missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
+            if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
+                field = filterset.filters[dimension]
+                for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
+                    results[dimension].append(
+                        (getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0)
+                    )
     return {
         dimension: [
             (value, label, count, value in data.getlist(dimension))

@@ -20,12 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, Sum
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Municipality, Project
+from .models import Municipality
 
 DATA = Path(__file__).resolve().parent / "data"
 WIDTH = 480  # SVG units across; the height follows the state's shape
@@ -85,35 +86,25 @@ def population():
 def statewide(projects):
     """The projects among `projects` whose municipalities reach every region (see the module's note)."""
     regions = len({m.region_id for m in municipalities() if m.region_id})
-    if not regions:
-        return projects.none()
-    reach = (
-        Project.municipalities.through.objects.filter(project=OuterRef("pk"), municipality__region__isnull=False)
-        .values("project")
-        .annotate(n=Count("municipality__region", distinct=True))
-        .values("n")
-    )
-    return projects.annotate(regions_reached=Subquery(reach)).filter(regions_reached__gte=regions)
+    return projects.filter(region_ids__len__gte=regions) if regions else projects.none()
 
 
 def municipality_figures(projects):
     """{municipality id: {"projects", "money"}} for the local (not statewide) projects among `projects`, and the
-    statewide ones' {"projects", "money"}; a few aggregate queries whatever the number of projects."""
-    ids = projects.order_by().values("pk")
-    wide = statewide(Project.objects.filter(pk__in=ids)).values("pk")
-    through = Project.municipalities.through.objects
-    places = through.filter(project=OuterRef("project")).values("project").annotate(n=Count("pk")).values("n")
-    share = ExpressionWrapper(
-        F("project__total_amount") / Subquery(places), output_field=DecimalField(max_digits=18, decimal_places=4)
+    statewide ones' {"projects", "money"}: two scans of the project rows (their municipality arrays unnested, each
+    project's money split evenly among its municipalities), whatever the number of projects."""
+    projects = projects.order_by()
+    wide = statewide(projects)
+    local_rows = projects.exclude(pk__in=wide.values("pk")).values_list("municipality_ids", "total_amount")
+    base, params = local_rows.query.sql_with_params()
+    sql = (
+        "SELECT m, count(*), sum(b.amount / cardinality(b.ids)) "
+        f"FROM ({base}) b(ids, amount) CROSS JOIN LATERAL unnest(b.ids) m GROUP BY m"
     )
-    rows = (
-        through.filter(project__in=ids)
-        .exclude(project__in=wide)
-        .values("municipality")
-        .annotate(projects=Count("project", distinct=True), money=Sum(share))
-    )
-    local = {row["municipality"]: {"projects": row["projects"], "money": row["money"] or Decimal(0)} for row in rows}
-    apart = Project.objects.filter(pk__in=wide).aggregate(projects=Count("pk"), money=Sum("total_amount"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        local = {pk: {"projects": n, "money": money or Decimal(0)} for pk, n, money in cursor.fetchall()}
+    apart = wide.aggregate(projects=Count("pk"), money=Sum("total_amount"))
     return local, {"projects": apart["projects"], "money": apart["money"] or Decimal(0)}
 
 

@@ -97,6 +97,7 @@ def rich_catalogue(org_a, org_b, ficosec_org):
         Participation.objects.create(project=project, organization=org_b, role="ally", amount=Decimal("0"))
         project.municipalities.add(places[n % len(places)])
         project.lines.add(lines[n % len(lines)])
+        project.refresh_derived()  # as every path that changes links does (Project.save_edit)
         indicator = project.indicators.create(name="Escuelas con protocolo", unit="escuelas", target=20)
         for month in (3, 6, 9):
             indicator.measurements.create(date=date(2024, month, 28), value=month)
@@ -224,6 +225,7 @@ def thousands(rich_catalogue, org_b):
     Participation.objects.bulk_create(
         [Participation(project=project, organization=org_b, role="implementer") for project in projects]
     )
+    Project.objects.filter(pk__in=[project.pk for project in projects]).refresh_derived()  # bulk writes skip it
     with connection.cursor() as cursor:  # outside a test transaction (see below), so VACUUM may run
         for model in (Project, Participation, Project.municipalities.through):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")

@@ -74,6 +74,7 @@ def test_the_catalogue_map_reflects_the_active_filters(client, published_project
 def test_money_of_a_project_in_two_municipalities_is_split_evenly(client, org_a, ficosec_org):
     project = make_project("FIC-2024-050", "Dos municipios", org_a, "published", ficosec=ficosec_org)
     project.municipalities.add(Municipality.objects.get(inegi_code="08019"))
+    project.refresh_derived()
     response = client.get("/?medida=monto")
     assert map_row(response, "juarez")["money"] == project.total_amount / 2
     assert map_row(response, "chihuahua")["money"] == project.total_amount / 2
@@ -85,6 +86,7 @@ def test_statewide_projects_are_counted_apart_not_smeared(client, org_a, publish
     wide = make_project("FIC-2024-060", "Observatorio estatal", org_a, "published")
     for region in Region.objects.all():
         wide.municipalities.add(region.municipalities.first())
+    wide.refresh_derived()
     response = client.get("/")
     assert map_row(response, "juarez")["projects"] == 1  # only the local project
     assert response.context["map"]["statewide"]["projects"] == 1

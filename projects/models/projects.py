@@ -4,7 +4,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -26,6 +26,31 @@ from .places import Municipality
 from .workflow import Publication, Workflow
 
 # --- Projects -------------------------------------------------------------------------------------------------
+
+# What the catalogue counts and sums (projects.filters facets, totals, projects.geo's map), in the project_facts index.
+FACT_COLUMNS = [
+    "id",
+    "axis_id",
+    "status",
+    "prevention_level",
+    "populations",
+    "award_type",
+    "evidence_level",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "total_amount",
+    "ficosec_amount",
+    "beneficiaries_reached",
+    "line_ids",
+    "municipality_ids",
+    "region_ids",
+    "organization_ids",
+]
+# The columns ProjectQuerySet.refresh_derived() writes (besides updated_at); never typed.
+LINKED_ID_COLUMNS = ["line_ids", "municipality_ids", "region_ids", "organization_ids"]
+DERIVED_COLUMNS = ["total_amount", "ficosec_amount", "search_places", "search_organizations", *LINKED_ID_COLUMNS]
 
 
 class Population(models.TextChoices):
@@ -145,6 +170,7 @@ class ProjectQuerySet(models.QuerySet):
         ficosec_takes_part = models.Exists(money.filter(organization__is_ficosec=True))
         return self.update(
             updated_at=timezone.now(),
+            **linked_ids(),
             total_amount=models.Subquery(total),
             ficosec_amount=models.Case(
                 models.When(ficosec_takes_part, then=models.Subquery(ficosec)),
@@ -154,6 +180,28 @@ class ProjectQuerySet(models.QuerySet):
             search_places=Coalesce(models.Subquery(places), Value("")),
             search_organizations=Coalesce(models.Subquery(organizations), Value("")),
         )
+
+
+def linked_ids():
+    """The derived id arrays of a project ({column: expression}): its lines, municipalities, their regions and its
+    organizations, sorted and without repeats."""
+    places = Project.municipalities.through.objects.filter(project=models.OuterRef("pk"))
+    sources = {
+        "line_ids": (Project.lines.through.objects.filter(project=models.OuterRef("pk")), "line_id"),
+        "municipality_ids": (places, "municipality_id"),
+        "region_ids": (places.exclude(municipality__region=None), "municipality__region_id"),
+        "organization_ids": (Participation.objects.filter(project=models.OuterRef("pk")), "organization_id"),
+    }
+    empty = Value([], output_field=ArrayField(models.BigIntegerField()))
+    return {
+        column: Coalesce(
+            models.Subquery(
+                rows.values("project").annotate(ids=ArrayAgg(field, distinct=True, order_by=field)).values("ids")
+            ),
+            empty,
+        )
+        for column, (rows, field) in sources.items()
+    }
 
 
 class ProjectPartQuerySet(models.QuerySet):
@@ -294,6 +342,12 @@ class Project(Workflow, Editing, models.Model):
     )
     search_places = models.TextField(default="", editable=False)
     search_organizations = models.TextField(default="", editable=False)
+    # The ids of what the project links to, on its own row: the catalogue's filters (GIN indexes), its facet counts
+    # and the map read these instead of joining the link tables (projects.filters, projects.geo).
+    line_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    municipality_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    region_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    organization_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
         + SearchVector("code", "summary", weight="B", config=SEARCH_CONFIG)
@@ -329,7 +383,7 @@ class Project(Workflow, Editing, models.Model):
     history = HistoricalRecords(
         get_user=history_user,
         m2m_fields=[lines, municipalities],
-        excluded_fields=["search_places", "search_organizations", "search_vector"],
+        excluded_fields=["search_places", "search_organizations", "search_vector", *LINKED_ID_COLUMNS],
     )
     objects = ProjectQuerySet.as_manager()
 
@@ -346,6 +400,13 @@ class Project(Workflow, Editing, models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="project_search_gin"),
             GinIndex(fields=["populations"], name="project_populations_gin"),
+            # The catalogue's counting columns of every project, narrow enough to stay in memory: facet counts,
+            # totals and the map are index-only scans of this instead of reads of the wide rows.
+            models.Index(fields=["publication_state"], include=FACT_COLUMNS, name="project_facts"),
+            GinIndex(fields=["line_ids"], name="project_line_ids_gin"),
+            GinIndex(fields=["municipality_ids"], name="project_municipality_ids_gin"),
+            GinIndex(fields=["region_ids"], name="project_region_ids_gin"),
+            GinIndex(fields=["organization_ids"], name="project_organization_ids_gin"),
             # The catalogue's and the API's default order; with the id, pages are chosen from the index alone.
             models.Index(fields=["publication_state", "-published_at", "-id"], name="project_state_published"),
             # The sync cursor's order: for staff, and (after the state) for the public.
@@ -451,7 +512,7 @@ class Project(Workflow, Editing, models.Model):
 
     def refresh_derived(self):
         Project.objects.filter(pk=self.pk).refresh_derived()
-        self.refresh_from_db(fields=["total_amount", "ficosec_amount", "search_places", "search_organizations"])
+        self.refresh_from_db(fields=DERIVED_COLUMNS)
 
 
 class Participation(models.Model):

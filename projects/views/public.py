@@ -243,19 +243,19 @@ def organization_detail(request, slug):
     organization = get_object_or_404(
         Organization.objects.visible_to(request.user).select_related("municipality"), slug=slug
     )
+    projects = Project.objects.visible_to(request.user).filter(organization_ids__contains=[organization.pk])
     participations = (
-        Participation.objects.filter(organization=organization, project__in=Project.objects.visible_to(request.user))
+        Participation.objects.filter(organization=organization, project__in=projects.values("pk"))
         .select_related("project__axis")
-        .order_by("-project__published_at", "role")
+        .order_by("-project__published_at", "role", "pk")
     )
-    totals = Project.objects.visible_to(request.user).filter(pk__in=participations.values("project")).totals()
     return render(
         request,
         "projects/public/organization_detail.html",
         {
             "organization": organization,
-            "participations": participations,
-            "totals": totals,
+            "page": Paginator(participations, PAGE_SIZE).get_page(request.GET.get("page")),
+            "totals": projects.totals(),
             "received": money_received(organization),
         },
     )
