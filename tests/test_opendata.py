@@ -305,23 +305,6 @@ def test_the_file_of_one_project_answers_only_for_published_projects(client, pub
     assert client.get("/datos-abiertos/iati/FIC-1999-999.xml").status_code == 404
 
 
-def test_the_files_are_streamed_with_queries_that_do_not_grow_with_the_projects(
-    client, org_a, ficosec_rfc, django_assert_max_num_queries
-):
-    make_project("FIC-2024-101", "Uno", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
-    response = client.get("/datos-abiertos/iati-actividades.xml")
-    assert response.streaming
-    with django_assert_max_num_queries(30) as few:
-        body(client.get("/datos-abiertos/iati-actividades.xml"))
-        body(client.get("/datos-abiertos/360giving.json"))
-    asked = len(few.captured_queries)  # read now: the next request resets Django's query log
-    for n in range(2, 8):
-        make_project(f"FIC-2024-1{n:02d}", f"Proyecto {n}", org_a, Project.Publication.PUBLISHED, ficosec=ficosec_rfc)
-    with django_assert_max_num_queries(asked):
-        body(client.get("/datos-abiertos/iati-actividades.xml"))
-        body(client.get("/datos-abiertos/360giving.json"))
-
-
 def test_one_grant_per_award_to_a_non_ficosec_implementer(published_project, ficosec_rfc):
     from projects.opendata import giving360
 
