@@ -64,16 +64,16 @@ def ledger(*disbursement_facts):
 # plain list on its object (`to_attr`, read as `project.participation_list`). Through `project.participations.all()`
 # Django would build a queryset per project and relation (and per indicator, commitment and disbursement): at
 # 100,000 projects that cost more than writing the files.
-GRANT_FACTS = [
+SHARED_FACTS = [
     Prefetch("lines", to_attr="line_list"),
     Prefetch("municipalities", to_attr="municipality_list"),
     Prefetch(
         "participations", queryset=Participation.objects.select_related("organization"), to_attr="participation_list"
     ),
-    ledger(),
 ]
+GRANT_FACTS = [*SHARED_FACTS, ledger()]
 ACTIVITY_FACTS = [
-    *GRANT_FACTS[:-1],
+    *SHARED_FACTS,
     ledger(
         Prefetch(
             "charges",
