@@ -150,7 +150,10 @@ def main(argv=None):
         results["held"] = held_load(app, args)
         results["peak_worker_rss_mb"] = app.peak_rss_mb
     results["sql"] = search_sql(args)
-    results["targets"] = judge(results, args)
+    from . import opendata  # the IATI and 360Giving files of every published project: time and memory
+
+    results["opendata"] = opendata.measure()
+    results["targets"] = judge(results, args) + [opendata.target(results["opendata"])]
     write_results(results, args)
 
 
@@ -821,6 +824,8 @@ def ms(value):
 
 
 def markdown(results):
+    from . import opendata
+
     m, d, table = results["machine"], results["dataset"], results["throughput"]
     rows = d["rows"]
     lines = [
@@ -900,6 +905,7 @@ def markdown(results):
         f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
         f"Floor check: {results['floor_check']}.",
         "",
+        *opendata.report(results["opendata"]),
         "## Method",
         "",
     ]
