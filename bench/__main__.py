@@ -160,7 +160,10 @@ def main(argv=None):
         results["peak_worker_rss_mb"] = app.peak_rss_mb
     results["cold"] = cold_pages(env, args)
     results["sql"] = search_sql(args)
-    results["targets"] = judge(results, args)
+    from . import opendata  # the IATI and 360Giving files of every published project: time and memory
+
+    results["opendata"] = opendata.measure()
+    results["targets"] = judge(results, args) + [opendata.target(results["opendata"])]
     write_results(results, args)
 
 
@@ -842,6 +845,8 @@ def ms(value):
 
 
 def markdown(results):
+    from . import opendata
+
     m, d, table = results["machine"], results["dataset"], results["throughput"]
     rows = d["rows"]
     lines = [
@@ -922,6 +927,7 @@ def markdown(results):
         f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
         f"Floor check: {results['floor_check']}.",
         "",
+        *opendata.report(results["opendata"]),
         "## Method",
         "",
     ]

@@ -77,7 +77,7 @@ def grant(award, publisher):
 def grants(projects=None):
     publisher = sources.publisher()
     with translation.override("es-mx"):
-        for project in sources.each_project(projects):
+        for project in sources.each_project(sources.GRANT_FACTS, projects):
             for award in sources.awards_of(project):
                 yield grant(award, publisher)
 

@@ -7,6 +7,7 @@ flat memory. Codes come from the codelists vendored in `standards/iati-2.03/code
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 
 from django.db.models import Sum
 from django.db.models.functions import Coalesce, ExtractYear
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from .. import privacy
-from ..models import Organization, Project
+from ..models import Organization, Population, Project
 from . import sources
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -120,6 +121,13 @@ def percentages(count):
     return [share] * (count - 1) + [Decimal(100) - share * (count - 1)]
 
 
+@cache
+def population_labels(language):
+    """{population: its label in `language`}: translated once, not once per project."""
+    with translation.override(language):
+        return {value: str(label) for value, label in Population.choices}
+
+
 def activity(project, publisher):
     """One <iati-activity> element, its children in the order the 2.03 schema requires."""
     root = ET.Element(
@@ -137,16 +145,14 @@ def activity(project, publisher):
     sub(root, "title", project.title)
     sub(root, "description", project.summary, type="1")  # 1 general
     if project.populations:  # 3 target groups, in Spanish and (where the portal translates the labels) English
-        labels = dict(Project._meta.get_field("populations").base_field.choices)
-        spanish = ", ".join(str(labels[p]) for p in project.populations)
+        spanish = ", ".join(population_labels("es-mx")[p] for p in project.populations)
         element = sub(root, "description", spanish, type="3")
-        with translation.override("en"):
-            english = ", ".join(str(labels[p]) for p in project.populations)
+        english = ", ".join(population_labels("en")[p] for p in project.populations)
         if english != spanish:
             narrative(element, english, lang="en")
 
     seen = set()
-    for participation in project.participations.all():
+    for participation in project.participation_list:
         org = participation.organization
         key = (org.pk, participation.iati_role)
         if key in seen:
@@ -185,9 +191,7 @@ def activity(project, publisher):
             pos = ET.SubElement(sub(location, "point", srsName="http://www.opengis.net/def/crs/EPSG/0/4326"), "pos")
             pos.text = f"{point[0]} {point[1]}"
 
-    codes = sorted(
-        {DAC_SECTOR_BY_LINE[line.number] for line in project.lines.all() if line.number in DAC_SECTOR_BY_LINE}
-    )
+    codes = sorted({DAC_SECTOR_BY_LINE[line.number] for line in project.line_list if line.number in DAC_SECTOR_BY_LINE})
     for code, share in zip(codes, percentages(len(codes)) if codes else [], strict=True):
         sub(root, "sector", vocabulary=SECTOR_VOCABULARY_DAC, code=code, percentage=decimal_text(share))
     if project.axis:
@@ -285,7 +289,7 @@ def activities_chunks(stamp, projects=None):
     yield '<?xml version="1.0" encoding="UTF-8"?>\n'
     yield f'<iati-activities version="2.03" generated-datetime="{now}">\n'
     with translation.override("es-mx"):
-        for project in sources.each_project(projects):
+        for project in sources.each_project(sources.ACTIVITY_FACTS, projects):
             yield ET.tostring(activity(project, publisher), encoding="unicode") + "\n"
     yield "</iati-activities>\n"
 

@@ -18,8 +18,8 @@ The IATI and 360Giving writers and the data page only call these functions:
 - `locations_of(project)`: every municipality with its centroid (never a site: a sensitive site's name is
   internal and never read here).
 
-Every function reads the related rows through `.all()`, so a chunk of projects fetched with `PREFETCH` asks
-nothing more per project.
+Every function reads a project as `each_project` fetched it: the related rows are the lists `GRANT_FACTS` or
+`ACTIVITY_FACTS` attach (`project.participation_list`), so a chunk of projects asks nothing more per project.
 """
 
 import csv
@@ -50,38 +50,64 @@ from ..models import (
 CENTROIDS = Path(__file__).parent / "data" / "municipality_centroids.csv"
 CHUNK = 500
 
-PREFETCH = [
-    "lines",
-    "municipalities",
-    Prefetch("participations", queryset=Participation.objects.select_related("organization")),
+
+def ledger(*disbursement_facts):
+    """The commitments with their organizations and disbursements (and what `disbursement_facts` adds to each)."""
+    disbursements = Disbursement.objects.select_related("recipient").prefetch_related(*disbursement_facts)
+    commitments = Commitment.objects.select_related("organization").prefetch_related(
+        Prefetch("disbursements", queryset=disbursements, to_attr="disbursement_list")
+    )
+    return Prefetch("commitments", queryset=commitments, to_attr="commitment_list")
+
+
+# What each file reads of a project: one query per relation for CHUNK projects at a time, each relation kept as a
+# plain list on its object (`to_attr`, read as `project.participation_list`). Through `project.participations.all()`
+# Django would build a queryset per project and relation (and per indicator, commitment and disbursement): at
+# 100,000 projects that cost more than writing the files.
+SHARED_FACTS = [
+    Prefetch("lines", to_attr="line_list"),
+    Prefetch("municipalities", to_attr="municipality_list"),
+    Prefetch(
+        "participations", queryset=Participation.objects.select_related("organization"), to_attr="participation_list"
+    ),
+]
+GRANT_FACTS = [*SHARED_FACTS, ledger()]
+ACTIVITY_FACTS = [
+    *SHARED_FACTS,
+    ledger(
+        Prefetch(
+            "charges",
+            # Only the amount and the month of each invoice: nothing else of a CFDI is public.
+            queryset=Charge.objects.select_related("proof").only(
+                "id", "amount", "disbursement_id", "proof__id", "proof__issued_on"
+            ),
+            to_attr="charge_list",
+        )
+    ),
     Prefetch(
         "indicators",
         queryset=Indicator.objects.prefetch_related(
             Prefetch(
                 "measurements",
                 queryset=Measurement.objects.only("id", "indicator_id", "date", "value").order_by("date"),
+                to_attr="measurement_list",
             ),
-            "periods",
+            Prefetch("periods", to_attr="period_list"),
         ),
+        to_attr="indicator_list",
     ),
-    Prefetch(
-        "commitments",
-        queryset=Commitment.objects.select_related("organization").prefetch_related(
-            Prefetch(
-                "disbursements",
-                queryset=Disbursement.objects.select_related("recipient").prefetch_related(
-                    Prefetch(
-                        "charges",
-                        # Only the amount and the month of each invoice: nothing else of a CFDI is public.
-                        queryset=Charge.objects.select_related("proof").only(
-                            "id", "amount", "disbursement_id", "proof__id", "proof__issued_on"
-                        ),
-                    )
-                ),
-            )
-        ),
-    ),
-    "evaluations",
+    Prefetch("evaluations", to_attr="evaluation_list"),
+]
+# Columns of a project no file writes: internal notes, the conflict-of-interest note, a sensitive site's name, the
+# long description and the search columns are never even fetched (reading one would cost a query per project).
+UNREAD = [
+    "description",
+    "internal_notes",
+    "conflict_of_interest",
+    "site_name",
+    "search_places",
+    "search_organizations",
+    "search_vector",
 ]
 
 
@@ -90,12 +116,14 @@ def published_projects():
     return Project.objects.published().order_by("code")
 
 
-def each_project(projects=None):
-    """The published projects with their related rows, fetched CHUNK at a time (flat memory at any size)."""
+def each_project(facts, projects=None):
+    """The published projects (or `projects`) with the related rows `facts` names, read CHUNK at a time: a bounded
+    number of queries per chunk and flat memory at any number of projects."""
     projects = published_projects() if projects is None else projects
     return (
         projects.select_related("axis", "award_decision__session", "award_decision__call")
-        .prefetch_related(*PREFETCH)
+        .defer(*UNREAD)
+        .prefetch_related(*facts)
         .iterator(chunk_size=CHUNK)
     )
 
@@ -148,7 +176,7 @@ OUTGOING_COMMITMENT, INCOMING_COMMITMENT, DISBURSEMENT, EXPENDITURE = "2", "11",
 
 
 def implementers(project):
-    return [p.organization for p in project.participations.all() if p.role == Participation.Role.IMPLEMENTER]
+    return [p.organization for p in project.participation_list if p.role == Participation.Role.IMPLEMENTER]
 
 
 def transactions_of(project):
@@ -159,8 +187,8 @@ def transactions_of(project):
     - the expenditure proven by CFDI charges (4): one sum per implementer and calendar month of the invoices, dated
       the month's last day (today for the current month); no invoice, issuer or folio is ever named.
     Without ledger rows: each cash participation with an amount, as a commitment of its organization."""
-    commitments = [c for c in project.commitments.all() if c.kind == Commitment.Kind.CASH]
-    if not project.commitments.all():
+    commitments = [c for c in project.commitment_list if c.kind == Commitment.Kind.CASH]
+    if not project.commitment_list:
         return participation_commitments(project)
     doers = implementers(project)
     lead = doers[0] if doers else None
@@ -179,7 +207,7 @@ def transactions_of(project):
             )
         )
     for commitment in commitments:
-        for disbursement in commitment.disbursements.all():
+        for disbursement in commitment.disbursement_list:
             if disbursement.actual_date:
                 out.append(
                     Transaction(
@@ -191,7 +219,7 @@ def transactions_of(project):
                         description=f"Ministración {disbursement.tranche}: {commitment.organization.name}",
                     )
                 )
-            for charge in disbursement.charges.all():
+            for charge in disbursement.charge_list:
                 month = charge.proof.issued_on.replace(day=1)
                 key = (month, disbursement.recipient.pk)
                 if key not in spent:
@@ -230,9 +258,9 @@ def participation_commitments(project):
             amount=p.amount,
             provider=p.organization,
             receiver=lead if lead and lead.pk != p.organization_id else None,
-            description=f"{p.get_role_display()}: {p.organization.name}",
+            description=f"{Participation.Role(p.role).label}: {p.organization.name}",  # not get_role_display(): slow
         )
-        for p in project.participations.all()
+        for p in project.participation_list
         if p.amount and p.amount > 0 and p.contribution_kind == Participation.ContributionKind.CASH
     ]
 
@@ -293,16 +321,16 @@ def split_weights(project, doers):
     (planned or paid), else its participation's amount."""
     ids = {org.pk for org in doers}
     weights = {}
-    for commitment in project.commitments.all():
+    for commitment in project.commitment_list:
         if commitment.organization.is_ficosec:
-            for disbursement in commitment.disbursements.all():
+            for disbursement in commitment.disbursement_list:
                 if disbursement.recipient_id in ids:
                     weights[disbursement.recipient_id] = weights.get(disbursement.recipient_id, 0) + disbursement.amount
     if weights:
         return weights
     return {
         p.organization_id: p.amount
-        for p in project.participations.all()
+        for p in project.participation_list
         if p.role == Participation.Role.IMPLEMENTER and p.organization_id in ids and p.amount and p.amount > 0
     }
 
@@ -335,7 +363,7 @@ def programme_of(project):
         programmes.append(("convocatoria", project.call_name))
     if project.axis:
         programmes.append((f"eje-{project.axis.number}", project.axis.name))
-    programmes += [(f"linea-{line.number}", line.name) for line in sorted(project.lines.all(), key=lambda x: x.number)]
+    programmes += [(f"linea-{line.number}", line.name) for line in sorted(project.line_list, key=lambda x: x.number)]
     return programmes
 
 
@@ -370,8 +398,8 @@ def results_of(project):
     period (from the previous one or the project's start), except for a sensitive site: one total per reporting
     period (the latest value within it; per calendar year without periods), as its page shows."""
     results = []
-    for indicator in project.indicators.all():
-        measurements = list(indicator.measurements.all())
+    for indicator in project.indicator_list:
+        measurements = indicator.measurement_list
         if project.sensitive_site:
             readings = period_totals(indicator, measurements)
         else:
@@ -388,7 +416,7 @@ def results_of(project):
 
 
 def period_totals(indicator, measurements):
-    periods = list(indicator.periods.all())
+    periods = indicator.period_list
     totals = {}
     for m in measurements:
         period = period_of(periods, m.date)
@@ -401,7 +429,7 @@ def documents_of(project):
     """Documents about the project worth linking: (url, title, IATI DocumentCategory). Its public page (A12,
     activity web page) and each evaluation of it with a document (A07, review and evaluation)."""
     documents = [(absolute(project.get_absolute_url()), project.title, "A12")]
-    for evaluation in sorted(project.evaluations.all(), key=lambda e: (e.year, e.pk)):
+    for evaluation in sorted(project.evaluation_list, key=lambda e: (e.year, e.pk)):
         if evaluation.document_url:
             documents.append((evaluation.document_url, f"{evaluation.title} ({evaluation.year})", "A07"))
     return documents
@@ -418,7 +446,7 @@ def locations_of(project):
     the municipality: a sensitive site (shelters, women's centres) is published as its municipality only, and its
     internal site name is never read here."""
     points = centroids()
-    return [(m, points.get(m.inegi_code)) for m in sorted(project.municipalities.all(), key=lambda m: m.inegi_code)]
+    return [(m, points.get(m.inegi_code)) for m in sorted(project.municipality_list, key=lambda m: m.inegi_code)]
 
 
 absolute = exports.absolute_url  # the one rule for a page's address inside a published file
