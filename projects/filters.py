@@ -252,8 +252,9 @@ def linked_counts(dimensions, projects):
     if not dimensions:
         return {}
     columns = [f"{dimension}_ids" for dimension in dimensions]
-    base, params = projects.order_by().values_list(*columns).query.sql_with_params()
-    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    # The id keeps one row per project where a filter made the query DISTINCT (equal arrays are not one project).
+    base, params = projects.order_by().values_list("pk", *columns).query.sql_with_params()
+    names = ", ".join(["pk", *(f"c{i}" for i in range(len(columns)))])
     branches = " UNION ALL ".join(f"SELECT {i}, unnest(b.c{i})" for i in range(len(columns)))
     sql = f"SELECT x.d, x.v, count(*) FROM ({base}) b({names}) CROSS JOIN LATERAL ({branches}) x(d, v) GROUP BY 1, 2"
     counts = {dimension: {} for dimension in dimensions}

@@ -95,11 +95,12 @@ def municipality_figures(projects):
     project's money split evenly among its municipalities), whatever the number of projects."""
     projects = projects.order_by()
     wide = statewide(projects)
-    local_rows = projects.exclude(pk__in=wide.values("pk")).values_list("municipality_ids", "total_amount")
+    # With the id: one row per project even where a filter made the query DISTINCT.
+    local_rows = projects.exclude(pk__in=wide.values("pk")).values_list("pk", "municipality_ids", "total_amount")
     base, params = local_rows.query.sql_with_params()
     sql = (
         "SELECT m, count(*), sum(b.amount / cardinality(b.ids)) "
-        f"FROM ({base}) b(ids, amount) CROSS JOIN LATERAL unnest(b.ids) m GROUP BY m"
+        f"FROM ({base}) b(pk, ids, amount) CROSS JOIN LATERAL unnest(b.ids) m GROUP BY m"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
