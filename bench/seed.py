@@ -190,20 +190,26 @@ def check_derived(sample=300):
 
 
 class CopyBuffer:
-    """Rows of one table in PostgreSQL's COPY text format, sent when the batch ends."""
+    """Rows of one table in PostgreSQL's COPY text format, sent when the batch ends. `constants` are columns every
+    row has the same value in (the model's default for a field the generator does not vary)."""
 
     ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
-    def __init__(self, model, columns):
+    def __init__(self, model, columns, constants=None):
         self.table = model._meta.db_table
-        self.columns = columns
+        self.columns = columns + list(constants or {})
+        self.end = "".join(f"\t{self.cell(value)}" for value in (constants or {}).values()) + "\n"
         self.buffer = io.StringIO()
 
     def add(self, *values):
         self.buffer.write("\t".join(self.cell(v) for v in values))
-        self.buffer.write("\n")
+        self.buffer.write(self.end)
 
     def cell(self, value):
+        if type(value) is str:  # the common case first: the generator writes millions of cells
+            return value.translate(self.ESCAPES)
+        if type(value) is int:
+            return str(value)
         if value is None:
             return "\\N"
         if isinstance(value, bool):
@@ -317,6 +323,7 @@ class Catalogue:
                 "updated_at",
                 "version",
             ],
+            constants={"sensitive_site": False, "site_name": ""},
         )
         self.project_lines = CopyBuffer(Project.lines.through, ["project_id", "line_id"])
         self.project_places = CopyBuffer(Project.municipalities.through, ["project_id", "municipality_id"])
@@ -324,10 +331,14 @@ class Catalogue:
             Participation, ["id", "project_id", "organization_id", "role", "amount", "contribution_kind", "note"]
         )
         self.indicators = CopyBuffer(
-            Indicator, ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"]
+            Indicator,
+            ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"],
+            constants={"unit_kind": Indicator.UnitKind.OTHER.value},
         )
         self.measurements = CopyBuffer(
-            Measurement, ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"]
+            Measurement,
+            ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"],
+            constants={"document_url": ""},
         )
         self.next_participation = self.next_indicator = 1
         buffers = [
