@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from django.db import connection, transaction
 from django.utils.text import slugify
+from stdnum.mx import rfc as stdnum_rfc
 
 from axes.models import Axis, Line
 from projects.models import (
@@ -238,6 +239,18 @@ def zipf(n, s=1.0):
 
 def money(cents):
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+KEY_DRAW = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # what the key's characters are drawn from (a fixed order)
+
+
+def valid_rfc(stem, drawn):
+    """`stem` (letters and date) plus a homoclave as stdnum.mx.rfc (the portal's validate_rfc) accepts it: the first
+    two drawn characters mapped into [1-9A-V] and [1-9A-Z], then the check digit of everything before it in place of
+    the third (still drawn, so that the random sequence, and every other row of the catalogue, stays the same)."""
+    first, second = "123456789ABCDEFGHIJKLMNOPQRSTUV", "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    stem += first[KEY_DRAW.index(drawn[0]) % len(first)] + second[KEY_DRAW.index(drawn[1]) % len(second)]
+    return stem + stdnum_rfc.calc_check_digit(stem)
 
 
 def add_months(day, months):
@@ -458,12 +471,11 @@ class Catalogue:
         return organizations
 
     def rfc(self, name, taken):
-        """A well-formed, unique RFC: three letters of the name, a founding date (YYMMDD), a three-character key."""
+        """A valid, unique RFC: three letters of the name, a founding date (YYMMDD), a key with its check digit."""
         letters = "".join(c for c in slugify(name).upper() if "A" <= c <= "Z")[:3].ljust(3, "X")
         while True:
             year, month, day = self.rng.randrange(70, 125) % 100, self.rng.randrange(1, 13), self.rng.randrange(1, 29)
-            rfc = f"{letters}{year:02d}{month:02d}{day:02d}"
-            rfc += "".join(self.rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", k=3))
+            rfc = valid_rfc(f"{letters}{year:02d}{month:02d}{day:02d}", self.rng.choices(KEY_DRAW, k=3))
             if rfc not in taken:
                 taken.add(rfc)
                 return rfc
