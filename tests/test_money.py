@@ -414,6 +414,21 @@ def test_the_cached_figures_change_as_soon_as_an_invoice_is_charged(client, figu
     assert client.get("/api/v1/money-figures/").json()["rows"][0]["proven"] == "123458.00"
 
 
+def row_labels(html):
+    return set(re.findall(r'<th scope="row">(?:<a [^>]+>)?([^<]+)<', html))
+
+
+def test_each_language_gets_its_own_labels_whichever_visit_filled_the_cache(client, figures_data, published_project):
+    Project.objects.filter(pk=published_project.pk).update(award_type="")  # a row without award type
+    english = row_labels(client.get("/en/dinero/").content.decode())
+    spanish = row_labels(client.get("/dinero/").content.decode())  # the same cached figures
+    axis = published_project.axis
+    assert {axis.short_name_en, "No data", "Cash", "Civil society"} <= english
+    assert {axis.short_name, "Sin dato", "Monetaria", "Sociedad civil"} <= spanish
+    assert not english & {axis.short_name, "Sin dato", "Monetaria"}
+    assert not spanish & {axis.short_name_en, "No data", "Cash"}
+
+
 def test_a_bad_year_is_a_400_not_a_500(client):
     assert client.get("/dinero/?anio=abc").status_code == 400
     assert client.get("/dinero/descarga.csv?anio=1800").status_code == 400
