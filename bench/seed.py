@@ -19,6 +19,7 @@ import math
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -270,11 +271,22 @@ class CopyBuffer:
             return value.isoformat()
         return str(value).translate(self.ESCAPES)
 
-    def send(self, cursor):
+    def take(self):
+        """(COPY statement, rows) of the batch so far; the buffer starts a new batch."""
         columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        self.buffer.seek(0)
-        cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)
-        self.buffer = io.StringIO()
+        rows, self.buffer = self.buffer, io.StringIO()
+        rows.seek(0)
+        return f"COPY {self.table} ({columns}) FROM STDIN", rows
+
+    def send(self, cursor):
+        cursor.copy_expert(*self.take())
+
+
+def send_batch(batch):
+    """COPY every table's rows of one batch in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement, rows in batch:
+            cursor.copy_expert(statement, rows)
 
 
 def zipf(n, s=1.0):
@@ -413,15 +425,21 @@ class Catalogue:
             self.measurements,
             *self.ledger.buffers,  # after the projects, organizations and each other that they point to
         ]
-        started = time.perf_counter()
-        for first in range(1, self.scale + 1, BATCH):
-            for pk in range(first, min(first + BATCH, self.scale + 1)):
-                self.write_project(pk)
-            with transaction.atomic(), connection.cursor() as cursor:
-                for buffer in buffers:
-                    buffer.send(cursor)
-            done = min(first + BATCH - 1, self.scale)
-            self.log(f"seed: {done:,}/{self.scale:,} projects ({done / (time.perf_counter() - started):,.0f}/s)")
+        started, sending = time.perf_counter(), None
+        # PostgreSQL takes in one batch (in a thread of its own, on its own connection) while the next is generated;
+        # a batch is sent only once the one before is committed, since its rows may point to that one's.
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            for first in range(1, self.scale + 1, BATCH):
+                for pk in range(first, min(first + BATCH, self.scale + 1)):
+                    self.write_project(pk)
+                batch = [buffer.take() for buffer in buffers]
+                if sending:
+                    sending.result()
+                sending = sender.submit(send_batch, batch)
+                done = min(first + BATCH - 1, self.scale)
+                self.log(f"seed: {done:,}/{self.scale:,} projects ({done / (time.perf_counter() - started):,.0f}/s)")
+            sending.result()
+            sender.submit(lambda: connection.close()).result()  # the sending thread's own connection
         self.reset_sequences(
             [
                 Organization,
