@@ -152,6 +152,8 @@ def main(argv=None):
             )
         )
         targets, facts = discover(app.base, floor.base)
+        money = money_targets(app.base)
+        targets += money
         results["dataset"].update(facts)
         results["floor_check"] = check_targets(targets, app.base, floor.base)
         results["throughput"] = measure(targets, args)
@@ -160,6 +162,7 @@ def main(argv=None):
         results["peak_worker_rss_mb"] = app.peak_rss_mb
     results["cold"] = cold_pages(env, args)
     results["sql"] = search_sql(args)
+    results["money"] = money_cold(money, args)
     from . import opendata  # the IATI and 360Giving files of every published project: time and memory
 
     results["opendata"] = opendata.measure()
@@ -701,6 +704,113 @@ def search_sql(args):
     return result
 
 
+# --- Money (issue 14): the public money page and a project's money timeline -----------------------------------
+
+
+def money_targets(app_base):
+    """The money page (all years; the last year FICOSEC reported: it takes no other filter), its figures in the API,
+    and the money timeline of the published project with the most charged invoices: its page, and its commitments
+    and disbursements in the API, with the first page of each ledger list."""
+    from django.db.models import Count
+
+    from projects.models import AnnualReport, Project
+
+    year = AnnualReport.objects.order_by("-year").values_list("year", flat=True).first() or 2024
+    project = (
+        Project.objects.published()
+        .annotate(charges=Count("commitments__disbursements__charges"))
+        .order_by("-charges", "code")
+        .values("code", "slug", "charges")
+        .first()
+    )
+    code = project["code"]
+    targets = [
+        Target("money_page", "Money page /dinero/", "/dinero/", "money"),
+        Target("money_page_year", f"Money page, year {year}", "/dinero/" + query(anio=year), "money"),
+        Target("api_money_figures", "API money figures", "/api/v1/money-figures/", "money"),
+        Target(
+            "money_project", f"Project page with its money timeline ({code})", f"/proyectos/{project['slug']}/", "money"
+        ),
+        Target(
+            "api_commitments_project",
+            f"API commitments of {code}",
+            "/api/v1/commitments/" + query(project=code),
+            "money",
+        ),
+        Target(
+            "api_disbursements_project",
+            f"API disbursements of {code}",
+            "/api/v1/disbursements/" + query(project=code),
+            "money",
+        ),
+        Target("api_commitments", "API commitments, first page", "/api/v1/commitments/", "money"),
+        Target("api_disbursements", "API disbursements, first page", "/api/v1/disbursements/", "money"),
+    ]
+    for target in targets:
+        target.url = app_base + target.path
+    return targets
+
+
+def money_cold(targets, args):
+    """Each money target's first request after the cache is emptied: in this process (the servers are stopped), with
+    the Django test client and a new, empty cache before every request; medians of a few runs, and the SQL queries
+    that request ran."""
+    import logging
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    settle()
+    logging.getLogger("ficosec.request").setLevel(logging.WARNING)  # the servers' log lines, not this process's
+    runs, client, result = 3 if args.quick else 5, Client(), {}
+    for target in targets:
+        timings = []
+        for run in range(runs):
+            fresh = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"cold-{target.key}-{run}"}
+            with override_settings(CACHES={"default": fresh}), CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(target.path, HTTP_HOST="127.0.0.1")
+                timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"bench: {target.path} answered {response.status_code} in the cold measurement")
+        result[target.key] = {
+            "label": target.label,
+            "url": target.path,
+            "cold_ms": round(statistics.median(timings), 1),
+            "cold_max_ms": round(max(timings), 1),
+            "queries": len(queries),
+            "runs": runs,
+        }
+        say(f"cold {target.label}: median {result[target.key]['cold_ms']} ms, {len(queries)} queries")
+    return result
+
+
+def money_section(results):
+    rows, throughput = results["dataset"]["rows"], results["throughput"]
+    lines = [
+        "",
+        "## Money (issue 14)",
+        "",
+        f"Ledger: {rows['projects_commitment']:,} commitments, {rows['projects_disbursement']:,} disbursements, "
+        f"{rows['projects_expenseproof']:,} CFDI proofs, {rows['projects_charge']:,} charges, "
+        f"{rows['projects_annualreport']:,} annual reports. Warm: wrk as above (the money figures are cached until "
+        "the ledger or a project changes). Cold: the first request after the cache is emptied, in the benchmark's "
+        "process with the Django test client (no HTTP), median of "
+        f"{next(iter(results['money'].values()))['runs']} runs, with the SQL queries it ran.",
+        "",
+        "| target | URL | warm req/s | warm p50 ms | cold ms (median) | cold ms (max) | queries |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, first in results["money"].items():
+        warm = throughput[key]
+        lines.append(
+            f"| {first['label']} | `{first['url']}` | {warm['rps']:,.1f} | {ms(warm['p50_ms'])} | "
+            f"{ms(first['cold_ms'])} | {ms(first['cold_max_ms'])} | {first['queries']} |"
+        )
+    return lines
+
+
 # --- Judging and writing -------------------------------------------------------------------------------------
 
 
@@ -926,6 +1036,7 @@ def markdown(results):
         "",
         f"Peak worker RSS over the whole run: {results['peak_worker_rss_mb']:.1f} MB. "
         f"Floor check: {results['floor_check']}.",
+        *money_section(results),
         "",
         *opendata.report(results["opendata"]),
         "## Method",

@@ -18,14 +18,25 @@ import json
 import math
 import random
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
+from stdnum.mx import rfc as stdnum_rfc
 
 from axes.models import Axis, Line
 from projects.models import (
+    AnnualReport,
     ApiKey,
+    Charge,
+    Commitment,
+    Disbursement,
+    ExpenseProof,
     Indicator,
     Measurement,
     Municipality,
@@ -39,11 +50,12 @@ from projects.models import (
 from . import vocabulary as V
 
 SEED = 20261126
-GENERATOR_VERSION = 1  # bump when the generator changes, so an existing benchmark database is re-seeded
+GENERATOR_VERSION = 2  # bump when the generator changes, so an existing benchmark database is re-seeded (2: ledger)
 TODAY = date(2025, 11, 1)  # the data set's "today": statuses, publications and measurements stop here
 FIRST_DAY = date(2012, 3, 1)  # FICOSEC's first projects
 BATCH = 10_000  # projects per COPY batch and transaction
 UTC = timezone.utc
+END = datetime.combine(TODAY, datetime.min.time(), UTC)  # the data set's "now"
 
 # Where projects take place: Juárez and the city of Chihuahua hold most of the state's population and projects.
 PLACE_WEIGHTS = {"08037": 38, "08019": 28, "08017": 6, "08021": 4, "08032": 3, "08050": 2}
@@ -105,6 +117,7 @@ def ensure(scale, force=False, log=print):
         empty()
         Catalogue(scale, SEED, log).write()
         check_derived()
+        check_ledger()
         vacuum()
         write_marker(marker)
         log(f"seed: {scale:,} projects written in {time.perf_counter() - started:.0f} s")
@@ -120,6 +133,7 @@ def counts():
         Measurement,
         Project.lines.through,
         Project.municipalities.through,
+        *LEDGER_MODELS,
     ]
     with connection.cursor() as cursor:
         result = {}
@@ -136,7 +150,7 @@ def counts():
 
 def empty():
     """Remove every catalogue row (reference data, axes, lines and places, stays) and history."""
-    models = [Measurement, Indicator, Participation, WorkflowStep, ApiKey, Project, Organization]
+    models = [*LEDGER_MODELS, Measurement, Indicator, Participation, WorkflowStep, ApiKey, Project, Organization]
     tables = [m._meta.db_table for m in models] + [
         Project.lines.through._meta.db_table,
         Project.municipalities.through._meta.db_table,
@@ -156,6 +170,7 @@ def vacuum():
         Measurement,
         Project.lines.through,
         Project.municipalities.through,
+        *LEDGER_MODELS,
     ]
     with connection.cursor() as cursor:
         for model in tables:
@@ -193,21 +208,63 @@ def check_derived(sample=300):
         raise RuntimeError(f"seed: derived columns differ from refresh_derived() for projects {wrong[:10]}")
 
 
+def check_ledger(sample=200):
+    """The ledger keeps the portal's rules: every proof's `charged` is the sum of its charges (what record()
+    maintains), no commitment is disbursed beyond its amount (Commitment.disburse), no tranche is proven beyond
+    what it paid; a sample of every ledger row (and of organizations, whose RFCs proofs carry) passes full_clean();
+    a sample of proofs is a CFDI file that cfdi.parse() reads back into the same row; each proof's review reason is
+    exactly what ExpenseProof.near_duplicates() finds among the invoices uploaded before it."""
+    from projects import cfdi
+
+    wrong = (
+        ExpenseProof.objects.annotate(sum=Coalesce(Sum("charges__amount"), Decimal(0)))
+        .exclude(charged=F("sum"))
+        .count()
+    )
+    over = Commitment.objects.annotate(paid=Sum("disbursements__amount")).filter(paid__gt=F("amount")).count()
+    unproven = Disbursement.objects.annotate(proven=Sum("charges__amount")).filter(proven__gt=F("amount")).count()
+    if wrong or over or unproven:
+        raise RuntimeError(
+            f"seed: {wrong} proofs whose charged differs from their charges, {over} commitments disbursed beyond "
+            f"their amount, {unproven} tranches proven beyond what they paid"
+        )
+    for model in (Organization, *LEDGER_MODELS):
+        for row in model.objects.order_by("?")[:sample]:
+            row.full_clean()
+    fields = ["uuid", "version", "issuer_rfc", "issuer_name", "receiver_rfc", "issued_on", "total", "serie", "folio"]
+    for proof in ExpenseProof.objects.order_by("?")[:sample]:
+        row = {field: getattr(proof, field) for field in fields}
+        invoice = vars(cfdi.parse(cfdi.build(**(row | {"uuid": str(proof.uuid).upper()}))))
+        if {field: invoice[field] for field in fields} != row | {"uuid": str(proof.uuid).upper()}:
+            raise RuntimeError(f"seed: proof {proof.pk} is not what cfdi.parse() reads from its CFDI: {invoice}")
+    flagged = ExpenseProof.objects.exclude(review_reason="")
+    for proof in [*flagged, *ExpenseProof.objects.order_by("?")[:sample]]:
+        reasons = "; ".join(str(reason) for other, reason in proof.near_duplicates() if other.pk < proof.pk)
+        if reasons != proof.review_reason:
+            raise RuntimeError(f"seed: proof {proof.pk} is flagged «{proof.review_reason}», not «{reasons}»")
+
+
 class CopyBuffer:
-    """Rows of one table in PostgreSQL's COPY text format, sent when the batch ends."""
+    """Rows of one table in PostgreSQL's COPY text format, sent when the batch ends. `constants` are columns every
+    row has the same value in (the model's default for a field the generator does not vary)."""
 
     ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
-    def __init__(self, model, columns):
+    def __init__(self, model, columns, constants=None):
         self.table = model._meta.db_table
-        self.columns = columns
+        self.columns = columns + list(constants or {})
+        self.end = "".join(f"\t{self.cell(value)}" for value in (constants or {}).values()) + "\n"
         self.buffer = io.StringIO()
 
     def add(self, *values):
         self.buffer.write("\t".join(self.cell(v) for v in values))
-        self.buffer.write("\n")
+        self.buffer.write(self.end)
 
     def cell(self, value):
+        if type(value) is str:  # the common case first: the generator writes millions of cells
+            return value.translate(self.ESCAPES)
+        if type(value) is int:
+            return str(value)
         if value is None:
             return "\\N"
         if isinstance(value, bool):
@@ -218,11 +275,22 @@ class CopyBuffer:
             return value.isoformat()
         return str(value).translate(self.ESCAPES)
 
-    def send(self, cursor):
+    def take(self):
+        """(COPY statement, rows) of the batch so far; the buffer starts a new batch."""
         columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        self.buffer.seek(0)
-        cursor.copy_expert(f"COPY {self.table} ({columns}) FROM STDIN", self.buffer)
-        self.buffer = io.StringIO()
+        rows, self.buffer = self.buffer, io.StringIO()
+        rows.seek(0)
+        return f"COPY {self.table} ({columns}) FROM STDIN", rows
+
+    def send(self, cursor):
+        cursor.copy_expert(*self.take())
+
+
+def send_batch(batch):
+    """COPY every table's rows of one batch in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement, rows in batch:
+            cursor.copy_expert(statement, rows)
 
 
 def zipf(n, s=1.0):
@@ -243,6 +311,18 @@ def money(cents):
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+KEY_DRAW = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"  # what the key's characters are drawn from (a fixed order)
+
+
+def valid_rfc(stem, drawn):
+    """`stem` (letters and date) plus a homoclave as stdnum.mx.rfc (the portal's validate_rfc) accepts it: the first
+    two drawn characters mapped into [1-9A-V] and [1-9A-Z], then the check digit of everything before it in place of
+    the third (still drawn, so that the random sequence, and every other row of the catalogue, stays the same)."""
+    first, second = "123456789ABCDEFGHIJKLMNOPQRSTUV", "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    stem += first[KEY_DRAW.index(drawn[0]) % len(first)] + second[KEY_DRAW.index(drawn[1]) % len(second)]
+    return stem + stdnum_rfc.calc_check_digit(stem)
+
+
 def add_months(day, months):
     month = day.month - 1 + months
     return date(day.year + month // 12, month % 12 + 1, min(day.day, 28))
@@ -251,11 +331,11 @@ def add_months(day, months):
 class Partner:
     """What the generator remembers of an organization it wrote."""
 
-    __slots__ = ("id", "name", "acronym", "kind", "is_ficosec", "municipality_code")
+    __slots__ = ("id", "name", "acronym", "kind", "is_ficosec", "municipality_code", "rfc")
 
-    def __init__(self, id, name, acronym, kind, is_ficosec, municipality_code):
+    def __init__(self, id, name, acronym, kind, is_ficosec, municipality_code, rfc):
         self.id, self.name, self.acronym, self.kind = id, name, acronym, kind
-        self.is_ficosec, self.municipality_code = is_ficosec, municipality_code
+        self.is_ficosec, self.municipality_code, self.rfc = is_ficosec, municipality_code, rfc
 
     @property
     def search_text(self):  # refresh_derived(): Concat(name, " ", acronym)
@@ -266,7 +346,7 @@ class Catalogue:
     """The generator. Everything random comes from one random.Random(seed), consumed in a fixed order."""
 
     def __init__(self, scale, seed, log):
-        self.scale, self.log, self.rng = scale, log, random.Random(seed)
+        self.scale, self.seed, self.log, self.rng = scale, seed, log, random.Random(seed)
         self.axes = list(Axis.objects.order_by("number").values_list("pk", flat=True))
         self.lines = list(Line.objects.order_by("number").values_list("pk", flat=True))
         places = list(Municipality.objects.select_related("region").order_by("inegi_code"))
@@ -325,13 +405,12 @@ class Catalogue:
                 "created_at",
                 "updated_at",
                 "version",
-                "sensitive_site",
-                "site_name",
                 "line_ids",
                 "municipality_ids",
                 "region_ids",
                 "organization_ids",
             ],
+            constants={"sensitive_site": False, "site_name": ""},
         )
         self.project_lines = CopyBuffer(Project.lines.through, ["project_id", "line_id"])
         self.project_places = CopyBuffer(Project.municipalities.through, ["project_id", "municipality_id"])
@@ -340,12 +419,16 @@ class Catalogue:
         )
         self.indicators = CopyBuffer(
             Indicator,
-            ["id", "project_id", "name", "unit", "unit_kind", "baseline", "target", "direction", "frequency", "order"],
+            ["id", "project_id", "name", "unit", "baseline", "target", "direction", "frequency", "order"],
+            constants={"unit_kind": Indicator.UnitKind.OTHER.value},
         )
         self.measurements = CopyBuffer(
-            Measurement, ["indicator_id", "date", "value", "note", "source", "document_url", "created_at", "updated_at"]
+            Measurement,
+            ["indicator_id", "date", "value", "note", "source", "created_at", "updated_at"],
+            constants={"document_url": ""},
         )
         self.next_participation = self.next_indicator = 1
+        self.ledger = Ledger(self.scale, self.seed)
         buffers = [
             self.projects,
             self.project_lines,
@@ -353,16 +436,23 @@ class Catalogue:
             self.participations,
             self.indicators,
             self.measurements,
+            *self.ledger.buffers,  # after the projects, organizations and each other that they point to
         ]
-        started = time.perf_counter()
-        for first in range(1, self.scale + 1, BATCH):
-            for pk in range(first, min(first + BATCH, self.scale + 1)):
-                self.write_project(pk)
-            with transaction.atomic(), connection.cursor() as cursor:
-                for buffer in buffers:
-                    buffer.send(cursor)
-            done = min(first + BATCH - 1, self.scale)
-            self.log(f"seed: {done:,}/{self.scale:,} projects ({done / (time.perf_counter() - started):,.0f}/s)")
+        started, sending = time.perf_counter(), None
+        # PostgreSQL takes in one batch (in a thread of its own, on its own connection) while the next is generated;
+        # a batch is sent only once the one before is committed, since its rows may point to that one's.
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            for first in range(1, self.scale + 1, BATCH):
+                for pk in range(first, min(first + BATCH, self.scale + 1)):
+                    self.write_project(pk)
+                batch = [buffer.take() for buffer in buffers]
+                if sending:
+                    sending.result()
+                sending = sender.submit(send_batch, batch)
+                done = min(first + BATCH - 1, self.scale)
+                self.log(f"seed: {done:,}/{self.scale:,} projects ({done / (time.perf_counter() - started):,.0f}/s)")
+            sending.result()
+            sender.submit(lambda: connection.close()).result()  # the sending thread's own connection
         self.reset_sequences(
             [
                 Organization,
@@ -372,8 +462,11 @@ class Catalogue:
                 Measurement,
                 Project.lines.through,
                 Project.municipalities.through,
+                *LEDGER_MODELS,
             ]
         )
+        self.ledger.annual_reports()
+        self.ledger.near_duplicates(self.log)
 
     def reset_sequences(self, models):
         with connection.cursor() as cursor:
@@ -456,19 +549,18 @@ class Catalogue:
                 created,
                 created,
             )
-            organizations.append(Partner(pk, name, acronym, kind, pk == 1, place.inegi_code))
+            organizations.append(Partner(pk, name, acronym, kind, pk == 1, place.inegi_code, rfc))
         with transaction.atomic(), connection.cursor() as cursor:
             buffer.send(cursor)
         self.log(f"seed: {count:,} organizations")
         return organizations
 
     def rfc(self, name, taken):
-        """A well-formed, unique RFC: three letters of the name, a founding date (YYMMDD), a three-character key."""
+        """A valid, unique RFC: three letters of the name, a founding date (YYMMDD), a key with its check digit."""
         letters = "".join(c for c in slugify(name).upper() if "A" <= c <= "Z")[:3].ljust(3, "X")
         while True:
             year, month, day = self.rng.randrange(70, 125) % 100, self.rng.randrange(1, 13), self.rng.randrange(1, 29)
-            rfc = f"{letters}{year:02d}{month:02d}{day:02d}"
-            rfc += "".join(self.rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", k=3))
+            rfc = valid_rfc(f"{letters}{year:02d}{month:02d}{day:02d}", self.rng.choices(KEY_DRAW, k=3))
             if rfc not in taken:
                 taken.add(rfc)
                 return rfc
@@ -552,9 +644,10 @@ class Catalogue:
             "completed": int(target * rng.uniform(0.5, 1.2)),
             "in_progress": int(target * rng.uniform(0, 0.7)),
         }.get(status)
+        code = f"FIC-{year}-{self.codes_per_year[year]:04d}"
         self.projects.add(
             pk,
-            f"FIC-{year}-{self.codes_per_year[year]:04d}",
+            code,
             title,
             self.unique(self.slugs, slugify(title)[:180]),
             summary,
@@ -579,22 +672,30 @@ class Catalogue:
             if rng.random() < 0.03
             else "",
             f"Seguimiento: {self.sentence()}" if rng.random() < 0.3 else "",
-            money(sum(c for _o, c in participations)),
-            money(sum(c for o, c in participations if o.is_ficosec)),
+            money(sum(c for _o, c, *_ in participations)),
+            money(sum(c for o, c, *_ in participations if o.is_ficosec)),
             # refresh_derived(): Concat(municipality name, " ", region name or "") and Concat(name, " ", acronym).
             " ".join(f"{m.name} {m.region.name if m.region else ''}" for m in places),
-            " ".join(o.search_text for o, _c in participations),
+            " ".join(o.search_text for o, *_ in participations),
             published_at,
             created,
             updated_at,
             rng.choices([1, 2, 3, 4, 6, 9], [30, 25, 20, 12, 8, 5])[0],
-            False,  # sensitive_site
-            "",  # site_name
             # refresh_derived(): the linked ids, sorted and without repeats.
             ids(lines),
             ids(m.pk for m in places),
             ids(m.region_id for m in places if m.region_id),
             ids(o.id for o, _c in participations),
+        )
+        self.ledger.write_project(
+            pk,
+            code,
+            state == Project.Publication.PUBLISHED,
+            status,
+            created,
+            actual_start or planned_start,
+            actual_end or planned_end,
+            participations,
         )
 
     def status(self, start, end, state):
@@ -616,7 +717,7 @@ class Catalogue:
         return places
 
     def project_participations(self, pk, places):
-        """(organization, cents) per participation, written in the model's role order."""
+        """(organization, cents, role, kind) per participation, written in the model's role order."""
         rng, pools = self.rng, self.pools
         chosen = [
             (
@@ -652,7 +753,7 @@ class Catalogue:
         for organization, role, cents, kind in chosen:
             self.participations.add(self.next_participation, pk, organization.id, role, money(cents), kind, "")
             self.next_participation += 1
-            result.append((organization, cents))
+            result.append((organization, cents, role, kind))
         return result
 
     def amount(self, median, sigma):
@@ -797,3 +898,311 @@ def _accumulate(weights):
     for weight in weights:
         total += weight
         yield total
+
+
+# --- The ledger: commitments, disbursements, CFDI proofs and their charges, annual reports ---------------------------
+
+LEDGER_MODELS = [Commitment, Disbursement, ExpenseProof, Charge, AnnualReport]
+LEDGER_ROLES = ("implementer", "funder", "counterpart")  # who commits money (an evaluator is paid; it does not pay)
+PUBLIC_RFC = "XAXX010101000"  # SAT's generic RFC, the receiver of an invoice to somebody without an RFC
+CFDI_4_FROM = date(2023, 1, 1)  # CFDI 4.0 is compulsory from 2023; earlier invoices are version 3.3
+# What the `xml` column holds for the generated proofs: the benchmark keeps no CFDI file per proof (a million of
+# them would be gigabytes that no measured page reads); the row holds what ExpenseProof.record() reads from one, and
+# check_ledger() proves for a sample that cfdi.build() of the row is a file cfdi.parse() reads back into that row.
+# The near-duplicates are uploaded through record() itself and keep their real file.
+SYNTHETIC_XML = "<!-- bench/seed.py: synthetic proof; no CFDI file is kept, the row holds its fields -->"
+
+
+class Ledger:
+    """The money of each project, written beside the catalogue, as the workspace would have recorded it:
+
+    - a commitment per participation that contributes (implementer, funder or counterpart with an amount), cash or
+      in kind as the participation says, for its amount, dated between the project's creation and its start;
+    - disbursements: the tranches of each cash commitment, paid to the project's implementer, planned over the
+      project's span, paid (actual date) once due in a running or finished project; together never above the
+      commitment (Commitment.disburse's rule), now and then a tranche short of it;
+    - proofs: CFDI from fictitious suppliers (valid RFCs, check digit included; some are people), about ten per
+      project that has been paid, each charged to a paid tranche, never above the invoice total nor above what the
+      tranche paid; a few are split with an earlier tranche of the same implementer (another project, often), some
+      are only partly charged. ExpenseProof.charged is the sum of each proof's charges, as record() keeps it. No two
+      generated proofs share issuer, date and total or issuer and number, so the review queue holds exactly the
+      near-duplicates that near_duplicates() uploads afterwards through the portal's own record();
+    - the annual totals FICOSEC "published": the portal's own figures for each complete year, a little off.
+
+    It draws from its own random.Random, so the catalogue's rows are the same with or without it."""
+
+    def __init__(self, scale, seed):
+        self.scale, self.rng = scale, random.Random(f"{seed}:ledger")
+        self.commitments = CopyBuffer(
+            Commitment,
+            [
+                "id",
+                "project_id",
+                "organization_id",
+                "amount",
+                "date",
+                "kind",
+                "in_kind_description",
+                "valuation_method",
+                "agreement_reference",
+                "created_at",
+                "approved_at",
+            ],
+        )
+        self.disbursements = CopyBuffer(
+            Disbursement,
+            [
+                "id",
+                "commitment_id",
+                "recipient_id",
+                "tranche",
+                "amount",
+                "planned_date",
+                "actual_date",
+                "created_at",
+                "approved_at",
+            ],
+        )
+        self.proofs = CopyBuffer(
+            ExpenseProof,
+            [
+                "id",
+                "uuid",
+                "version",
+                "issuer_rfc",
+                "issuer_name",
+                "receiver_rfc",
+                "issued_on",
+                "total",
+                "currency",
+                "serie",
+                "folio",
+                "xml",
+                "filename",
+                "charged",
+                "review_reason",
+                "created_at",
+            ],
+        )
+        self.charges = CopyBuffer(Charge, ["id", "proof_id", "disbursement_id", "amount", "created_at"])
+        self.buffers = [self.commitments, self.disbursements, self.proofs, self.charges]
+        self.next_commitment = self.next_disbursement = self.next_proof = self.next_charge = 1
+        self.suppliers = self.make_suppliers(max(100, scale // 100))
+        self.supplier_weights = zipf(len(self.suppliers), 0.8)
+        self.taken = set()  # hash of (issuer, date, total) of every proof: no near-duplicate by chance
+        self.open = {}  # implementer id -> [disbursement id, cents paid but not yet proven] of its last paid tranche
+        self.years = {}  # year -> [published projects with a commitment dated that year, cents committed]
+
+    def make_suppliers(self, count):
+        """(RFC, name) of fictitious suppliers: companies (12 characters) and one in five a person (13)."""
+        rng, taken, suppliers = self.rng, set(), []
+        while len(suppliers) < count:
+            person = rng.random() < 0.2
+            letters = "".join(rng.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ", k=4 if person else 3))
+            born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
+            rfc = valid_rfc(f"{letters}{born:%y%m%d}", rng.choices(KEY_DRAW, k=3))
+            if rfc in taken or (person and letters in stdnum_rfc._name_blacklist):
+                continue
+            taken.add(rfc)
+            n = len(suppliers) + 1
+            name = (
+                V.SUPPLIER_PERSON.format(n=n)
+                if person
+                else rng.choice(V.SUPPLIER_PATTERNS).format(w=rng.choice(V.ORG_WORDS))
+            )
+            suppliers.append((rfc, name.upper()))
+        return suppliers
+
+    def moment(self, day, spread_days=1):
+        return datetime.combine(day, datetime.min.time(), UTC) + timedelta(
+            days=self.rng.randrange(max(1, spread_days)), seconds=self.rng.randrange(86400)
+        )
+
+    def approval(self, recorded):
+        """Coordinators approve within a couple of weeks; the newest entries still wait."""
+        approved = recorded + timedelta(days=self.rng.randrange(1, 15), seconds=self.rng.randrange(86400))
+        return approved if approved.date() < TODAY else None
+
+    def write_project(self, pk, code, published, status, created, start, end, participations):
+        if status == "formulation":
+            return  # nothing is committed before the technical committee approves a project
+        rng = self.rng
+        self.implementer = participations[0][0]  # the first participation is the implementer's: paid, invoiced
+        years = set()
+        for organization, cents, role, kind in participations:
+            if cents <= 0 or role not in LEDGER_ROLES:
+                continue
+            committed_on = created.date() + timedelta(days=rng.randrange(max(1, (start - created.date()).days)))
+            committed_on = min(committed_on, TODAY)
+            recorded = self.moment(committed_on)
+            in_kind = kind == Commitment.Kind.IN_KIND
+            self.commitments.add(
+                self.next_commitment,
+                pk,
+                organization.id,
+                money(cents),
+                committed_on,
+                kind,
+                rng.choice(V.IN_KIND_DESCRIPTIONS) if in_kind else "",
+                rng.choice(V.VALUATION_METHODS) if in_kind else "",
+                f"CONV-{code}-{self.next_commitment}",
+                recorded,
+                self.approval(recorded),
+            )
+            if not in_kind:
+                self.tranches(self.next_commitment, organization, cents, committed_on, recorded, status, start, end)
+            self.next_commitment += 1
+            if published:
+                years.add(committed_on.year)
+                self.years.setdefault(committed_on.year, [0, 0])[1] += cents
+        for year in years:
+            self.years[year][0] += 1
+
+    def tranches(self, commitment, funder, cents, committed_on, recorded, status, start, end):
+        rng = self.rng
+        count = rng.choices([1, 2, 3, 4, 6], [10, 25, 35, 20, 10])[0] if funder.is_ficosec else rng.randint(1, 3)
+        weights = [rng.uniform(0.6, 1.4) for _ in range(count)]
+        amounts = [int(cents * weight / sum(weights)) for weight in weights[:-1]]
+        amounts.append(cents - sum(amounts))
+        if count > 1 and rng.random() < 0.1:
+            amounts.pop()  # the last tranche is not agreed yet: less disbursed than committed
+        span = max((end - start).days, 30)
+        if status in ("in_progress", "completed"):
+            due_until = TODAY
+        elif status in ("suspended", "cancelled"):
+            due_until = start + timedelta(days=int(span * rng.uniform(0.2, 0.7)))
+        else:
+            due_until = None  # approved, not started: nothing paid yet
+        for n, amount in enumerate(amounts, start=1):
+            planned = start + timedelta(days=span * (n - 1) // count)
+            paid = max(committed_on, planned + timedelta(days=rng.randrange(-3, 30)))
+            if due_until is None or planned > due_until or paid > TODAY:
+                paid = None
+            self.disbursements.add(
+                self.next_disbursement,
+                commitment,
+                self.implementer.id,
+                n,
+                money(amount),
+                planned,
+                paid,
+                recorded,
+                self.approval(recorded),
+            )
+            if paid:
+                self.prove(self.next_disbursement, amount, paid)
+            self.next_disbursement += 1
+
+    def prove(self, disbursement, cents, paid):
+        """About three invoices per paid tranche, proving most of it (less of a recent one)."""
+        rng = self.rng
+        if (TODAY - paid).days < 120:
+            share = rng.uniform(0, 0.7)
+        else:
+            share = rng.choices([0.0, rng.uniform(0.4, 0.85), rng.uniform(0.85, 1.0)], [5, 25, 70])[0]
+        proven, count = int(cents * share), rng.choices([1, 2, 3, 4, 5], [15, 25, 25, 20, 15])[0]
+        if proven >= 100 * count:
+            weights = [rng.uniform(0.3, 1.7) for _ in range(count)]
+            parts = [int(proven * weight / sum(weights)) for weight in weights[:-1]]
+            for part in [*parts, proven - sum(parts)]:
+                self.proof(disbursement, part, paid)
+        else:
+            proven = 0
+        self.open[self.implementer.id] = [disbursement, cents - proven]
+
+    def proof(self, disbursement, cents, paid):
+        rng, pk = self.rng, self.next_proof
+        self.next_proof += 1
+        charges = [(disbursement, cents)]
+        earlier = self.open.get(self.implementer.id)  # never this tranche: open is set once its proofs are written
+        if earlier and earlier[1] >= 10_000 and rng.random() < 0.03:
+            part = min(earlier[1], max(100, int(cents * rng.uniform(0.1, 0.6))))
+            charges.append((earlier[0], part))
+            earlier[1] -= part
+        charged = sum(amount for _d, amount in charges)
+        total = charged + (int(charged * rng.uniform(0.05, 0.4)) if rng.random() < 0.12 else 0)
+        issuer = rng.choices(range(len(self.suppliers)), cum_weights=self.supplier_weights)[0]
+        issued_on = min(paid + timedelta(days=rng.randrange(150)), TODAY)
+        while (key := hash((issuer, issued_on.toordinal(), total))) in self.taken:
+            total += 1  # a cent more: another invoice of that supplier, that day, for that total already exists
+        self.taken.add(key)
+        folio_fiscal = uuid.UUID(int=rng.getrandbits(128), version=4)
+        uploaded = min(self.moment(issued_on + timedelta(days=1), 30), END)
+        rfc, name = self.suppliers[issuer]
+        self.proofs.add(
+            pk,
+            folio_fiscal,
+            "4.0" if issued_on >= CFDI_4_FROM else "3.3",
+            rfc,
+            name,
+            self.implementer.rfc or PUBLIC_RFC,
+            issued_on,
+            money(total),
+            "MXN",
+            rng.choice(["A", "F", ""]),
+            str(pk),  # invoice numbers never repeat for one issuer
+            SYNTHETIC_XML,
+            f"{str(folio_fiscal).upper()}.xml",
+            money(charged),
+            "",
+            uploaded,
+        )
+        for target, amount in charges:
+            self.charges.add(self.next_charge, pk, target, money(amount), uploaded)
+            self.next_charge += 1
+
+    def annual_reports(self):
+        """What FICOSEC published for each complete year: the portal's count and committed money, a little off
+        (the reconciliation shows the difference)."""
+        rng, reports = self.rng, []
+        for year in sorted(self.years):
+            if year < TODAY.year:
+                projects, cents = self.years[year]
+                reports.append(
+                    AnnualReport(
+                        year=year,
+                        projects=round(projects * rng.uniform(0.97, 1.02)),
+                        amount=money(int(cents * rng.uniform(0.96, 1.03)) // 100 * 100),
+                        source=f"Informe anual {year} de FICOSEC (cifras sintéticas del benchmark)",
+                    )
+                )
+        for report in reports:
+            report.full_clean()
+        AnnualReport.objects.bulk_create(reports)
+
+    def near_duplicates(self, log):
+        """A few invoices that look like an earlier one under another folio fiscal (same issuer, total and date; or
+        same issuer, serie and folio), uploaded as a CFDI file through ExpenseProof.record(), which accepts them and
+        queues them for review with its own reason. Charged to the earlier invoice's tranche, within what it paid."""
+        from projects import cfdi
+
+        rng, wanted, written = self.rng, max(4, self.scale // 500), 0
+        step = max(1, (self.next_proof - 1) // (wanted * 2))
+        for pk in range(step, self.next_proof, step):
+            if written == wanted:
+                break
+            original = ExpenseProof.objects.get(pk=pk)
+            tranche = original.charges.select_related("disbursement").first().disbursement
+            room = tranche.amount - tranche.charges.aggregate(s=Sum("amount"))["s"]
+            if room < 100:
+                continue
+            same_number = written % 2 == 1
+            total = original.total + Decimal("1234.56") if same_number else original.total
+            issued_on = original.issued_on + timedelta(days=3) if same_number else original.issued_on
+            data = cfdi.build(
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper(),
+                original.issuer_rfc,
+                original.receiver_rfc,
+                issued_on,
+                total,
+                serie=original.serie if same_number else "B",  # "B" is no generated invoice's serie
+                folio=original.folio,
+                version=original.version,
+                issuer_name=original.issuer_name,
+            )
+            twin = ExpenseProof.record(data, tranche, amount=min(room, total), filename=f"gemelo-{pk}.xml")
+            uploaded = original.created_at + timedelta(days=rng.randrange(1, 20), seconds=rng.randrange(86400))
+            ExpenseProof.objects.filter(pk=twin.pk).update(created_at=uploaded)
+            twin.charges.update(created_at=uploaded)
+            written += 1
+        log(f"seed: {written} near-duplicate invoices uploaded through ExpenseProof.record() (review queue)")

@@ -695,3 +695,36 @@ ORG_WORDS = [
     "Cuarenta Casas",
     "Paquimé",
 ]
+
+# --- The ledger (bench/seed.py, class Ledger) -----------------------------------------------------------------------
+
+# What a contribution in kind is, and how it was valued (a commitment in kind must say both).
+IN_KIND_DESCRIPTIONS = [
+    "Horas de personal de la organización dedicadas al proyecto",
+    "Uso de espacios comunitarios para talleres y reuniones",
+    "Equipo de cómputo y mobiliario",
+    "Transporte de participantes",
+    "Materiales didácticos y deportivos",
+    "Difusión en medios institucionales",
+    "Alimentos para las sesiones",
+    "Asesoría técnica y supervisión",
+]
+VALUATION_METHODS = [
+    "Salarios por hora del tabulador de la organización",
+    "Precio de mercado de la renta de espacios similares",
+    "Valor en libros del equipo",
+    "Cotizaciones de tres proveedores",
+    "Tarifas publicadas del servicio",
+]
+# Fictitious suppliers that issue the invoices (CFDI) proving the expenses: issuers of the proofs.
+SUPPLIER_PATTERNS = [
+    "Papelería y Suministros {w} (ficticia), S.A. de C.V.",
+    "Servicios Educativos {w} (ficticia), S.C.",
+    "Renta de Equipo {w} (ficticia), S.A. de C.V.",
+    "Transportes {w} (ficticia), S.A. de C.V.",
+    "Alimentos y Eventos {w} (ficticia), S. de R.L.",
+    "Consultoría {w} (ficticia), S.C.",
+    "Imprenta {w} (ficticia), S.A. de C.V.",
+    "Deportes {w} (ficticia), S.A. de C.V.",
+]
+SUPPLIER_PERSON = "Persona proveedora ficticia {n}"  # issuers may be people: their RFC is personal data

@@ -1,7 +1,9 @@
 """The public accountability figures ("¿A dónde va el dinero?"): committed, paid and proven money of the published
 projects, by year, axis, funder sector, cash or in kind and award type, the leverage of FICOSEC's money, and the
 reconciliation with the totals FICOSEC published. One function computes them (a fixed handful of aggregate queries,
-whatever the number of rows); the page, its CSV and the API all read it, so their numbers cannot differ.
+whatever the number of rows); the page, its CSV and the API all read it, so their numbers cannot differ. What is
+cached is language-neutral (numbers, keys, both names of each axis); the labels are put on for each request, in its
+language, so an English visit never leaves English labels on the Spanish page (nor the other way round).
 
 Years: a commitment counts in the year of its date, a disbursement in the year it was paid (actual date), a proof in
 the year of its invoice. Leverage is cash from other sources per peso of FICOSEC cash; in-kind contributions are
@@ -14,7 +16,7 @@ from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
-from axes.models import Axis
+from axes.models import Axis, pick
 
 from .models import AnnualReport, Charge, Commitment, Disbursement, Project, Sector, sector_expression
 
@@ -62,18 +64,41 @@ def stamp():
 
 
 def figures(year=None):
-    """compute(year), cached until the ledger or a project changes: the page, its CSV and the API read this."""
+    """compute(year), its numbers cached until the ledger or a project changes: the page, its CSV and the API read
+    this."""
     from django.core.cache import cache
 
-    key = f"money-figures:{year}:{stamp()}"
+    key = f"money-tally:{year}:{stamp()}"
     data = cache.get(key)
     if data is None:
-        data = compute(year)
+        data = tally(year)
         cache.set(key, data, 60 * 60)
-    return data
+    return labelled(data)
 
 
 def compute(year=None):
+    """The figures, computed now (no cache), labelled in the active language."""
+    return labelled(tally(year))
+
+
+LABELS = {
+    "total": lambda key, axes: _("Total"),
+    "year": lambda key, axes: key,
+    "axis": lambda key, axes: pick(*axes[key]) if key in axes else _("Sin eje"),
+    "sector": lambda key, axes: str(Sector(key).label),
+    "kind": lambda key, axes: str(Commitment.Kind(key).label),
+    "award": lambda key, axes: str(Project.Award(key).label) if key else _("Sin dato"),
+}
+
+
+def labelled(data):
+    """A copy of tally()'s figures with each row's label in the active language."""
+    rows = [row | {"label": LABELS[row["dimension"]](row["key"], data["axes"])} for row in data["rows"]]
+    return {"year": data["year"], "rows": rows, "reconciliation": data["reconciliation"]}
+
+
+def tally(year=None):
+    """The figures without labels: what can be cached for every language."""
     commitments = grouped(Commitment.objects.all(), "project", "date", year=year)
     paid = grouped(
         Disbursement.objects.filter(actual_date__isnull=False), "commitment__project", "actual_date", year=year
@@ -120,14 +145,6 @@ def compute(year=None):
     projects[("total", "")] = counted.aggregate(n=Count("project", distinct=True))["n"]
 
     axes = {axis.pk: axis for axis in Axis.objects.all()}
-    labels = {
-        "total": lambda key: _("Total"),
-        "year": str,
-        "axis": lambda key: axes[key].short_name if key in axes else _("Sin eje"),
-        "sector": lambda key: Sector(key).label,
-        "kind": lambda key: Commitment.Kind(key).label,
-        "award": lambda key: Project.Award(key).label if key else _("Sin dato"),
-    }
     links = {
         "year": lambda key: f"year={key}",
         "axis": lambda key: f"axis={axes[key].slug}" if key in axes else None,
@@ -142,7 +159,7 @@ def compute(year=None):
         row = {
             "dimension": dimension,
             "key": "" if key is None else str(key),
-            "label": labels[dimension](key),
+            "label": None,  # labelled() puts it on, in the language of the request
             **values,
             "proven_share": ratio(values["proven"] * 100, values["paid"]),
             "share_of_committed": ratio(values["committed"] * 100, total),
@@ -156,7 +173,12 @@ def compute(year=None):
             "catalogue": links[dimension](key) if dimension in links else None,
         }
         rows.append(row)
-    return {"year": year, "rows": rows, "reconciliation": reconciliation(table, projects)}
+    return {
+        "year": year,
+        "rows": rows,
+        "reconciliation": reconciliation(table, projects),
+        "axes": {str(pk): (axis.short_name, axis.short_name_en) for pk, axis in axes.items()},
+    }
 
 
 def reconciliation(table, projects):

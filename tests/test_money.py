@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from projects import accountability, cfdi
 from projects.demo_money import fictitious_rfc, folio_fiscal
@@ -25,6 +26,8 @@ from projects.models import (
     Project,
 )
 from projects.models.common import validate_rfc
+
+from .conftest import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -411,6 +414,21 @@ def test_the_cached_figures_change_as_soon_as_an_invoice_is_charged(client, figu
     assert client.get("/api/v1/money-figures/").json()["rows"][0]["proven"] == "123458.00"
 
 
+def row_labels(html):
+    return set(re.findall(r'<th scope="row">(?:<a [^>]+>)?([^<]+)<', html))
+
+
+def test_each_language_gets_its_own_labels_whichever_visit_filled_the_cache(client, figures_data, published_project):
+    Project.objects.filter(pk=published_project.pk).update(award_type="")  # a row without award type
+    english = row_labels(client.get("/en/dinero/").content.decode())
+    spanish = row_labels(client.get("/dinero/").content.decode())  # the same cached figures
+    axis = published_project.axis
+    assert {axis.short_name_en, "No data", "Cash", "Civil society"} <= english
+    assert {axis.short_name, "Sin dato", "Monetaria", "Sociedad civil"} <= spanish
+    assert not english & {axis.short_name, "Sin dato", "Monetaria"}
+    assert not spanish & {axis.short_name_en, "No data", "Cash"}
+
+
 def test_a_bad_year_is_a_400_not_a_500(client):
     assert client.get("/dinero/?anio=abc").status_code == 400
     assert client.get("/dinero/descarga.csv?anio=1800").status_code == 400
@@ -447,6 +465,53 @@ def test_the_money_page_and_lists_do_not_grow_queries_with_rows(
     for path in ("/api/v1/commitments/", "/api/v1/disbursements/", "/api/v1/money-figures/"):
         with django_assert_max_num_queries(12):
             assert client.get(path).status_code == 200
+
+
+def grow_ledger(projects, tranches, invoices, implementer, ficosec, first=0):
+    """More published projects, each with a FICOSEC commitment, paid tranches and charged invoices."""
+    for n in range(first, first + projects):
+        project = make_project(f"FIC-2024-2{n:02d}", f"Proyecto que crece {n}", implementer, "published")
+        commitment = Commitment.objects.create(
+            project=project, organization=ficosec, amount=Decimal("90000.00"), date=date(2024, 2, 1)
+        )
+        for tranche in range(1, tranches + 1):
+            paid = commitment.disburse(Decimal("1000.00"), implementer, date(2024, 3, tranche), date(2024, 3, tranche))
+            for k in range(invoices):
+                label = f"crece-{n}-{tranche}-{k}"
+                ExpenseProof.record(invoice(label, total=f"{100 + 7 * n + 3 * tranche + k}.00"), paid)
+
+
+def queries_of(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_the_money_page_runs_the_same_queries_for_a_big_ledger_as_for_a_small_one(
+    client, figures_data, org_a, ficosec_org
+):
+    """Uncached (every ledger write changes the figures' cache key), the page runs a fixed handful of aggregate
+    queries whatever the number of projects, tranches and invoices: what the benchmark measures at 100,000
+    projects and 900,000 invoices is the cost of those aggregates, never more of them."""
+    small = queries_of(client, "/dinero/")
+    grow_ledger(4, 3, 3, org_a, ficosec_org)
+    assert Charge.objects.count() > 36
+    big = queries_of(client, "/dinero/")
+    # The cache key (stamp: the newest project and the newest ledger history row: 5), the figures (committed,
+    # paid and proven by year, axis, sector, kind and award: 3; projects per award type, year, axis and in all: 4),
+    # the axes' names (1) and the annual reports (1).
+    assert len(big) == len(small) == 14
+    assert sum("projects_charge" in sql for sql in big) == 1  # proven money: one aggregate over every charge
+    assert len(queries_of(client, "/dinero/?anio=2024")) == 14
+
+
+def test_the_money_timeline_runs_the_same_queries_for_many_tranches_and_invoices(client, org_a, ficosec_org):
+    grow_ledger(1, 1, 1, org_a, ficosec_org)
+    few = len(queries_of(client, Project.objects.get(code="FIC-2024-200").get_absolute_url()))
+    grow_ledger(1, 6, 4, org_a, ficosec_org, first=1)
+    many = Project.objects.get(code="FIC-2024-201")
+    assert Charge.objects.filter(disbursement__commitment__project=many).count() == 24
+    assert len(queries_of(client, many.get_absolute_url())) == few
 
 
 # --- API ---------------------------------------------------------------------------------------------------------
