@@ -224,7 +224,9 @@ def pytest_collection_modifyitems(items):
             {"transactional_db", "live_server"} & set(item.fixturenames)
         )
 
-    items.sort(key=commits)  # stable: the order within each group is kept
+    # Stable: the order within each group is kept, but the long fuzz runs start the committing group, so that the
+    # other workers' tests fill the time beside them instead of waiting after them.
+    items.sort(key=lambda item: (commits(item), "test_fuzz.py" not in item.nodeid))
 
 
 @pytest.fixture(scope="module")
