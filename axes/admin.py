@@ -16,3 +16,6 @@ class LineAdmin(SimpleHistoryAdmin):
     list_display = ["number", "name", "short_name"]
     search_fields = ["name", "short_name", "description"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the strategic framework's lines are kept (projects' history and derived ids name them)

@@ -36,32 +36,34 @@ def values():
     from django.db.models import Count
 
     from axes.models import Axis, Line
-    from projects.filters import FACET_YEARS
+    from projects.filters import facet_years
     from projects.models import Municipality, Organization, Population, Project, Region
 
     published = Project.objects.published()
     return {
         "axis": list(Axis.objects.order_by("number").values_list("slug", flat=True)),
-        "line": list(Line.objects.annotate(n=Count("projects")).order_by("-n").values_list("slug", flat=True)),
+        "line": list(Line.objects.annotate(n=Count("projects")).order_by("-n", "pk").values_list("slug", flat=True)),
         "municipality": list(
-            Municipality.objects.annotate(n=Count("projects")).order_by("-n").values_list("inegi_code", flat=True)
+            Municipality.objects.annotate(n=Count("projects")).order_by("-n", "pk").values_list("inegi_code", flat=True)
         ),
         "region": list(Region.objects.order_by("order").values_list("slug", flat=True)),
         "organization": list(
-            Organization.objects.annotate(n=Count("participations")).order_by("-n").values_list("slug", flat=True)[:500]
+            Organization.objects.annotate(n=Count("participations"))
+            .order_by("-n", "pk")
+            .values_list("slug", flat=True)[:500]
         ),
-        "year": [str(year) for year in reversed(FACET_YEARS)],
+        "year": [str(year) for year in reversed(facet_years())],
         "population": [value for value, _label in Population.choices],
         "status": [value for value, _label in Project.Status.choices],
         "prevention_level": [value for value, _label in Project.PreventionLevel.choices],
         "evidence_level": [value for value, _label in Project.Evidence.choices],
         "q": ["ajedrez", "prevención", "jóvenes", "violencia familiar", "escuelas", "deporte", "mediación", "policía"],
-        "projects": list(published.order_by("?").values_list("slug", flat=True)[:200]),
+        "projects": list(published.order_by("pk").values_list("slug", flat=True)),
         "organizations": list(
             Organization.objects.filter(participations__project__in=published.values("pk"))
             .distinct()
-            .order_by("?")
-            .values_list("slug", flat=True)[:100]
+            .order_by("slug")
+            .values_list("slug", flat=True)
         ),
         "municipalities": list(Municipality.objects.values_list("inegi_code", flat=True)),
     }
@@ -108,17 +110,25 @@ def url_set(count=URLS, seed=SEED):
         ("open data", "/datos-abiertos/"),
     ]
     fixed += [("axis", f"/ejes/{slug}/") for slug in real["axis"]]
-    fixed += [("project", f"/proyectos/{slug}/") for slug in real["projects"][:100]]
-    fixed += [("organization", f"/organizaciones/{slug}/") for slug in real["organizations"][:60]]
-    fixed += [("municipality", f"/municipios/{code}/") for code in real["municipalities"]]
+    # Pages of single records: a quarter of the set, drawn with the seed; the rest are catalogue URLs.
+    share = max(1, count // 12)
+    fixed += [
+        ("project", f"/proyectos/{slug}/") for slug in rng.sample(real["projects"], min(share, len(real["projects"])))
+    ]
+    fixed += [
+        ("organization", f"/organizaciones/{slug}/")
+        for slug in rng.sample(real["organizations"], min(share, len(real["organizations"])))
+    ]
+    fixed += [("municipality", f"/municipios/{code}/") for code in rng.sample(real["municipalities"], min(share, 67))]
     urls, seen = [], set()
     for kind, path in fixed:
         urls.append((kind, path))
         seen.add(path)
-    downloads = 0
-    while len(urls) < count:
+    downloads, attempts = 0, 0
+    while len(urls) < count and attempts < 100 * count:  # bounded: fewer distinct URLs may exist than asked for
+        attempts += 1
         query = catalogue_query(rng, real)
-        if downloads < 50 and rng.random() < 0.06:
+        if downloads < max(5, count // 20) and rng.random() < 0.06:
             kind, path = "CSV download (first byte)", "/proyectos/descarga.csv" + query.replace("&page=", "&p=")
             downloads += 1
         elif rng.random() < 0.05:
@@ -139,8 +149,9 @@ def timed_get(port, path, first_byte):
     started = time.perf_counter()
     connection.request("GET", path, headers={"Accept-Language": "es-MX"})
     response = connection.getresponse()
-    response.read(1) if first_byte else response.read()  # a streamed download is not read to the end
+    response.read(1) if first_byte else response.read()
     elapsed = time.perf_counter() - started
+    response.read()  # a download is read to its end before the next request, so the worker is free again
     connection.close()
     return elapsed * 1000, response.status
 

@@ -46,6 +46,7 @@ from projects.models import (
     Project,
     WorkflowStep,
 )
+from projects.models.projects import DERIVED_COLUMNS, LINKED_ID_COLUMNS
 
 from . import vocabulary as V
 
@@ -177,13 +178,10 @@ def vacuum():
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
 
 
-LINKED_IDS = ["line_ids", "municipality_ids", "region_ids", "organization_ids"]
-
-
 def check_derived(sample=300):
     """Recompute the derived columns of a sample with the application's own refresh_derived() (rolled back) and
     compare: the seeder must write exactly what the application would."""
-    columns = ["total_amount", "ficosec_amount", "search_places", "search_organizations", *LINKED_IDS]
+    columns = DERIVED_COLUMNS
     ids = list(Project.objects.order_by("?").values_list("pk", flat=True)[:sample])
 
     def read():
@@ -193,7 +191,7 @@ def check_derived(sample=300):
                 row["ficosec_amount"],
                 sorted(row["search_places"].split()),
                 sorted(row["search_organizations"].split()),
-                *(row[column] for column in LINKED_IDS),
+                *(row[column] for column in LINKED_ID_COLUMNS),
             )
             for row in Project.objects.filter(pk__in=ids).values("pk", *columns)
         }
@@ -685,7 +683,7 @@ class Catalogue:
             ids(lines),
             ids(m.pk for m in places),
             ids(m.region_id for m in places if m.region_id),
-            ids(o.id for o, _c in participations),
+            ids(o.id for o, *_rest in participations),
         )
         self.ledger.write_project(
             pk,
@@ -780,7 +778,6 @@ class Catalogue:
                 pk,
                 name[0].upper() + name[1:],
                 unit,
-                "other",  # unit_kind: counted things or a fraction, as the unit says
                 f"{baseline}.0000",
                 f"{target}.0000",
                 "increase" if increase else "decrease",
@@ -806,7 +803,7 @@ class Catalogue:
             note = rng.choice(
                 ["", "", "", "Listas de asistencia", "Informe trimestral de la organización", "Registro administrativo"]
             )
-            self.measurements.add(indicator, day, f"{max(0.0, value):.4f}", note, "", "", recorded, recorded)
+            self.measurements.add(indicator, day, f"{max(0.0, value):.4f}", note, "", recorded, recorded)
 
     # --- Words ---------------------------------------------------------------------------------------------------
 

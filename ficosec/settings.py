@@ -163,6 +163,8 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 # CACHE_BACKEND=dummy remembers nothing: every page is computed from the database (the benchmark's cold pages).
+if env("CACHE_BACKEND", "") not in ("", "dummy"):
+    raise ImproperlyConfigured("CACHE_BACKEND takes only 'dummy' (unset: Redis with REDIS_URL, else memory).")
 if env("CACHE_BACKEND", "") == "dummy":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 

@@ -23,12 +23,23 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # reference data: the projects' derived region ids name them
+
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ["inegi_code", "name", "region"]
     list_filter = ["region"]
     search_fields = ["name", "inegi_code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # INEGI's 67 municipalities are reference data
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "region" in form.changed_data:  # the projects there now reach another region
+            Project.objects.filter(municipalities=obj).refresh_derived()
 
 
 @admin.register(Organization)
@@ -78,6 +89,11 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "contribution_kind"]
     search_fields = ["project__code", "project__title", "organization__name"]
     autocomplete_fields = ["project", "organization"]
+
+    def delete_queryset(self, request, queryset):
+        projects = list(queryset.values_list("project", flat=True))
+        super().delete_queryset(request, queryset)  # a bulk delete skips Participation.delete()
+        Project.objects.filter(pk__in=projects).refresh_derived()
 
 
 class MeasurementInline(admin.TabularInline):

@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce, ExtractYear
 from axes.models import Axis
 
 from . import privacy
-from .filters import linked_counts
 from .models import Project, Region
 
 
@@ -62,6 +61,6 @@ def compute():
         started.get(year, {"year": year, "money": 0, "projects": 0})
         for year in range(min(started, default=0), max(started, default=-1) + 1)
     ]
-    by_region = linked_counts(["region"], published)["region"]
+    by_region = published.linked_counts(["region"])["region"]
     regions = [{"region": region, "projects": by_region.get(region.pk, 0)} for region in Region.objects.all()]
     return {"totals": totals, "axes": axes, "by_year": by_year, "by_region": regions}

@@ -1,16 +1,17 @@
 """The one definition of how the project list is filtered and ordered: the public catalogue, its downloads, the
 staff index and the API all use ProjectFilter (with its ordering and the broad-search rule).
 
-Multi-valued filters use EXISTS subqueries rather than joins, so a project never appears twice and no DISTINCT is
-needed. Values inside one filter are alternatives (OR); different filters narrow each other (AND).
+Linked rows (lines, places, regions, organizations) are matched on the project's own id arrays (kept by
+refresh_derived), so a project never appears twice and no DISTINCT is needed. Values inside one filter are
+alternatives (OR); different filters narrow each other (AND).
 """
 
 from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -107,9 +108,13 @@ class ProjectFilter(django_filters.FilterSet):
         queryset=Municipality.objects.all(),
         method="filter_municipality",
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Estado del proyecto"), choices=Project.Status.choices)
+    # distinct=False: a column of the project row never repeats a project (django-filter's default would make every
+    # list query DISTINCT over the whole row).
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Estado del proyecto"), choices=Project.Status.choices, distinct=False
+    )
     prevention_level = django_filters.MultipleChoiceFilter(
-        label=_("Nivel de prevención"), choices=Project.PreventionLevel.choices
+        label=_("Nivel de prevención"), choices=Project.PreventionLevel.choices, distinct=False
     )
     population = django_filters.MultipleChoiceFilter(
         label=_("Población objetivo"), choices=Population.choices, method="filter_population"
@@ -120,7 +125,7 @@ class ProjectFilter(django_filters.FilterSet):
     year = django_filters.NumberFilter(label=_("Año"), method="filter_year", min_value=2000, max_value=2100)
     award_type = django_filters.ChoiceFilter(label=_("Tipo de asignación"), choices=Project.Award.choices)
     evidence_level = django_filters.MultipleChoiceFilter(
-        label=_("Nivel de evidencia"), choices=Project.Evidence.choices
+        label=_("Nivel de evidencia"), choices=Project.Evidence.choices, distinct=False
     )
     updated_since = StorableDateTimeFilter(label=_("Actualizado desde"), field_name="updated_at", lookup_expr="gte")
     estado = django_filters.ChoiceFilter(
@@ -226,7 +231,14 @@ class ProjectFilter(django_filters.FilterSet):
 # municipalities, organizations) by unnesting the project's id arrays. The number of queries depends on how many
 # filters are active (at most a dozen), never on the number of results.
 
-FACET_YEARS = range(2012, 2027)
+FIRST_FACET_YEAR = 2012  # FICOSEC's first projects
+
+
+def facet_years():
+    """The years offered as a facet: from the first projects to next year (projects are planned ahead)."""
+    return range(FIRST_FACET_YEAR, timezone.localdate().year + 2)
+
+
 LINKED = ("line", "region", "municipality", "organization")
 ORGANIZATION_FACETS = 40  # the organizations with most projects
 
@@ -242,27 +254,8 @@ def _column_conditions():
     rows += [("population", value, label, Q(populations__contains=[value])) for value, label in Population.choices]
     rows += [("award_type", value, label, Q(award_type=value)) for value, label in Project.Award.choices]
     rows += [("evidence_level", value, label, Q(evidence_level=value)) for value, label in Project.Evidence.choices]
-    rows += [("year", str(year), str(year), year_condition(year)) for year in FACET_YEARS]
+    rows += [("year", str(year), str(year), year_condition(year)) for year in facet_years()]
     return rows
-
-
-def linked_counts(dimensions, projects):
-    """{dimension: {id: number of projects}} over `projects` (a Project queryset) for linked dimensions, in one
-    scan of the project rows: each project's id arrays unnested (an id appears once per project)."""
-    if not dimensions:
-        return {}
-    columns = [f"{dimension}_ids" for dimension in dimensions]
-    # The id keeps one row per project where a filter made the query DISTINCT (equal arrays are not one project).
-    base, params = projects.order_by().values_list("pk", *columns).query.sql_with_params()
-    names = ", ".join(["pk", *(f"c{i}" for i in range(len(columns)))])
-    branches = " UNION ALL ".join(f"SELECT {i}, unnest(b.c{i})" for i in range(len(columns)))
-    sql = f"SELECT x.d, x.v, count(*) FROM ({base}) b({names}) CROSS JOIN LATERAL ({branches}) x(d, v) GROUP BY 1, 2"
-    counts = {dimension: {} for dimension in dimensions}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for index, pk, n in cursor.fetchall():
-            counts[dimensions[index]][pk] = n
-    return counts
 
 
 def _linked_rows(dimension, counts):
@@ -306,14 +299,18 @@ def facet_counts(filterset):
             for i, (dimension, value, label, _cond) in enumerate(wanted):
                 results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
         linked = [dimension for dimension in LINKED if bases[dimension] == base_key]
-        for dimension, counts in linked_counts(linked, projects).items():
+        for dimension, counts in projects.linked_counts(linked).items():
             results[dimension] = _linked_rows(dimension, counts)
             missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
-            if missing:  # a chosen value with no result stays listed (count 0), so that it can be unticked
+            if missing:  # a chosen value outside the list stays listed, so that it can be unticked
                 field = filterset.filters[dimension]
                 for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
                     results[dimension].append(
-                        (getattr(row, field.extra["to_field_name"]), str(getattr(row, "name", row)), 0)
+                        (
+                            getattr(row, field.extra["to_field_name"]),
+                            str(getattr(row, "name", row)),
+                            counts.get(row.pk, 0),
+                        )
                     )
     return {
         dimension: [

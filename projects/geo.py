@@ -20,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, Sum
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -95,16 +94,12 @@ def municipality_figures(projects):
     project's money split evenly among its municipalities), whatever the number of projects."""
     projects = projects.order_by()
     wide = statewide(projects)
-    # With the id: one row per project even where a filter made the query DISTINCT.
-    local_rows = projects.exclude(pk__in=wide.values("pk")).values_list("pk", "municipality_ids", "total_amount")
-    base, params = local_rows.query.sql_with_params()
-    sql = (
-        "SELECT m, count(*), sum(b.amount / cardinality(b.ids)) "
-        f"FROM ({base}) b(pk, ids, amount) CROSS JOIN LATERAL unnest(b.ids) m GROUP BY m"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        local = {pk: {"projects": n, "money": money or Decimal(0)} for pk, n, money in cursor.fetchall()}
+    local = {
+        pk: {"projects": n, "money": money or Decimal(0)}
+        for _d, pk, n, money in projects.exclude(pk__in=wide.values("pk")).over_linked_ids(
+            ["municipality_ids"], "count(*), sum(b.total_amount / cardinality(b.a0))", extra=["total_amount"]
+        )
+    }
     apart = wide.aggregate(projects=Count("pk"), money=Sum("total_amount"))
     return local, {"projects": apart["projects"], "money": apart["money"] or Decimal(0)}
 

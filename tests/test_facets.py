@@ -13,7 +13,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from axes.models import Axis, Line
-from projects.filters import FACET_YEARS, ProjectFilter, facet_counts, year_condition
+from projects.filters import ProjectFilter, facet_counts, facet_years, year_condition
 from projects.models import Municipality, Organization, Participation, Population, Project, Region
 from projects.models.projects import FACT_COLUMNS
 
@@ -218,8 +218,15 @@ FACET_VALUES = {
 }
 
 
-def test_the_years_facet_covers_the_catalogue():
-    assert min(FACET_YEARS) <= 2019 and max(FACET_YEARS) >= 2026
+@pytest.mark.parametrize("today", [date(2026, 11, 30), date(2031, 1, 2)])
+def test_the_years_facet_reaches_next_year_whatever_the_date(today):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    with mock.patch.object(timezone, "localdate", return_value=today):
+        years = list(facet_years())
+    assert years[0] == 2012 and years[-1] == today.year + 1
 
 
 @pytest.mark.parametrize("url", ["/proyectos/", "/proyectos/?axis={axis}&year=2024&population=youth", "/"])

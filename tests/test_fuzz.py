@@ -48,7 +48,8 @@ def fuzz(port, name, *headers):
     ]
     for header in headers:
         command += ["--header", header]
-    run = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=1500)
+    # About 3 s per example per operation on a busy 2-core machine, with room to spare.
+    run = subprocess.run(command, cwd=BASE_DIR, capture_output=True, text=True, timeout=600 + 15 * int(EXAMPLES))
     RESULTS.mkdir(exist_ok=True)  # again: another pytest session (pytest-playwright) may have emptied it meanwhile
     (RESULTS / f"fuzz-{name}.txt").write_text(run.stdout + run.stderr)
     return run

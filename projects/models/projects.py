@@ -8,10 +8,13 @@ from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import EmptyResultSet
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Concat
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -142,9 +145,37 @@ class ProjectQuerySet(models.QuerySet):
             without_amount=models.Count("pk", filter=Q(total_amount=None)),
         )
 
+    def over_linked_ids(self, arrays, select, extra=()):
+        """Rows (x.d, x.v, *select) over these projects, one scan of the project rows with each of the id arrays
+        `arrays` unnested: x.d is the array's position in `arrays`, x.v one of its ids, grouped by both; `select`
+        may read the `extra` columns as b.<name> and the first array as b.a0. The project id is selected too, so a
+        query that a filter made DISTINCT keeps one row per project (equal arrays are not one project)."""
+        try:
+            base, params = self.order_by().values_list("pk", *arrays, *extra).query.sql_with_params()
+        except EmptyResultSet:  # .none()
+            return []
+        names = ", ".join(["pk", *(f"a{i}" for i in range(len(arrays))), *extra])
+        branches = " UNION ALL ".join(f"SELECT {i}, unnest(b.a{i})" for i in range(len(arrays)))
+        sql = (
+            f"SELECT x.d, x.v, {select} FROM ({base}) b({names}) CROSS JOIN LATERAL ({branches}) x(d, v) GROUP BY 1, 2"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def linked_counts(self, dimensions):
+        """{dimension: {id: number of these projects linked to it}} for dimensions among line, municipality, region
+        and organization, in one scan (an id appears once in a project's array)."""
+        counts = {dimension: {} for dimension in dimensions}
+        if dimensions:
+            for index, pk, n in self.over_linked_ids([f"{dimension}_ids" for dimension in dimensions], "count(*)"):
+                counts[dimensions[index]][pk] = n
+        return counts
+
     def refresh_derived(self):
-        """Recompute the columns derived from related rows (money totals and search text) for these projects,
-        in one UPDATE. Called by every operation that changes participations, places or organizations."""
+        """Recompute the columns derived from related rows (money totals, search text, the linked ids) for these
+        projects, in one UPDATE. Called by every operation that changes participations, places or organizations
+        (and by links_changed for any change of lines or places)."""
         money = Participation.objects.filter(project=models.OuterRef("pk")).values("project")
         total = money.annotate(s=Sum("amount")).values("s")
         ficosec = money.filter(organization__is_ficosec=True).annotate(s=Sum("amount")).values("s")
@@ -579,11 +610,35 @@ class Participation(models.Model):
     def iati_role(self):
         return self.IATI_ROLE[self.role]
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.stored_project_id = instance.__dict__.get("project_id")  # a participation moved: both projects change
+        return instance
+
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        Project.objects.filter(pk=self.project_id).refresh_derived()
+        moved_from = getattr(self, "stored_project_id", None)
+        Project.objects.filter(pk__in={self.project_id, moved_from} - {None}).refresh_derived()
+        self.stored_project_id = self.project_id
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
         Project.objects.filter(pk=self.project_id).refresh_derived()
         return result
+
+
+@receiver(m2m_changed, sender=Project.lines.through)
+@receiver(m2m_changed, sender=Project.municipalities.through)
+def links_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A project's lines or places changed by any path (the staff form, the API, a restore, the admin and its
+    history's revert): its derived columns follow (refresh_derived)."""
+    if not reverse:
+        if action in ("post_add", "post_remove", "post_clear"):
+            Project.objects.filter(pk=instance.pk).refresh_derived()
+        return
+    if action == "pre_clear":  # from the line's or municipality's side: remember whose links go
+        instance.cleared_projects = list(instance.projects.values_list("pk", flat=True))
+    elif action in ("post_add", "post_remove", "post_clear"):
+        projects = pk_set if action != "post_clear" else getattr(instance, "cleared_projects", [])
+        Project.objects.filter(pk__in=projects or []).refresh_derived()
