@@ -251,3 +251,35 @@ def test_facet_counts_totals_and_the_map_read_only_columns_of_the_facts_index(cl
     for sql in counting:
         read = set(re.findall(r'"projects_project"\."(\w+)"', sql))
         assert read <= indexed, (read - indexed, sql[:300])
+
+
+def test_links_changed_from_either_side_or_by_moving_a_participation_refresh_the_arrays(org_a, org_b, ficosec_org):
+    project = make_project("FIC-2024-311", "Mediación comunitaria", org_a, "published", ficosec=ficosec_org)
+    other = make_project("FIC-2024-312", "Círculos de paz", org_b, "published")
+    # A direct change of links, with no refresh_derived() after it (as the admin's form or its history's revert do).
+    parral = Municipality.objects.get(inegi_code="08032")
+    project.municipalities.add(parral)
+    assert parral.pk in stored_ids(project)["municipality_ids"] and stored_ids(project) == link_table_ids(project)
+    # From the line's side, adding and clearing.
+    line = Line.objects.exclude(pk__in=project.lines.values("pk")).first()
+    line.projects.add(project, other)
+    assert line.pk in stored_ids(project)["line_ids"] and line.pk in stored_ids(other)["line_ids"]
+    line.projects.clear()
+    assert line.pk not in stored_ids(project)["line_ids"] and line.pk not in stored_ids(other)["line_ids"]
+    # A participation moved to another project: the organization leaves the first one's ids and joins the second's.
+    moved = Participation.objects.get(project=project, organization=org_a)
+    moved.project = other
+    moved.save()
+    assert org_a.pk not in stored_ids(project)["organization_ids"] and org_a.pk in stored_ids(other)["organization_ids"]
+    assert stored_ids(project) == link_table_ids(project) and stored_ids(other) == link_table_ids(other)
+
+
+@pytest.mark.parametrize("model", ["projects/municipality", "projects/region", "axes/line"])
+def test_reference_places_and_lines_cannot_be_deleted_from_the_admin(admin_client, model):
+    app_label, name = model.split("/")
+    from django.apps import apps
+
+    row = apps.get_model(app_label, name).objects.first()
+    response = admin_client.get(f"/admin/{app_label}/{name}/{row.pk}/delete/")
+    assert response.status_code == 403
+    assert apps.get_model(app_label, name).objects.filter(pk=row.pk).exists()
