@@ -65,7 +65,7 @@ def values():
             .order_by("slug")
             .values_list("slug", flat=True)
         ),
-        "municipalities": list(Municipality.objects.values_list("inegi_code", flat=True)),
+        "municipalities": list(Municipality.objects.order_by("pk").values_list("slug", flat=True)),
     }
 
 
@@ -119,7 +119,7 @@ def url_set(count=URLS, seed=SEED):
         ("organization", f"/organizaciones/{slug}/")
         for slug in rng.sample(real["organizations"], min(share, len(real["organizations"])))
     ]
-    fixed += [("municipality", f"/municipios/{code}/") for code in rng.sample(real["municipalities"], min(share, 67))]
+    fixed += [("municipality", f"/municipios/{slug}/") for slug in rng.sample(real["municipalities"], min(share, 67))]
     urls, seen = [], set()
     for kind, path in fixed:
         urls.append((kind, path))

@@ -224,8 +224,8 @@ def pytest_collection_modifyitems(items):
             {"transactional_db", "live_server"} & set(item.fixturenames)
         )
 
-    # Stable: the order within each group is kept, but the long fuzz runs start the committing group, so that the
-    # other workers' tests fill the time beside them instead of waiting after them.
+    # Stable: the order within each group is kept, but the long fuzz runs start the committing group, so that they
+    # do not start after every other test.
     items.sort(key=lambda item: (commits(item), "test_fuzz.py" not in item.nodeid))
 
 
