@@ -147,13 +147,18 @@ def timed_get(port, path, first_byte):
     gunicorn's sync workers close it after every response."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     started = time.perf_counter()
-    connection.request("GET", path, headers={"Accept-Language": "es-MX"})
-    response = connection.getresponse()
-    response.read(1) if first_byte else response.read()
-    elapsed = time.perf_counter() - started
-    response.read()  # a download is read to its end before the next request, so the worker is free again
-    connection.close()
-    return elapsed * 1000, response.status
+    try:
+        connection.request("GET", path, headers={"Accept-Language": "es-MX"})
+        response = connection.getresponse()
+        response.read(1) if first_byte else response.read()
+        elapsed = time.perf_counter() - started
+        response.read()  # a download is read to its end before the next request, so the worker is free again
+        status = response.status
+    except (http.client.HTTPException, OSError):  # the worker was killed (gunicorn's timeout): an error, timed
+        elapsed, status = time.perf_counter() - started, 0
+    finally:
+        connection.close()
+    return elapsed * 1000, status
 
 
 def percentile(values, share):
