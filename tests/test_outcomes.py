@@ -145,3 +145,27 @@ def test_the_home_headline_adds_up_the_whole_catalogue(client, demo):
     home, catalogue = open_page(client, "/"), open_page(client, "/proyectos/")
     assert shown_count(home) == shown_count(catalogue)
     assert shown_money(home) == shown_money(catalogue)
+
+
+def test_an_organization_page_lists_on_its_pages_every_project_it_counts(client, demo):
+    """The page is paged (FICOSEC takes part in most projects): following 'Siguiente' to the end meets each project
+    the totals count, once."""
+    from projects.models import Organization, Project
+
+    busiest = max(
+        Organization.objects.all(),
+        key=lambda o: Project.objects.published().filter(organization_ids__contains=[o.pk]).count(),
+    )
+    page = open_page(client, f"/organizaciones/{busiest.slug}/")
+    count, seen, pages = shown_count(page), [], 0
+    while page:
+        pages += 1
+        seen += [
+            link["href"]
+            for link in page.links
+            if link["href"].startswith("/proyectos/") and "?" not in link["href"] and link["href"] != "/proyectos/"
+        ]
+        following = page.link(rel="next")
+        page = open_page(client, page.absolute(following)) if following else None
+    assert count > 20 and pages == -(-len(seen) // 20), (count, len(seen), pages)  # 20 rows a page, the last one too
+    assert len(set(seen)) == count  # a row per role: a project is counted once
