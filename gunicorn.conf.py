@@ -15,3 +15,18 @@ control_socket_disable = True  # gunicorn 27 would otherwise open a control sock
 # Long filter lists (?organization=a&organization=b...) fit in a request line: gunicorn's largest allowed value
 # (the default 4094 answers a bare-HTML 414 before the portal can say anything).
 limit_request_line = 8190
+
+
+def when_ready(server):
+    """Build the catalogue's counting index (projects.facets) once in the master, before the workers are forked: each
+    starts with it and brings it up to date itself, so no visitor waits for a build."""
+    from django.db import connections
+
+    try:
+        from projects import facets
+
+        facets.current()
+    except Exception as error:  # a database not reachable yet: the first request builds it instead
+        server.log.warning("catalogue index not built at start: %s", error)
+    finally:
+        connections.close_all()

@@ -1,7 +1,9 @@
 """Streamed downloads of a project list (CSV for spreadsheets, JSON for programs).
 
-Rows are read with a server-side cursor in chunks and written as they come, so a worker's memory stays flat
-whatever the size of the list. Internal notes are never part of an export.
+The list's ids are read in its order with a server-side cursor, and each chunk of them is then read whole (names of
+related rows as arrays) and written as it comes: the first bytes leave after one chunk, not after every row of the
+list was read and sorted, and a worker's memory stays flat whatever the size of the list. Internal notes are never
+part of an export.
 """
 
 import csv
@@ -46,45 +48,67 @@ def role_label():
     )
 
 
+CHUNK = 500  # projects read whole per query
+
+
 def rows(projects, absolute=lambda path: path):
-    """Plain dicts, one per project, in one query (related names as arrays); `absolute` makes the page's URL
-    absolute (request.build_absolute_uri)."""
+    """Plain dicts, one per project, in the list's order; `absolute` makes the page's URL absolute
+    (request.build_absolute_uri)."""
+    chunk = []
+    for pk in projects.values_list("pk", flat=True).iterator(chunk_size=CHUNK * 4):
+        chunk.append(pk)
+        if len(chunk) == CHUNK:
+            yield from chunk_rows(projects, chunk, absolute)
+            chunk = []
+    if chunk:
+        yield from chunk_rows(projects, chunk, absolute)
+
+
+def chunk_rows(projects, ids, absolute):
+    """The rows of the projects `ids` of `projects`, in the order of `ids`, in one query."""
     through_lines = Project.lines.through.objects.filter(project=OuterRef("pk")).order_by("line__number")
     through_places = Project.municipalities.through.objects.filter(project=OuterRef("pk")).order_by(
         "municipality__name"
     )
     partners = Participation.objects.filter(project=OuterRef("pk")).order_by("role", "organization__name")
-    queryset = projects.annotate(
-        axis_name=localized("axis__name"),
-        line_names=ArraySubquery(through_lines.values(name=localized("line__name"))),
-        place_names=ArraySubquery(through_places.values("municipality__name")),
-        region_names=ArraySubquery(
-            through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()
-        ),
-        partner_names=ArraySubquery(
-            partners.values(label=Concat("organization__name", Value(" ("), role_label(), Value(")")))
-        ),
-        **Project.dates(),
-    ).values(
-        "code",
-        "title",
-        "slug",
-        "axis_name",
-        "line_names",
-        "status",
-        "place_names",
-        "region_names",
-        "partner_names",
-        "total_amount",
-        "ficosec_amount",
-        "beneficiaries_target",
-        "beneficiaries_reached",
-        "start",
-        "end",
+    queryset = (
+        projects.filter(pk__in=ids)
+        .order_by()
+        .annotate(
+            axis_name=localized("axis__name"),
+            line_names=ArraySubquery(through_lines.values(name=localized("line__name"))),
+            place_names=ArraySubquery(through_places.values("municipality__name")),
+            region_names=ArraySubquery(
+                through_places.exclude(municipality__region=None).values("municipality__region__name").distinct()
+            ),
+            partner_names=ArraySubquery(
+                partners.values(label=Concat("organization__name", Value(" ("), role_label(), Value(")")))
+            ),
+            **Project.dates(),
+        )
+        .values(
+            "pk",
+            "code",
+            "title",
+            "slug",
+            "axis_name",
+            "line_names",
+            "status",
+            "place_names",
+            "region_names",
+            "partner_names",
+            "total_amount",
+            "ficosec_amount",
+            "beneficiaries_target",
+            "beneficiaries_reached",
+            "start",
+            "end",
+        )
     )
     labels = dict(Project.Status.choices)
     page_url = absolute(Project.url_for("-"))[:-2]  # the detail URL without its slug and "/"
-    for row in queryset.iterator(chunk_size=2000):
+    found = {row["pk"]: row for row in queryset}
+    for row in (found[pk] for pk in ids if pk in found):
         yield {
             "code": row["code"],
             "title": row["title"],

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from axes.models import Axis, Line, pick
+from axes.models import Axis, Line
 
 from .models import BROAD_SEARCH, Municipality, Organization, Participation, Population, Project, Region
 
@@ -223,13 +223,7 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset if value is None else queryset.filter(year_condition(int(value)))
 
 
-# --- Facets ---------------------------------------------------------------------------------------------------
-# Each value of each filter shows how many published projects the list would have with that value chosen: the
-# counts of a dimension apply every OTHER active filter (values inside one filter are alternatives). Per distinct
-# base (the filtered set without one dimension), two scans of the project rows alone: the columns (axis, status,
-# level, populations, award, evidence, year) with conditional aggregates, and the linked rows (lines, regions,
-# municipalities, organizations) by unnesting the project's id arrays. The number of queries depends on how many
-# filters are active (at most a dozen), never on the number of results.
+# --- Facets (counted by projects.facets) ------------------------------------------------------------------------
 
 FIRST_FACET_YEAR = 2012  # FICOSEC's first projects
 
@@ -237,86 +231,3 @@ FIRST_FACET_YEAR = 2012  # FICOSEC's first projects
 def facet_years():
     """The years offered as a facet: from the first projects to next year (projects are planned ahead)."""
     return range(FIRST_FACET_YEAR, timezone.localdate().year + 2)
-
-
-LINKED = ("line", "region", "municipality", "organization")
-ORGANIZATION_FACETS = 40  # the organizations with most projects
-
-
-def _column_conditions():
-    """(dimension, value, label, condition) for the dimensions counted by conditional aggregation."""
-    rows = [("axis", a.slug, str(a), Q(axis_id=a.pk)) for a in Axis.objects.all()]
-    rows += [("status", value, label, Q(status=value)) for value, label in Project.Status.choices]
-    rows += [
-        ("prevention_level", value, label, Q(prevention_level=value))
-        for value, label in Project.PreventionLevel.choices
-    ]
-    rows += [("population", value, label, Q(populations__contains=[value])) for value, label in Population.choices]
-    rows += [("award_type", value, label, Q(award_type=value)) for value, label in Project.Award.choices]
-    rows += [("evidence_level", value, label, Q(evidence_level=value)) for value, label in Project.Evidence.choices]
-    rows += [("year", str(year), str(year), year_condition(year)) for year in facet_years()]
-    return rows
-
-
-def _linked_rows(dimension, counts):
-    """[(value, label, count)] of a linked dimension from {id: count}, in the order the page lists them."""
-    if dimension == "line":
-        rows = Line.objects.filter(pk__in=counts).order_by("number")
-        return [(row.slug, pick(row.name, row.name_en), counts[row.pk]) for row in rows]
-    if dimension == "region":
-        return [(row.slug, row.name, counts[row.pk]) for row in Region.objects.filter(pk__in=counts).order_by("order")]
-    if dimension == "municipality":
-        rows = Municipality.objects.filter(pk__in=counts).order_by("name")
-        return [(row.inegi_code, row.name, counts[row.pk]) for row in rows]
-    # Organizations: the most frequent first (ties by name); names are read only for the candidates.
-    ranked = sorted(counts.values(), reverse=True)
-    floor = ranked[ORGANIZATION_FACETS - 1] if len(ranked) >= ORGANIZATION_FACETS else 0
-    candidates = [pk for pk, n in counts.items() if n >= floor]
-    rows = Organization.objects.filter(pk__in=candidates).only("slug", "name")
-    ordered = sorted(rows, key=lambda row: (-counts[row.pk], row.name))[:ORGANIZATION_FACETS]
-    return [(row.slug, row.name, counts[row.pk]) for row in ordered]
-
-
-def facet_counts(filterset):
-    """{dimension: [(value, label, count, selected)]} for a valid ProjectFilter's data over its queryset."""
-    from django.db.models import Count
-
-    data = filterset.data
-    conditions = _column_conditions()
-    active = {name for name in ProjectFilter.base_filters if name != "q" and any(data.getlist(name))}
-
-    results = {}
-    dimensions = {c[0] for c in conditions} | set(LINKED)
-    bases = {dimension: dimension if dimension in active else None for dimension in dimensions}
-    for base_key in set(bases.values()):
-        # Every chosen filter but this base's dimension, without the list's annotations (rank) and ordering.
-        projects = filterset.qs_without(base_key or "__none__").order_by()
-        wanted = [c for c in conditions if bases[c[0]] == base_key]
-        if wanted:
-            counts = projects.aggregate(
-                **{f"c{i}": Count("pk", filter=cond) for i, (_d, _v, _l, cond) in enumerate(wanted)}
-            )
-            for i, (dimension, value, label, _cond) in enumerate(wanted):
-                results.setdefault(dimension, []).append((value, label, counts[f"c{i}"]))
-        linked = [dimension for dimension in LINKED if bases[dimension] == base_key]
-        for dimension, counts in projects.linked_counts(linked).items():
-            results[dimension] = _linked_rows(dimension, counts)
-            missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
-            if missing:  # a chosen value outside the list stays listed, so that it can be unticked
-                field = filterset.filters[dimension]
-                for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
-                    results[dimension].append(
-                        (
-                            getattr(row, field.extra["to_field_name"]),
-                            str(getattr(row, "name", row)),
-                            counts.get(row.pk, 0),
-                        )
-                    )
-    return {
-        dimension: [
-            (value, label, count, value in data.getlist(dimension))
-            for value, label, count in values
-            if count or value in data.getlist(dimension)
-        ]
-        for dimension, values in results.items()
-    }

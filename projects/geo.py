@@ -1,10 +1,10 @@
-"""The map of Chihuahua by municipality: SVG shapes drawn once from INEGI's boundaries, and the figures per
-municipality (projects, money, money per 100,000 inhabitants) for any set of projects, cached like the other figures.
+"""The map of Chihuahua by municipality: SVG shapes drawn once from INEGI's boundaries, coloured by the figures per
+municipality (projects, money, money per 100,000 inhabitants) that projects.facets counts for any filtered list.
 
 Sources (copied into projects/data/ with their note, chihuahua_municipalities.SOURCE.md): INEGI, Marco Geoestadístico
 2025 (simplified geometry) and INEGI, Censo de Población y Vivienda 2020 (population).
 
-Two rules live here and nowhere else:
+Two rules, counted by projects.facets.Index.municipality_figures and nowhere else:
 - a project is *statewide* when its municipalities reach every FICOSEC region; statewide projects are counted apart
   and never smeared over the municipalities;
 - the money of a project working in several municipalities is split evenly between them (so the municipalities'
@@ -12,7 +12,6 @@ Two rules live here and nowhere else:
 """
 
 import csv
-import hashlib
 import json
 import math
 from decimal import Decimal
@@ -20,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db.models import Count, Sum
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -82,26 +80,9 @@ def population():
         return {row["inegi_code"]: int(row["population_2020"]) for row in csv.DictReader(handle)}
 
 
-def statewide(projects):
-    """The projects among `projects` whose municipalities reach every region (see the module's note)."""
-    regions = len({m.region_id for m in municipalities() if m.region_id})
-    return projects.filter(region_ids__len__gte=regions) if regions else projects.none()
-
-
-def municipality_figures(projects):
-    """{municipality id: {"projects", "money"}} for the local (not statewide) projects among `projects`, and the
-    statewide ones' {"projects", "money"}: two scans of the project rows (their municipality arrays unnested, each
-    project's money split evenly among its municipalities), whatever the number of projects."""
-    projects = projects.order_by()
-    wide = statewide(projects)
-    local = {
-        pk: {"projects": n, "money": money or Decimal(0)}
-        for _d, pk, n, money in projects.exclude(pk__in=wide.values("pk")).over_linked_ids(
-            ["municipality_ids"], "count(*), sum(b.total_amount / cardinality(b.a0))", extra=["total_amount"]
-        )
-    }
-    apart = wide.aggregate(projects=Count("pk"), money=Sum("total_amount"))
-    return local, {"projects": apart["projects"], "money": apart["money"] or Decimal(0)}
+def region_count():
+    """The number of regions with municipalities: a project in all of them is statewide (see the module's note)."""
+    return len({m.region_id for m in municipalities() if m.region_id})
 
 
 def municipalities():
@@ -111,20 +92,6 @@ def municipalities():
         found = list(Municipality.objects.all())
         cache.set("map-municipalities", found, 60 * 60 * 24)
     return found
-
-
-def cached_figures(projects, key, stamp=None):
-    """municipality_figures, cached until any project changes (figures.stamp(), unless the caller has it already)
-    under `key` (e.g. a query string)."""
-    from . import figures
-
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"map-figures:{figures.stamp() if stamp is None else stamp}:{digest}"
-    data = cache.get(cache_key)
-    if data is None:
-        data = municipality_figures(projects)
-        cache.set(cache_key, data, 60 * 60)
-    return data
 
 
 def breaks(values, classes=5):
@@ -146,10 +113,12 @@ def display(value, measure):
     return "$" + number_format(value, 0, force_grouping=True)
 
 
-def choropleth(projects, key, measure="proyectos", sort="nombre", stamp=None):
-    """Everything a template needs to draw the map, its legend and its table for `projects`."""
+def choropleth(figures, measure="proyectos", sort="nombre"):
+    """Everything a template needs to draw the map, its legend and its table for `figures`, the pair
+    ({municipality id: {"projects", "money"}} of the local projects, {"projects", "money"} of the statewide ones)
+    that projects.facets counts."""
     measure = measure if measure in MEASURES else "proyectos"
-    local, apart = cached_figures(projects, key, stamp)
+    local, apart = figures
     paths, viewbox = shapes()
     people = population()
     rows = []
@@ -169,15 +138,12 @@ def choropleth(projects, key, measure="proyectos", sort="nombre", stamp=None):
         )
     bounds = breaks([row[FIELDS[measure]] for row in rows])
     palette = PALETTE[len(PALETTE) - len(bounds) :] if bounds else []
+    label, measure_name = _("%(name)s, %(measure)s: %(value)s"), str(MEASURES[measure]).lower()
     for row in rows:
         value = row[FIELDS[measure]]
         row["value"] = display(value, measure)
         row["fill"] = EMPTY if value <= 0 else palette[next(i for i, b in enumerate(bounds) if value <= b)]
-        row["label"] = _("%(name)s, %(measure)s: %(value)s") % {
-            "name": row["municipality"].name,
-            "measure": str(MEASURES[measure]).lower(),
-            "value": row["value"],
-        }
+        row["label"] = label % {"name": row["municipality"].name, "measure": measure_name, "value": row["value"]}
     legend = [{"fill": EMPTY, "label": _("Sin proyectos")}]
     lower = 0
     for fill, bound in zip(palette, bounds, strict=True):

@@ -10,10 +10,12 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Sum
 from django.http import QueryDict
 
 from axes.models import Axis, Line
-from projects.filters import ProjectFilter, facet_counts, facet_years, year_condition
+from projects.facets import Catalogue, facet_counts
+from projects.filters import ProjectFilter, facet_years, year_condition
 from projects.models import Municipality, Organization, Participation, Population, Project, Region
 from projects.models.projects import FACT_COLUMNS
 
@@ -183,6 +185,15 @@ def test_list_and_facet_counts_equal_plain_sql_over_the_link_tables(varied_catal
     expected = reference_queryset(params)
     assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
 
+    # The list's count, its totals and its map, as the page shows them (projects.facets), against plain SQL.
+    counted = Catalogue(filterset)
+    assert counted.count == expected.count()
+    totals = counted.totals()
+    reference = expected.totals()
+    assert {key: totals[key] for key in reference} == reference
+    assert totals["reached"] == expected.aggregate(s=Sum("beneficiaries_reached"))["s"]
+    assert counted.municipality_figures() == reference_map(expected)
+
     facets = facet_counts(filterset)
     checked = 0
     for dimension in FACET_OF:
@@ -210,6 +221,27 @@ def test_list_and_facet_counts_equal_plain_sql_over_the_link_tables(varied_catal
     assert checked >= 5
 
 
+def reference_map(projects):
+    """The map's figures from the link tables: statewide projects (in every region with municipalities) apart, the
+    others' money split evenly among their municipalities (rounded to the cent as the page shows it)."""
+    regions = Region.objects.filter(municipalities__isnull=False).distinct().count()
+    local, apart = {}, {"projects": 0, "money": Decimal(0)}
+    for project in projects.prefetch_related("municipalities"):
+        places = list(project.municipalities.all())
+        if regions and len({m.region_id for m in places if m.region_id}) >= regions:
+            apart["projects"] += 1
+            apart["money"] += project.total_amount or 0
+            continue
+        for place in places:
+            row = local.setdefault(place.pk, {"projects": 0, "money": Decimal(0)})
+            row["projects"] += 1
+            if project.total_amount is not None:
+                row["money"] += project.total_amount / len(places)
+    for row in local.values():
+        row["money"] = row["money"].quantize(Decimal("0.01"))
+    return local, apart
+
+
 FACET_VALUES = {
     "line": lambda: Line.objects.values_list("slug", flat=True),
     "municipality": lambda: Municipality.objects.values_list("inegi_code", flat=True),
@@ -230,25 +262,23 @@ def test_the_years_facet_reaches_next_year_whatever_the_date(today):
 
 
 @pytest.mark.parametrize("url", ["/proyectos/", "/proyectos/?axis={axis}&year=2024&population=youth", "/"])
-def test_facet_counts_totals_and_the_map_read_only_columns_of_the_facts_index(client, varied_catalogue, url):
-    """PostgreSQL answers a query from an index alone (an index-only scan, as the benchmark's EXPLAIN shows at 100k)
-    only when every column it reads of the table is in the index: the counting queries must read no other."""
+def test_pages_count_with_the_index_which_reads_only_columns_of_the_facts_index(client, varied_catalogue, url):
+    """Facet counts, totals, the map and the home's figures come from projects.facets: the page asks the database
+    for no COUNT, SUM or unnest over the project rows, and the index's own read of the projects reads only columns
+    of the project_facts index (an index-only scan, as the benchmark's EXPLAIN shows at 100k)."""
     from django.test.utils import CaptureQueriesContext
 
     cache.clear()  # the figures are cached until a project changes
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url.format(axis=Axis.objects.order_by("number").first().slug))
         assert response.status_code == 200 and response.context["map"]
-    counting = [
-        q["sql"]
-        for q in captured.captured_queries
-        if ("unnest" in q["sql"] or "COUNT(" in q["sql"] or "SUM(" in q["sql"])
-        and '"projects_project"' in q["sql"]
-        and "search_vector" not in q["sql"]
-    ]
-    assert len(counting) >= 3  # facets (or figures), totals, map
+    on_projects = [q["sql"] for q in captured.captured_queries if 'FROM "projects_project"' in q["sql"]]
+    counting = [sql for sql in on_projects if any(word in sql for word in ("COUNT(", "SUM(", "unnest"))]
+    assert counting == []
+    index_reads = [sql for sql in on_projects if '"projects_project"."organization_ids"' in sql and "LIMIT" not in sql]
+    assert index_reads  # inside the test's transaction the index is read for the request (see projects.facets)
     indexed = set(FACT_COLUMNS) | {"publication_state"}
-    for sql in counting:
+    for sql in index_reads:
         read = set(re.findall(r'"projects_project"\."(\w+)"', sql))
         assert read <= indexed, (read - indexed, sql[:300])
 
@@ -283,3 +313,51 @@ def test_reference_places_and_lines_cannot_be_deleted_from_the_admin(admin_clien
     response = admin_client.get(f"/admin/{app_label}/{name}/{row.pk}/delete/")
     assert response.status_code == 403
     assert apps.get_model(app_label, name).objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_index_follows_every_commit_and_forgets_a_rollback(org_a, ficosec_org):
+    """projects.facets keeps one index per process, current from the change log its trigger fills: a write by any
+    path is counted from its commit on; a transaction's own writes are counted only by that transaction."""
+    from django.db import transaction
+
+    from projects import facets
+
+    facets.reset()
+    before = facets.current()
+    assert facets._shared is before
+    project = make_project("FIC-2024-351", "Ajedrez en el barrio", org_a, "published", ficosec=ficosec_org)
+    index = facets.current()
+    assert project.pk in index.members and facets._shared is index and index is not before
+    assert project.pk in index.union("axis", [project.axis_id])
+    # A write that no form or signal sees (raw UPDATE): the trigger still logs it.
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.COMPLETED, total_amount=Decimal("1234.50"))
+    index = facets.current()
+    assert project.pk in index.union("status", [Project.Status.COMPLETED])
+    assert index.totals(index.union("status", [Project.Status.COMPLETED]))["money"] == Decimal("1234.50")
+    # A transaction's own writes: counted inside it by a private copy, gone with its rollback.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        other = make_project("FIC-2024-352", "Ligas de paz", org_a, "published", ficosec=ficosec_org)
+        assert other.pk in facets.current().members and other.pk not in facets._shared.members
+        raise RuntimeError("rolled back")
+    assert other.pk not in facets.current().members and project.pk in facets.current().members
+    # Unpublished, then deleted: out of every count.
+    Project.objects.filter(pk=project.pk).update(publication_state="draft")
+    assert project.pk not in facets.current().members
+    assert project.pk not in facets.current().union("status", [Project.Status.COMPLETED])
+    draft = make_project("FIC-2024-354", "Círculos de paz", org_a, "draft", ficosec=ficosec_org)
+    assert draft.pk not in facets.current().members
+    Project.objects.filter(pk=draft.pk).update(publication_state="published")
+    assert draft.pk in facets.current().members
+    from projects.models import AwardDecision
+
+    AwardDecision.objects.filter(project=draft).delete()
+    Project.objects.filter(pk=draft.pk).delete()
+    index = facets.current()
+    assert draft.pk not in index.members and index.totals(index.members)["projects"] == len(index.members)
+    # Emptied by TRUNCATE (as a test database flush does): the log says so and the index is built afresh.
+    make_project("FIC-2024-353", "Mediación", org_a, "published", ficosec=ficosec_org)
+    assert len(facets.current().members) == 1  # the one unpublished above stays out
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE projects_project CASCADE")
+    assert len(facets.current().members) == 0

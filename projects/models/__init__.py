@@ -35,6 +35,7 @@ from .organizations import Organization, Sector, sector_expression, unique_slug 
 from .places import Municipality, Region  # noqa: F401
 from .projects import (  # noqa: F401
     BROAD_SEARCH,
+    CatalogueChange,
     Participation,
     Population,
     Project,

@@ -642,3 +642,17 @@ def links_changed(sender, instance, action, reverse, pk_set, **kwargs):
     elif action in ("post_add", "post_remove", "post_clear"):
         projects = pk_set if action != "post_clear" else getattr(instance, "cleared_projects", [])
         Project.objects.filter(pk__in=projects or []).refresh_derived()
+
+
+class CatalogueChange(models.Model):
+    """A project inserted, deleted or changed in a column the catalogue counts, written by a database trigger
+    (migration 0009) whatever the path of the write, with the writing transaction's id: how projects.facets keeps its
+    counting index current in every process. No project (NULL) means the whole table was emptied."""
+
+    project_id = models.BigIntegerField(null=True)
+    xid = models.BigIntegerField(db_index=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("cambio del catálogo")
+        verbose_name_plural = _("cambios del catálogo")

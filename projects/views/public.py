@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET
 
 from axes.models import Axis
 
-from .. import exports, figures
+from .. import exports, facets, figures
 from ..charts import bars, outlier_note
-from ..filters import ProjectFilter, facet_counts
+from ..filters import ProjectFilter
 from ..models import Measurement, Organization, Participation, Project, money_by_sector
 from . import governance
 from .money import money_received, project_money
@@ -58,7 +58,7 @@ def home(request):
             "totals": data["totals"],
             "latest": latest,
             "money_chart": axis_money_chart(data),
-            "map": map_for(request, Project.objects.published(), "published"),
+            "map": map_for(request, facets.map_figures()),
         },
     )
 
@@ -78,7 +78,7 @@ def project_list(request):
     """The catalogue. Its content is cached per query string and language until any project changes (the template's
     cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
     stamp = figures.stamp()
-    computed = SimpleLazyObject(lambda: catalogue_page(request, stamp))
+    computed = SimpleLazyObject(lambda: catalogue_page(request))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
         for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals", "map")
@@ -90,33 +90,28 @@ def project_list(request):
     )
 
 
-def catalogue_page(request, stamp=None):
+def catalogue_page(request):
+    """The page of the list, its count, facets, totals and map: counted by projects.facets (the count too, so that
+    the page's figures and its list agree), except a search broader than the bound, counted up to it."""
     projects, filterset = catalogue(request)
     valid = filterset.is_valid()
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
-    if valid and filterset.matched is not None:
-        paginator.count = filterset.matched  # exact up to the bound, the bound + 1 beyond it
+    counted = facets.Catalogue(filterset) if valid and not filterset.broad else None
+    if counted:
+        paginator.count = counted.count
+    elif valid and filterset.matched is not None:
+        paginator.count = filterset.matched  # the bound + 1: a search too broad to rank or count further
     return {
         "page": paginator.get_page(request.GET.get("page")),
         "filterset": filterset,
         "order": filterset.order if valid else None,
         "broad": valid and filterset.broad,
         "bound": filterset.bound,
-        "facets": facet_counts(filterset) if valid and not filterset.broad else {},
+        "facets": counted.facets() if counted else {},
         "active": active_filters(request, filterset),
-        "totals": projects.totals() if valid and not filterset.broad else None,
-        "map": catalogue_map(request, filterset, stamp),
+        "totals": counted.totals() if counted else None,
+        "map": map_for(request, counted.municipality_figures()) if counted else None,
     }
-
-
-def catalogue_map(request, filterset, stamp=None):
-    """The map of the projects the filters select (cached per filter set, whatever the order or page)."""
-    if not filterset.is_valid():
-        return None
-    query = request.GET.copy()
-    for name in ("page", "orden", "ordering", "medida", "mapa_orden"):
-        query.pop(name, None)
-    return map_for(request, filterset.qs, "catalogue:" + query.urlencode(), stamp)
 
 
 def active_filters(request, filterset):

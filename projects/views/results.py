@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import geo, privacy
+from .. import facets, geo, privacy
 from ..models import (
     STATUS_LABELS,
     Indicator,
@@ -22,9 +22,9 @@ from ..models import (
 )
 
 
-def map_for(request, projects, key, stamp=None):
-    """The choropleth for `projects`, with the measure and table order the query string asks for."""
-    return geo.choropleth(projects, key, request.GET.get("medida", ""), request.GET.get("mapa_orden", ""), stamp)
+def map_for(request, figures):
+    """The choropleth of `figures` (projects.facets), with the measure and table order the query string asks for."""
+    return geo.choropleth(figures, request.GET.get("medida", ""), request.GET.get("mapa_orden", ""))
 
 
 @require_GET
@@ -32,7 +32,8 @@ def municipality_detail(request, slug):
     municipality = get_object_or_404(Municipality.objects.select_related("region"), slug=slug)
     published = Project.objects.published()
     projects = published.filter(municipalities=municipality).select_related("axis").prefetch_related("municipalities")
-    local, _statewide = geo.cached_figures(published, "published")
+    everywhere = facets.map_figures()
+    local, _statewide = everywhere
     figures = local.get(municipality.pk, {"projects": 0, "money": 0})
     inhabitants = geo.population().get(municipality.inegi_code)
     implementers = (
@@ -60,7 +61,7 @@ def municipality_detail(request, slug):
             "page": Paginator(projects.order_by("-published_at", "-pk"), 20).get_page(request.GET.get("page")),
             "implementers": implementers,
             "indicators": indicators,
-            "map": map_for(request, published, "published"),
+            "map": map_for(request, everywhere),
             "current": municipality,
         },
     )

@@ -1,0 +1,459 @@
+"""The catalogue's counting index, beside ProjectFilter: facet counts, the list's count, its totals and its map.
+
+For every value of every catalogue filter (an axis, a line, a municipality, a year...), the set of PUBLISHED projects
+that have it, as a roaring bitmap of project ids (pyroaring, the compressed bitmaps search engines count with); the
+projects' money and their number of places in numpy arrays indexed by id. A filtered list is then the intersection of
+a few sets, a facet count the size of an intersection and a total a sum over the members: no scan of the project
+rows, so a page costs the same cold or cached, whatever the filters (the search words, a date and the other filters
+the index does not know are read from the database as the set of ids they select, then intersected like the rest).
+
+Freshness. The index is built from the database once per process and kept current from the table
+projects_cataloguechange, which a trigger fills (migration 0009) on every insert, delete or truncate of a project and
+every update of a column the index reads, whatever the path of the write (forms, API, admin, imports, raw SQL), with
+the writing transaction's id. Before each use the index asks, in one query, for the projects changed by transactions
+not finished when it last asked (their ids at or above that snapshot's xmin) and re-reads just those, so a change is
+counted by every worker from its commit on. The index is immutable: a change makes a patched copy, swapped in whole.
+Inside an atomic block the shared index is left alone and a private copy takes the changes this transaction sees,
+its own uncommitted ones included, so that a rollback leaves nothing behind.
+"""
+
+import threading
+import time
+from decimal import Decimal
+from functools import reduce
+
+import numpy as np
+from django.db import connection
+from django.db.models.functions import ExtractYear
+from pyroaring import BitMap
+
+from axes.models import Axis, Line, pick
+
+from .filters import facet_years
+from .geo import region_count
+from .models import Municipality, Organization, Population, Project, Region
+
+# Dimensions counted by the index: those from the project's own columns, then the linked rows (id arrays).
+COLUMNS = {
+    "axis": "axis_id",
+    "status": "status",
+    "prevention_level": "prevention_level",
+    "award_type": "award_type",
+    "evidence_level": "evidence_level",
+}
+LINKED = {
+    "line": "line_ids",
+    "region": "region_ids",
+    "municipality": "municipality_ids",
+    "organization": "organization_ids",
+}
+YEARS = range(2000, 2101)  # the years ProjectFilter.year accepts
+OPEN = 9999  # a start or end year not known: never started / never finished
+REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper than patching
+REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
+KEEP_LOG = "1 day"
+ORGANIZATION_FACETS = 40  # the organizations with most projects
+
+
+def _rows(ids=None):
+    """(id, axis, status, prevention, award, evidence, populations, start year, end year, lines, regions,
+    municipalities, organizations, total, ficosec, reached) of the published projects (of `ids`)."""
+    projects = Project.objects.published()
+    if ids is not None:
+        projects = projects.filter(pk__in=ids)
+    return projects.order_by().values_list(
+        "pk",
+        *COLUMNS.values(),
+        "populations",
+        ExtractYear(Project.dates()["start"]),
+        ExtractYear(Project.dates()["end"]),
+        *LINKED.values(),
+        "total_amount",
+        "ficosec_amount",
+        "beneficiaries_reached",
+    )
+
+
+def _cents(amount):
+    return -1 if amount is None else int(amount * 100)
+
+
+def _pairs(rows):
+    """{linked dimension: (project ids, value ids)} of these rows (see _rows), as numpy arrays."""
+    found = {}
+    for position, dimension in enumerate(LINKED, start=4 + len(COLUMNS)):
+        projects = [row[0] for row in rows for _value in row[position] or ()]
+        values = [value for row in rows for value in row[position] or ()]
+        found[dimension] = (np.asarray(projects, dtype=np.int64), np.asarray(values, dtype=np.int64))
+    return found
+
+
+def _ids(bitmap):
+    """The members of a bitmap as a numpy array of ids (to index the per-project arrays)."""
+    return np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64) if bitmap else np.zeros(0, np.int64)
+
+
+def _pesos(cents):
+    return Decimal(int(cents)).scaleb(-2)
+
+
+class Index:
+    """An immutable snapshot of the published catalogue's counting sets (see the module's note)."""
+
+    ARRAYS = ("total", "ficosec", "reached", "places", "regions", "start")
+
+    def __init__(self, horizon):
+        self.horizon = horizon  # xmin of the snapshot the index was last brought up to date with
+        self.checked = time.monotonic()
+        self.members = BitMap()
+        self.sets = {dimension: {} for dimension in [*COLUMNS, "population", *LINKED]}
+        self.years = {}
+        # Per project id: money in cents (-1: unknown), people reached (-1), its number of places and of regions,
+        # its start year (OPEN if none).
+        self.arrays = {name: np.full(0, -1, dtype=np.int64) for name in self.ARRAYS}
+        # Per linked dimension, its (project id, value id) pairs as two arrays: counted in one pass (bincount).
+        self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in LINKED}
+
+    # --- building and patching ---------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, horizon):
+        index = cls(horizon)
+        rows = list(_rows())
+        size = max((row[0] for row in rows), default=0) + 1
+        index.arrays = {name: np.full(size, -1, dtype=np.int64) for name in cls.ARRAYS}
+        ends = np.full(size, -1, dtype=np.int64)
+        members = {dimension: {} for dimension in index.sets}
+        for row in rows:
+            index._write_arrays(row, ends)
+            for dimension, value in index._keys(row):
+                members[dimension].setdefault(value, []).append(row[0])
+        index.members = BitMap(row[0] for row in rows)
+        index.sets = {dimension: {v: BitMap(ids) for v, ids in values.items()} for dimension, values in members.items()}
+        index.pairs = _pairs(rows)
+        starts = index.arrays["start"]
+        for year in YEARS:
+            index.years[year] = BitMap(np.flatnonzero((starts >= 0) & (starts <= year) & (ends >= year)).tolist())
+        return index
+
+    @staticmethod
+    def _keys(row):
+        pk, *columns = row[: 1 + len(COLUMNS)]
+        populations = row[1 + len(COLUMNS)]
+        linked = row[4 + len(COLUMNS) : 4 + len(COLUMNS) + len(LINKED)]
+        keys = [(dimension, value) for dimension, value in zip(COLUMNS, columns, strict=True) if value is not None]
+        keys += [("population", value) for value in populations or ()]
+        keys += [(dimension, value) for dimension, ids in zip(LINKED, linked, strict=True) for value in ids or ()]
+        return keys
+
+    def _write_arrays(self, row, ends):
+        pk = row[0]
+        start, end = row[2 + len(COLUMNS)], row[3 + len(COLUMNS)]
+        lines, regions, places, _organizations = row[4 + len(COLUMNS) : 4 + len(COLUMNS) + len(LINKED)]
+        total, ficosec, reached = row[-3:]
+        self.arrays["total"][pk] = _cents(total)
+        self.arrays["ficosec"][pk] = _cents(ficosec)
+        self.arrays["reached"][pk] = -1 if reached is None else reached
+        self.arrays["places"][pk] = len(places or ())
+        self.arrays["regions"][pk] = len(regions or ())
+        self.arrays["start"][pk] = -1 if start is None else start
+        ends[pk] = OPEN if end is None else end
+
+    def patched(self, ids, horizon):
+        """A copy with the projects `ids` as the database shows them now (gone if deleted or not published)."""
+        copy = Index(horizon)
+        rows = {row[0]: row for row in _rows(ids)}
+        size = max([len(self.arrays["total"]), *(pk + 1 for pk in rows)])
+        copy.arrays = {name: np.resize(self.arrays[name], size) for name in self.ARRAYS}
+        for name in self.ARRAYS:
+            copy.arrays[name][len(self.arrays[name]) :] = -1
+        touched = BitMap(ids)
+        copy.members = (self.members - touched) | BitMap(rows)
+        keys = {}
+        for row in rows.values():
+            for dimension, value in self._keys(row):
+                keys.setdefault(dimension, {}).setdefault(value, []).append(row[0])
+        for dimension, values in self.sets.items():
+            added = keys.get(dimension, {})
+            copy.sets[dimension] = {
+                value: (bitmap - touched) | BitMap(added.get(value, ()))
+                if bitmap.intersect(touched) or value in added
+                else bitmap
+                for value, bitmap in values.items()
+            }
+            for value, ids_added in added.items():
+                copy.sets[dimension].setdefault(value, BitMap(ids_added))
+        gone = np.asarray(list(touched), dtype=np.int64)
+        fresh = _pairs(rows.values())
+        for dimension, (projects, values) in self.pairs.items():
+            keep = ~np.isin(projects, gone)
+            copy.pairs[dimension] = (
+                np.concatenate([projects[keep], fresh[dimension][0]]),
+                np.concatenate([values[keep], fresh[dimension][1]]),
+            )
+        ends = np.full(size, -1, dtype=np.int64)
+        for pk in touched:
+            if pk < size:
+                for name in self.ARRAYS:
+                    copy.arrays[name][pk] = -1
+        for row in rows.values():
+            copy._write_arrays(row, ends)
+        for year, bitmap in self.years.items():
+            now = BitMap(pk for pk, row in rows.items() if 0 <= copy.arrays["start"][pk] <= year <= ends[pk])
+            copy.years[year] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
+        return copy
+
+    # --- reading ----------------------------------------------------------------------------------------------
+    def union(self, dimension, values):
+        """The projects with any of `values` of a dimension."""
+        if dimension == "year":
+            return self.years.get(int(values), BitMap())
+        found = self.sets[dimension]
+        return BitMap.union(BitMap(), *(found[value] for value in values if value in found))
+
+    def totals(self, chosen):
+        """ProjectQuerySet.totals() of the projects `chosen`: projects, known money (None when none is known) in
+        total and from FICOSEC, projects without an amount; and the people reached (None when none is known)."""
+        ids = _ids(chosen)
+        total, ficosec, reached = (self.arrays[name][ids] for name in ("total", "ficosec", "reached"))
+        known, known_ficosec = total >= 0, ficosec >= 0
+        return {
+            "projects": len(ids),
+            "money": _pesos(total[known].sum()) if known.any() else None,
+            "ficosec": _pesos(ficosec[known_ficosec].sum()) if known_ficosec.any() else None,
+            "without_amount": int((~known).sum()),
+            "reached": int(reached[reached >= 0].sum()) if (reached >= 0).any() else None,
+        }
+
+    def by_start_year(self, chosen):
+        """{year: {"year", "projects", "money"}} of the projects `chosen` by the year they start (known money summed,
+        unknown as zero); projects without a start date are left out."""
+        ids = _ids(chosen)
+        starts = self.arrays["start"][ids]
+        dated = starts >= 0
+        years, counts = np.unique(starts[dated], return_counts=True)
+        amounts = self.arrays["total"][ids][dated]
+        rows = {}
+        for year, count in zip(years.tolist(), counts.tolist(), strict=True):
+            here = amounts[starts[dated] == year]
+            rows[year] = {"year": year, "money": _pesos(here[here >= 0].sum()), "projects": count}
+        return rows
+
+    def linked_counts(self, dimension, chosen):
+        """{value id: number of the projects `chosen` linked to it} of a linked dimension (none for 0)."""
+        projects, values = self.pairs[dimension]
+        counts = np.bincount(values[self._mask(chosen)[projects]])
+        found = np.flatnonzero(counts)
+        return dict(zip(found.tolist(), counts[found].tolist(), strict=True))
+
+    def _mask(self, chosen):
+        mask = np.zeros(len(self.arrays["total"]), dtype=bool)
+        mask[_ids(chosen)] = True
+        return mask
+
+    def municipality_figures(self, chosen, regions):
+        """projects.geo's map figures of the projects `chosen`: {municipality id: {"projects", "money"}} of the local
+        projects, each one's known money split evenly among its places, and the statewide ones' (reaching all of
+        the `regions`) {"projects", "money"}."""
+        ids = _ids(chosen)
+        wide = ids[self.arrays["regions"][ids] >= regions] if regions else ids[:0]
+        local = self._mask(chosen)
+        local[wide] = False
+        projects, values = self.pairs["municipality"]
+        here = local[projects]
+        projects, values = projects[here], values[here]
+        counts = np.bincount(values)
+        amounts = self.arrays["total"][projects]
+        known = amounts >= 0
+        shares = amounts[known] / self.arrays["places"][projects][known]
+        money = np.bincount(values[known], weights=shares, minlength=len(counts))
+        figures = {
+            pk: {"projects": int(counts[pk]), "money": _pesos(round(float(money[pk])))}
+            for pk in np.flatnonzero(counts).tolist()
+        }
+        amounts = self.arrays["total"][wide]
+        apart = {"projects": len(wide), "money": _pesos(amounts[amounts >= 0].sum())}
+        return figures, apart
+
+
+_shared = None  # the index of the committed catalogue, shared by the requests of this process
+_private = None  # (key, index) of the last transaction that had written: its own view
+_lock = threading.Lock()
+
+
+def _changes(since):
+    """In one query: the current snapshot's xmin, the projects changed by transactions at or above `since` (None in
+    the list: the table was emptied), the newest such change, and this transaction's id if it has written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+            "ARRAY(SELECT DISTINCT project_id FROM projects_cataloguechange WHERE xid >= %s), "
+            "(SELECT max(id) FROM projects_cataloguechange WHERE xid >= %s), "
+            "pg_current_xact_id_if_assigned()::text::bigint",
+            [since, since],
+        )
+        return cursor.fetchone()
+
+
+def current():
+    """The index as this request's transaction sees the catalogue: the shared one brought up to date, or, for a
+    transaction that has written, a private copy with its changes."""
+    global _shared, _private
+    base = _shared
+    if base is not None and time.monotonic() - base.checked > REBUILD_EVERY:
+        base = None
+    horizon, ids, newest, own = _changes(base.horizon if base else 0)
+    shared = own is None  # a transaction that has written nothing sees what every other one sees
+    key = (own, newest, id(base))
+    if not shared and _private and _private[0] == key:
+        return _private[1]
+    if base is None or None in ids or len(ids) > REBUILD_AFTER:
+        if shared:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM projects_cataloguechange WHERE at < now() - interval '{KEEP_LOG}'")
+        index = Index.build(horizon)
+    elif ids:
+        index = base.patched(ids, horizon)
+    else:
+        index = base
+    if not shared:
+        _private = (key, index)
+        return index
+    index.checked = time.monotonic()
+    with _lock:
+        if _shared is None or _shared.horizon <= index.horizon:
+            _shared = index
+    return index
+
+
+def reset():
+    """Forget the shared index (the next use builds it): for tests that empty the database behind its back."""
+    global _shared
+    _shared = None
+
+
+# --- The catalogue's filters on the index --------------------------------------------------------------------
+
+
+def chosen_sets(filterset, index):
+    """{filter name: the published projects it selects} for each chosen filter of a valid ProjectFilter: from the
+    index for the dimensions it counts, from the database (the ids the filter selects) for the others."""
+    chosen = {}
+    for name, value in filterset.form.cleaned_data.items():
+        if name == "ordering" or not value or (name == "q" and not value.strip()):
+            continue
+        if name in COLUMNS and name != "axis":
+            chosen[name] = index.union(name, [value] if isinstance(value, str) else value)
+        elif name == "axis":
+            chosen[name] = index.union(name, [row.pk for row in value])
+        elif name in LINKED:
+            chosen[name] = index.union(name, [row.pk for row in value])
+        elif name == "population":
+            chosen[name] = index.union(name, value)
+        elif name == "year":
+            chosen[name] = index.union("year", value)
+        else:  # search words, update date, state: the ids the filter selects among the published projects
+            projects = filterset.filters[name].filter(Project.objects.published(), value)
+            chosen[name] = BitMap(projects.order_by().values_list("pk", flat=True))
+    return chosen
+
+
+def selection(index, chosen, without=None):
+    """The published projects every chosen filter but `without` selects."""
+    return reduce(BitMap.__and__, (s for name, s in chosen.items() if name != without), index.members)
+
+
+class Catalogue:
+    """What the catalogue page counts for a valid ProjectFilter over the published projects."""
+
+    def __init__(self, filterset):
+        self.filterset = filterset
+        self.index = current()
+        self.chosen = chosen_sets(filterset, self.index)
+        self.selected = selection(self.index, self.chosen)
+
+    @property
+    def count(self):
+        return len(self.selected)
+
+    def totals(self):
+        return self.index.totals(self.selected)
+
+    def municipality_figures(self):
+        return self.index.municipality_figures(self.selected, region_count())
+
+    def facets(self):
+        """{dimension: [(value, label, count, selected)]}: each value of each filter with the number of projects the
+        list would have with it chosen (every OTHER chosen filter applied; values inside one filter are
+        alternatives)."""
+        data = self.filterset.data
+        bases = {}
+
+        def base(dimension):
+            key = dimension if dimension in self.chosen else None
+            if key not in bases:
+                bases[key] = selection(self.index, self.chosen, key)
+            return bases[key]
+
+        def counted(dimension, value):
+            return base(dimension).intersection_cardinality(self.index.sets[dimension].get(value, BitMap()))
+
+        results = {"axis": [(a.slug, str(a), counted("axis", a.pk)) for a in Axis.objects.all()]}
+        for dimension, choices in (
+            ("status", Project.Status.choices),
+            ("prevention_level", Project.PreventionLevel.choices),
+            ("population", Population.choices),
+            ("award_type", Project.Award.choices),
+            ("evidence_level", Project.Evidence.choices),
+        ):
+            results[dimension] = [(value, label, counted(dimension, value)) for value, label in choices]
+        results["year"] = [
+            (str(year), str(year), base("year").intersection_cardinality(self.index.years.get(year, BitMap())))
+            for year in facet_years()
+        ]
+        for dimension in LINKED:
+            counts = self.index.linked_counts(dimension, base(dimension))
+            results[dimension] = _linked_rows(dimension, counts)
+            missing = set(data.getlist(dimension)) - {value for value, _label, _n in results[dimension]}
+            if missing:  # a chosen value outside the list stays listed, so that it can be unticked
+                field = self.filterset.filters[dimension]
+                for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
+                    value = getattr(row, field.extra["to_field_name"])
+                    results[dimension].append((value, str(getattr(row, "name", row)), counts.get(row.pk, 0)))
+        return {
+            dimension: [
+                (value, label, count, value in data.getlist(dimension))
+                for value, label, count in values
+                if count or value in data.getlist(dimension)
+            ]
+            for dimension, values in results.items()
+        }
+
+
+def _linked_rows(dimension, counts):
+    """[(value, label, count)] of a linked dimension from {id: count}, in the order the page lists them."""
+    if dimension == "line":
+        rows = Line.objects.filter(pk__in=counts).order_by("number")
+        return [(row.slug, pick(row.name, row.name_en), counts[row.pk]) for row in rows]
+    if dimension == "region":
+        return [(row.slug, row.name, counts[row.pk]) for row in Region.objects.filter(pk__in=counts).order_by("order")]
+    if dimension == "municipality":
+        rows = Municipality.objects.filter(pk__in=counts).order_by("name")
+        return [(row.inegi_code, row.name, counts[row.pk]) for row in rows]
+    # Organizations: the most frequent first (ties by name); names are read only for the candidates.
+    ranked = sorted(counts.values(), reverse=True)
+    floor = ranked[ORGANIZATION_FACETS - 1] if len(ranked) >= ORGANIZATION_FACETS else 0
+    candidates = [pk for pk, n in counts.items() if n >= floor]
+    rows = Organization.objects.filter(pk__in=candidates).only("slug", "name")
+    ordered = sorted(rows, key=lambda row: (-counts[row.pk], row.name))[:ORGANIZATION_FACETS]
+    return [(row.slug, row.name, counts[row.pk]) for row in ordered]
+
+
+def map_figures():
+    """The map figures of every published project (projects.geo.choropleth's input)."""
+    index = current()
+    return index.municipality_figures(index.members, region_count())
+
+
+def facet_counts(filterset):
+    """The facets of a valid ProjectFilter over the published projects (Catalogue.facets)."""
+    return Catalogue(filterset).facets()
