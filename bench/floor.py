@@ -23,6 +23,10 @@ ISO = """(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
           || CASE WHEN extract(microseconds FROM {0})::bigint %% 1000000 <> 0 THEN to_char({0} AT TIME ZONE 'UTC', '.US') ELSE '' END
           || '+00:00')"""
 
+# projects.privacy's small-cell rule (counts of people from 1 to the threshold - 1 read "menos de 10"), in SQL.
+SMALL = int(os.environ.get("SMALL_CELL_THRESHOLD", "10"))
+PEOPLE = f"CASE WHEN {{0}} > 0 AND {{0}} < {SMALL} THEN to_json('menos de {SMALL}'::text) ELSE to_json({{0}}) END"
+
 # projects.models.sector_expression, in SQL.
 SECTOR = """CASE WHEN o.is_ficosec THEN 'ficosec'
                  WHEN o.kind IN ('osc', 'academia') THEN 'civil_society'
@@ -50,8 +54,10 @@ WITH {{total}}, page AS (
      GROUP BY project_id
 ), indicators AS (
     SELECT i.project_id, json_agg(json_build_object('id', i.id, 'name', i.name, 'unit', i.unit, 'baseline', i.baseline::text,
-                                                    'target', i.target::text, 'direction', i.direction, 'frequency', i.frequency,
-                                                    'latest_value', latest.value::text, 'latest_date', latest.date)
+                                                    'target', i.target::text, 'direction', i.direction, 'frequency', i.frequency, 'unit_kind', i.unit_kind,
+                                                    'latest_value', CASE WHEN i.unit_kind = 'people' AND latest.value > 0 AND latest.value < {SMALL}
+                                                                         THEN 'menos de {SMALL}' ELSE latest.value::text END,
+                                                    'latest_date', latest.date)
                                   ORDER BY i."order", i.id) AS list
       FROM page JOIN projects_indicator i ON i.project_id = page.id
       LEFT JOIN LATERAL (SELECT value, date FROM projects_measurement WHERE indicator_id = i.id ORDER BY date DESC LIMIT 1) latest ON true
@@ -74,7 +80,8 @@ WITH {{total}}, page AS (
         'status', p.status, 'publication_state', p.publication_state, 'prevention_level', p.prevention_level,
         'populations', p.populations, 'planned_start', p.planned_start, 'planned_end', p.planned_end,
         'actual_start', p.actual_start, 'actual_end', p.actual_end,
-        'beneficiaries_target', p.beneficiaries_target, 'beneficiaries_reached', p.beneficiaries_reached,
+        'beneficiaries_target', {PEOPLE.format("p.beneficiaries_target")},
+        'beneficiaries_reached', {PEOPLE.format("p.beneficiaries_reached")},
         'evidence_level', p.evidence_level, 'evaluation_design', p.evaluation_design, 'award_type', p.award_type,
         'call_name', p.call_name, 'conflict_of_interest', p.conflict_of_interest,
         'total_amount', p.total_amount::text, 'ficosec_amount', p.ficosec_amount::text,
