@@ -6,9 +6,12 @@
    and the floor (bench/floor.py) with the same number of workers on the next port.
 3. Measures on loopback with wrk: a warm-up pass, then interleaved repetitions of every target; reports medians.
 4. Downloads the whole catalogue (CSV page and API CSV) watching the workers' memory, holds a fixed-rate load on
-   the catalogue page (bench/load.py), and times the search queries with EXPLAIN ANALYZE.
+   the catalogue page (bench/load.py), holds it on a Zipf mix of catalogue URLs while a staff editor saves a project
+   through the staff form every 2 s (bench/edits.py), and times the search queries with EXPLAIN ANALYZE; then the
+   cold pages (bench/cold.py), the money targets cold and the open-data files (bench/opendata.py).
 5. Writes bench/results/latest.{md,json} and a dated copy, and prints the table with the issue's targets.
 
+`--only PART[,PART]` runs some of the parts (PARTS below) and writes a partial results file instead of latest.*.
 Options: `python -m bench --help`; see bench/README.md.
 """
 
