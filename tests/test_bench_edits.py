@@ -56,6 +56,7 @@ def test_the_poster_saves_the_staff_form_as_a_browser_does_changing_only_the_tit
     before, version = snapshot(published_project), published_project.version
 
     title = "Jóvenes constructores de paz · benchabc123e001"
+    assert edits.EDIT_SUFFIX.sub("", title) == published_project.title  # a run that cannot put it back is undone
     response = post(browser, path, edits.replaced(fields, {"title": title}) + [("save", "1")])
 
     assert response.status_code == 302, edits.FormErrors.of(response.content.decode())
