@@ -4,7 +4,11 @@ A bare WSGI application (no Django, no DRF) that answers `GET /?page=P&page_size
 same order and with the same fields as `GET /api/v1/projects/?page=P&page_size=N` (see
 projects.serializers.project_rows), built as one JSON document by ONE SQL query, and handed to the socket as
 PostgreSQL wrote it. `count=0` leaves out the total (the shape of the `sync` endpoint, which does not count).
-Serve it with gunicorn, as the benchmark does: `gunicorn -w 2 -b 127.0.0.1:8101 bench.floor:app`; the database
+
+The total has two policies (issue 18), so that the API can be compared with the floor doing the same work:
+`count=cached` counts as the API does for anonymous callers (projects.api.rendering.public_count): the total is
+remembered in the worker until any project changes (the newest `updated_at`, figures.stamp()), and the same one
+query checks the stamp and counts only when it moved; without it (the default) every request counts. Serve it with gunicorn, as the benchmark does: `gunicorn -w 2 -b 127.0.0.1:8101 bench.floor:app`; the database
 is DATABASE_URL's.
 """
 
@@ -19,6 +23,10 @@ ISO = """(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
           || CASE WHEN extract(microseconds FROM {0})::bigint %% 1000000 <> 0 THEN to_char({0} AT TIME ZONE 'UTC', '.US') ELSE '' END
           || '+00:00')"""
 
+# projects.privacy's small-cell rule (counts of people from 1 to the threshold - 1 read "menos de 10"), in SQL.
+SMALL = int(os.environ.get("SMALL_CELL_THRESHOLD", "10"))
+PEOPLE = f"CASE WHEN {{0}} > 0 AND {{0}} < {SMALL} THEN to_json('menos de {SMALL}'::text) ELSE to_json({{0}}) END"
+
 # projects.models.sector_expression, in SQL.
 SECTOR = """CASE WHEN o.is_ficosec THEN 'ficosec'
                  WHEN o.kind IN ('osc', 'academia') THEN 'civil_society'
@@ -27,9 +35,7 @@ SECTOR = """CASE WHEN o.is_ficosec THEN 'ficosec'
                  WHEN o.kind = 'international' THEN 'international' END"""
 
 QUERY = f"""
-WITH total AS (
-    SELECT count(*) AS n FROM projects_project WHERE publication_state = 'published'
-), page AS (
+WITH {{total}}, page AS (
     SELECT id, published_at FROM projects_project
      WHERE publication_state = 'published'
      ORDER BY published_at DESC, id DESC
@@ -48,8 +54,10 @@ WITH total AS (
      GROUP BY project_id
 ), indicators AS (
     SELECT i.project_id, json_agg(json_build_object('id', i.id, 'name', i.name, 'unit', i.unit, 'baseline', i.baseline::text,
-                                                    'target', i.target::text, 'direction', i.direction, 'frequency', i.frequency,
-                                                    'latest_value', latest.value::text, 'latest_date', latest.date)
+                                                    'target', i.target::text, 'direction', i.direction, 'frequency', i.frequency, 'unit_kind', i.unit_kind,
+                                                    'latest_value', CASE WHEN i.unit_kind = 'people' AND latest.value > 0 AND latest.value < {SMALL}
+                                                                         THEN 'menos de {SMALL}' ELSE latest.value::text END,
+                                                    'latest_date', latest.date)
                                   ORDER BY i."order", i.id) AS list
       FROM page JOIN projects_indicator i ON i.project_id = page.id
       LEFT JOIN LATERAL (SELECT value, date FROM projects_measurement WHERE indicator_id = i.id ORDER BY date DESC LIMIT 1) latest ON true
@@ -72,7 +80,8 @@ WITH total AS (
         'status', p.status, 'publication_state', p.publication_state, 'prevention_level', p.prevention_level,
         'populations', p.populations, 'planned_start', p.planned_start, 'planned_end', p.planned_end,
         'actual_start', p.actual_start, 'actual_end', p.actual_end,
-        'beneficiaries_target', p.beneficiaries_target, 'beneficiaries_reached', p.beneficiaries_reached,
+        'beneficiaries_target', {PEOPLE.format("p.beneficiaries_target")},
+        'beneficiaries_reached', {PEOPLE.format("p.beneficiaries_reached")},
         'evidence_level', p.evidence_level, 'evaluation_design', p.evaluation_design, 'award_type', p.award_type,
         'call_name', p.call_name, 'conflict_of_interest', p.conflict_of_interest,
         'total_amount', p.total_amount::text, 'ficosec_amount', p.ficosec_amount::text,
@@ -90,18 +99,36 @@ SELECT json_build_object(
     {{head}},
     'previous', %(previous)s,
     'results', COALESCE((SELECT json_agg(row ORDER BY published_at DESC, id DESC) FROM item), '[]')
-)::text
+)::text{{extra}}
 """
 # The page-number shape (count, and a next link while pages remain) and the sync shape (no count, so the unused
 # `total` is never computed; a next link when the page is full).
-COUNTED = QUERY.replace(
-    "{head}",
-    "'count', (SELECT n FROM total), 'next', CASE WHEN %(offset)s + %(limit)s < (SELECT n FROM total) THEN %(next)s "
-    "END",
+PUBLISHED = "SELECT count(*) FROM projects_project WHERE publication_state = 'published'"
+HEAD = (
+    "'count', (SELECT n FROM total), 'next', CASE WHEN %(offset)s + %(limit)s < (SELECT n FROM total) THEN %(next)s END"
 )
-UNCOUNTED = QUERY.replace("{head}", "'next', CASE WHEN (SELECT count(*) FROM item) = %(limit)s THEN %(next)s END")
+
+
+def shape(total, head, extra=""):
+    return QUERY.replace("{total}", total).replace("{head}", head).replace("{extra}", extra)
+
+
+COUNTED = shape(f"total AS ({PUBLISHED.replace('count(*)', 'count(*) AS n')})", HEAD)
+UNCOUNTED = shape(
+    "total AS (SELECT 0 AS n)", "'next', CASE WHEN (SELECT count(*) FROM item) = %(limit)s THEN %(next)s END"
+)
+# The remembered total while the stamp has not moved (PostgreSQL runs the count's subplan only when CASE reaches
+# it), and the stamp and total returned beside the page, for the worker to remember.
+CACHED = shape(
+    f"""fresh AS (SELECT max(updated_at) AS stamp FROM projects_project),
+total AS (SELECT CASE WHEN (SELECT stamp FROM fresh) IS NOT DISTINCT FROM %(stamp)s::timestamptz THEN %(known)s::bigint
+                      ELSE ({PUBLISHED}) END AS n)""",
+    HEAD,
+    ", (SELECT stamp FROM fresh), (SELECT n FROM total)",
+)
 
 _connection = None
+_remembered = {"stamp": None, "known": None}  # this worker's cached total (count=cached)
 
 
 def connection():
@@ -134,8 +161,14 @@ def app(environ, start_response):
         "next": f"{base}{page + 1}",
         "previous": f"{base}{page - 1}" if page > 1 else None,
     }
+    policy = params.get("count", [""])[0]
     with connection().cursor() as cursor:
-        cursor.execute(UNCOUNTED if params.get("count") == ["0"] else COUNTED, values)
-        body = cursor.fetchone()[0].encode()
+        if policy == "cached":
+            cursor.execute(CACHED, values | _remembered)
+            body, _remembered["stamp"], _remembered["known"] = cursor.fetchone()
+            body = body.encode()
+        else:
+            cursor.execute(UNCOUNTED if policy == "0" else COUNTED, values)
+            body = cursor.fetchone()[0].encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

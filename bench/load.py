@@ -10,6 +10,10 @@ Bounded by construction: rate x duration requests at most, each given up after -
 
     python -m bench.load http://127.0.0.1:8100/proyectos/ --rate 250 --duration 60 --warmup 5
 
+`--paths FILE` sends a mix instead of one URL: request i asks for line i of FILE (one path per line, taken in
+turn, from the start again when they run out) on the URL's host (bench/edits.py writes a Zipf mix of catalogue
+URLs there).
+
 prints one JSON object: requests due, completed, errors by kind, status counts, latency percentiles (ms; a request
 that timed out counts as taking the timeout, so a percentile that reaches it is a lower bound), the rate achieved,
 and the response sizes.
@@ -25,20 +29,24 @@ LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 
 
 class Target:
-    def __init__(self, url):
+    def __init__(self, url, paths=None):
         parts = urlsplit(url)
         if parts.scheme != "http" or not (parts.hostname or "").startswith(LOOPBACK):
             raise SystemExit(f"bench.load only sends traffic to http:// loopback addresses, not {url}")
         self.host, self.port = parts.hostname, parts.port or 80
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.request = f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: ficosec-bench\r\n\r\n".encode()
+        paths = paths or [(parts.path or "/") + (f"?{parts.query}" if parts.query else "")]
+        requests = {
+            path: f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: ficosec-bench\r\n\r\n".encode()
+            for path in set(paths)
+        }
+        self.requests = [requests[path] for path in paths]  # request i sends self.requests[i % len]
         self.idle = []  # keep-alive connections ready for another request
 
-    async def fetch(self):
+    async def fetch(self, index=0):
         """(status, body size) of one GET, on an idle keep-alive connection or a new one."""
         reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
         try:
-            writer.write(self.request)
+            writer.write(self.requests[index % len(self.requests)])
             status, size, keep = await read_response(reader)
         except BaseException:
             writer.close()
@@ -83,15 +91,15 @@ def percentile(ordered, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def run(url, rate, duration, warmup, timeout, max_in_flight):
-    target = Target(url)
+async def run(url, rate, duration, warmup, timeout, max_in_flight, paths=None):
+    target = Target(url, paths)
     latencies, statuses, errors, sizes, censored = [], {}, {}, [], [0]
     pending = set()
     measured_from = warmup * rate  # requests before this index are the warm-up: sent, not recorded
 
     async def one(index, due):
         try:
-            status, size = await asyncio.wait_for(target.fetch(), timeout)
+            status, size = await asyncio.wait_for(target.fetch(index), timeout)
         except asyncio.TimeoutError:
             outcome = "timeout"
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
@@ -134,6 +142,7 @@ async def run(url, rate, duration, warmup, timeout, max_in_flight):
     latencies.sort()
     return {
         "url": url,
+        "distinct_paths": len(set(paths or [url])),
         "rate": rate,
         "duration_s": duration,
         "warmup_s": warmup,
@@ -163,8 +172,12 @@ def main(argv=None):
         "--timeout", type=float, default=10, help="seconds before a request counts as failed (default 10)"
     )
     parser.add_argument("--max-in-flight", type=int, default=512, help="requests pending at once at most (default 512)")
+    parser.add_argument("--paths", help="file of paths (one a line) sent in turn on the URL's host instead of its own")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.url, args.rate, args.duration, args.warmup, args.timeout, args.max_in_flight))
+    paths = open(args.paths).read().split() if args.paths else None
+    result = asyncio.run(
+        run(args.url, args.rate, args.duration, args.warmup, args.timeout, args.max_in_flight, paths=paths)
+    )
     print(json.dumps(result))
 
 
