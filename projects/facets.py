@@ -351,10 +351,18 @@ def chosen_sets(filterset, index):
             chosen[name] = index.union(name, value)
         elif name == "year":
             chosen[name] = index.union("year", value)
-        else:  # search words, update date, state: the ids the filter selects among the published projects
-            projects = filterset.filters[name].filter(Project.objects.published(), value)
-            chosen[name] = BitMap(projects.order_by().values_list("pk", flat=True))
+        elif name == "q":  # None: more matches than a search may list ranked (filterset.bound)
+            chosen[name] = searched(filterset, filterset.bound + 1)
+        else:  # update date, state: the ids the filter selects among the published projects
+            chosen[name] = searched(filterset, name=name)
     return chosen
+
+
+def searched(filterset, limit=None, name="q"):
+    """The published projects one filter (the search words) selects, None if more than `limit`."""
+    projects = filterset.filters[name].filter(Project.objects.published(), filterset.form.cleaned_data[name])
+    ids = list(projects.order_by().values_list("pk", flat=True)[:limit])
+    return None if limit and len(ids) >= limit else BitMap(ids)
 
 
 def selection(index, chosen, without=None):
@@ -366,10 +374,19 @@ class Catalogue:
     """What the catalogue page counts for a valid ProjectFilter over the published projects."""
 
     def __init__(self, filterset):
+        """Counts the filtered list; for a search, tells the filter set how many projects match (so that no COUNT
+        is asked of the database), and counts nothing (`selected` None) when the search is broader than the bound."""
         self.filterset = filterset
         self.index = current()
         self.chosen = chosen_sets(filterset, self.index)
+        if "q" in self.chosen and self.chosen["q"] is None:  # the words alone match more than the bound
+            if filterset.broad:  # counted by the database, up to the bound, with every filter
+                self.selected = None
+                return
+            self.chosen["q"] = searched(filterset)
         self.selected = selection(self.index, self.chosen)
+        if "q" in self.chosen:
+            filterset.known_matches(len(self.selected))
 
     @property
     def count(self):

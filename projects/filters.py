@@ -166,6 +166,11 @@ class ProjectFilter(django_filters.FilterSet):
         """For a search, the number of matches counted no further than BROAD_SEARCH + 1 (None when not searching)."""
         return self.filtered.count_up_to(BROAD_SEARCH) if self.searching else None
 
+    def known_matches(self, count):
+        """The number of matches of a search, when the caller has counted them (projects.facets): `matched` is then
+        not asked of the database."""
+        self.__dict__["matched"] = count
+
     @property
     def bound(self):
         return BROAD_SEARCH

@@ -93,10 +93,13 @@ def project_list(request):
 def catalogue_page(request):
     """The page of the list, its count, facets, totals and map: counted by projects.facets (the count too, so that
     the page's figures and its list agree), except a search broader than the bound, counted up to it."""
-    projects, filterset = catalogue(request)
+    filterset = ProjectFilter(request.GET, queryset=Project.objects.published())
     valid = filterset.is_valid()
+    counted = facets.Catalogue(filterset) if valid else None  # first: it counts a search's matches
+    if counted and counted.selected is None:
+        counted = None
+    projects = filterset.qs if valid else Project.objects.none()
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
-    counted = facets.Catalogue(filterset) if valid and not filterset.broad else None
     if counted:
         paginator.count = counted.count
     elif valid and filterset.matched is not None:
