@@ -155,6 +155,28 @@ def test_detail_pages_listing_many_related_rows_run_no_query_per_row(client, ric
         assert client.get(url).status_code == 200
 
 
+def test_the_directory_asks_two_queries_and_lists_only_organizations_of_published_projects(
+    client, rich_catalogue, org_a, org_b, django_assert_num_queries
+):
+    from projects.models import Organization
+
+    loner = Organization.objects.create(name="Asociación sin proyectos publicados", kind="osc")
+    client.get("/organizaciones/")  # the first request also reads the site's demo flag, kept for later ones
+    # The number of organizations with a published project (one correlated LIMIT 1 per organization) and the page
+    # with each one's totals (two correlated subqueries in the same statement).
+    with django_assert_num_queries(2):
+        page = client.get("/organizaciones/").content.decode()
+    assert org_a.name in page and org_b.name in page and loner.name not in page
+
+
+def test_the_axis_page_takes_its_count_from_the_axis_figures(client, rich_catalogue):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/ejes/corresponsabilidad-ciudadana/")
+    assert not [q["sql"] for q in captured if 'AS "__count"' in q["sql"]]  # the paginator counted nothing
+    page = response.context["page"]
+    assert page.paginator.count == response.context["row"]["projects"] == page.paginator.object_list.count() > 0
+
+
 @pytest.mark.parametrize("caller", ["visitor", "staff_key", "partner_key"])
 @pytest.mark.parametrize("endpoint", API_LISTS)
 def test_api_list_endpoints_run_no_query_per_row(client, rich_catalogue, request, caller, endpoint):

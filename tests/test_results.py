@@ -362,6 +362,62 @@ def test_a_period_target_sets_what_is_expected_and_an_overdue_report_is_no_recen
     assert progress_status(indicator, None, date(2024, 4, 2)) == "no_report"
 
 
+# Indicators covering every branch of the rule: (indicator fields, measurements as (date, value), periods as
+# (start, end, target), project fields). The projects run 2024-01-15 .. 2024-12-15 unless the case says otherwise.
+PROGRESS_CASES = [
+    ({"baseline": 0, "target": 100}, [], [], {}),  # no measurement
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 50)], [], {}),  # on track by the time elapsed
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 35)], [], {}),  # at risk
+    ({"baseline": 0, "target": 100}, [("2024-03-01", 90), ("2024-06-20", 20)], [], {}),  # the latest counts: off
+    ({"baseline": 40, "target": 20, "direction": "decrease"}, [("2024-06-20", 29)], [], {}),
+    ({"baseline": 40, "target": 20, "direction": "decrease"}, [("2024-06-20", 41)], [], {}),
+    ({"baseline": None, "target": 10}, [("2024-06-20", 3)], [], {}),  # no baseline: from zero
+    ({"baseline": 5, "target": None}, [("2024-06-20", 3)], [], {}),  # no target: no status
+    ({"baseline": 5, "target": 5}, [("2024-06-20", 3)], [], {}),  # no span: no status
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 150)], [], {}),  # beyond the target: clamped
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 60)], [("2024-01-15", "2024-03-31", 90)], {}),  # period
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 85)], [("2024-01-15", "2024-03-31", 90)], {}),
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 85)], [("2024-01-15", "2024-03-31", None)], {}),
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 10)], [("2024-06-01", "2024-08-31", 90)], {}),  # not ended
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 90)], [], {"status": "finished", "planned_end": None}),
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 90)], [], {"status": "finished", "actual_end": "2024-05-01"}),
+    ({"baseline": 0, "target": 100}, [("2024-06-20", 99)], [], {"status": "finished", "planned_end": "2024-01-15"}),
+    ({"baseline": 0, "target": 100, "frequency": 1}, [("2024-03-01", 50)], [], {}),  # overdue monthly report
+    ({"baseline": 0, "target": 100, "frequency": 12}, [("2024-03-01", 50)], [], {}),  # a yearly one is not
+    ({"baseline": 0, "target": 100, "frequency": 1}, [("2024-03-01", 50)], [], {"status": "finished"}),
+    ({"baseline": 0, "target": 100, "frequency": 1}, [], [], {"actual_start": "2024-06-10"}),
+]
+
+
+def test_the_roll_up_counts_by_the_same_rule_as_each_project_page(org_a):
+    """progress_status_counts (SQL, the evidence page) and progress_status (Python, the project page) agree on every
+    branch: each case is its own project, counted alone and against the rule applied to its loaded rows."""
+    from datetime import date
+
+    from projects.models import Indicator, Measurement, Period, progress_status, progress_status_counts
+
+    today = date(2024, 7, 1)
+    seen = set()
+    for n, (fields, measurements, periods, project_fields) in enumerate(PROGRESS_CASES):
+        project = make_project(f"FIC-2024-{500 + n}", f"Caso {n}", org_a, "published")
+        Project.objects.filter(pk=project.pk).update(**project_fields)
+        project.refresh_from_db()
+        project.indicators.all().delete()
+        indicator = indicator_for(project, **fields)
+        for day, value in measurements:
+            Measurement.objects.create(indicator=indicator, date=day, value=value)
+        for start, end, target in periods:
+            Period.objects.create(indicator=indicator, start=start, end=end, target=target)
+        indicator = Indicator.objects.select_related("project").get(pk=indicator.pk)
+        latest = indicator.measurements.order_by("date").last()
+        late = Indicator.overdue(Project.objects.filter(pk=project.pk), today).filter(pk=indicator.pk).exists()
+        expected = progress_status(indicator, latest, today, list(indicator.periods.all()), overdue=late)
+        counted = progress_status_counts(Project.objects.filter(pk=project.pk), today)
+        assert counted == {(project.axis_id, expected): 1}, (n, fields, measurements, periods, project_fields)
+        seen.add(expected)
+    assert seen == {"on_track", "at_risk", "off_track", "no_report"}
+
+
 def test_the_project_page_shows_the_status_and_a_late_report(client, published_project):
     body = client.get(published_project.get_absolute_url()).content.decode()
     assert 'class="status__label"' in body
@@ -548,6 +604,16 @@ def test_the_evidence_page_query_count_does_not_grow_with_evaluations(client, or
     for n in range(1, 8):
         evaluate(n)
     assert count() == one
+
+
+def test_the_evidence_page_asks_a_fixed_number_of_queries(client, published_project, django_assert_num_queries):
+    """The time of the last change (the roll-up's cache key), the axes, the projects by axis and level (levels,
+    money, people: one grouped read), what works (one union over the axes), the indicators' roll-up, the
+    evaluations and their public projects, and the site's demo flag."""
+    client.get("/evidencia/")  # the first request also reads the site's demo flag, kept for later ones
+    cache.clear()
+    with django_assert_num_queries(7):
+        assert client.get("/evidencia/").status_code == 200
 
 
 def test_the_periods_endpoint_query_count_does_not_grow(client, draft_project, partner_key):

@@ -58,6 +58,7 @@ from .results import (  # noqa: F401
     expected_progress,
     period_of,
     progress_status,
+    progress_status_counts,
     set_breakdown,
 )
 from .site import SiteFlag  # noqa: F401

@@ -115,17 +115,28 @@ class Indicator(models.Model):
         project's start when there is none), is past due; each annotated with `last_date` and `since`."""
         today = today or timezone.localdate()
         latest = Measurement.objects.filter(indicator=models.OuterRef("pk")).order_by("-date").values("date")[:1]
-        since = Coalesce(models.Subquery(latest), Project.dates("project__")["start"])
-        late = Q()
-        for months in cls.Frequency.values:  # due = since + frequency months; one bound per frequency, in SQL
-            late |= Q(frequency=months, since__lt=months_before(today, months))
         return (
             cls.objects.filter(project__in=projects.filter(status=Project.Status.IN_PROGRESS).values("pk"))
-            .annotate(last_date=models.Subquery(latest), since=since)
-            .filter(late)
+            .annotate(last_date=models.Subquery(latest), since=cls.since())
+            .filter(cls.late(today))
             .select_related("project")
             .order_by("since", "pk")
         )
+
+    @staticmethod
+    def since(last_date="last_date"):
+        """When the indicator's reporting clock started: its latest measurement (annotated as `last_date`), or the
+        project's start when there is none."""
+        return Coalesce(last_date, Project.dates("project__")["start"])
+
+    @classmethod
+    def late(cls, today):
+        """Whether an indicator annotated with `since` is past due: due = since + frequency months (one bound per
+        frequency, in SQL). Only running projects' indicators can be overdue (the caller filters them)."""
+        late = Q()
+        for months in cls.Frequency.values:
+            late |= Q(frequency=months, since__lt=months_before(today, months))
+        return late
 
     def next_due(self, last_date):
         """When the next measurement is due after `last_date` (a date)."""
@@ -180,6 +191,11 @@ class Measurement(models.Model):
                 name="measurement_one_per_date",
                 **constraint_message(_("Ya hay una medición de este indicador en esa fecha.")),
             ),
+        ]
+        indexes = [
+            # The latest value of every indicator in one ordered read of the index (the evidence page's roll-up,
+            # progress_status_counts), with no sort of all measurements and no visit to the table.
+            models.Index(fields=["indicator", "-date"], include=["value"], name="measurement_latest"),
         ]
 
     def __str__(self):

