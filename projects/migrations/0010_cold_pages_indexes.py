@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("axes", "0004_english_names_filled"),
-        ("projects", "0008_project_linked_ids"),
+        ("projects", "0009_catalogue_change"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
