@@ -8,9 +8,8 @@ from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.exceptions import EmptyResultSet
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Concat
 from django.db.models.signals import m2m_changed
@@ -30,7 +29,7 @@ from .workflow import Publication, Workflow
 
 # --- Projects -------------------------------------------------------------------------------------------------
 
-# What the catalogue counts and sums (projects.filters facets, totals, projects.geo's map), in the project_facts index.
+# What the catalogue counts and sums (projects.facets reads them to build its index), in the project_facts index.
 FACT_COLUMNS = [
     "id",
     "axis_id",
@@ -144,33 +143,6 @@ class ProjectQuerySet(models.QuerySet):
             ficosec=Sum("ficosec_amount"),
             without_amount=models.Count("pk", filter=Q(total_amount=None)),
         )
-
-    def over_linked_ids(self, arrays, select, extra=()):
-        """Rows (x.d, x.v, *select) over these projects, one scan of the project rows with each of the id arrays
-        `arrays` unnested: x.d is the array's position in `arrays`, x.v one of its ids, grouped by both; `select`
-        may read the `extra` columns as b.<name> and the first array as b.a0. The project id is selected too, so a
-        query that a filter made DISTINCT keeps one row per project (equal arrays are not one project)."""
-        try:
-            base, params = self.order_by().values_list("pk", *arrays, *extra).query.sql_with_params()
-        except EmptyResultSet:  # .none()
-            return []
-        names = ", ".join(["pk", *(f"a{i}" for i in range(len(arrays))), *extra])
-        branches = " UNION ALL ".join(f"SELECT {i}, unnest(b.a{i})" for i in range(len(arrays)))
-        sql = (
-            f"SELECT x.d, x.v, {select} FROM ({base}) b({names}) CROSS JOIN LATERAL ({branches}) x(d, v) GROUP BY 1, 2"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-
-    def linked_counts(self, dimensions):
-        """{dimension: {id: number of these projects linked to it}} for dimensions among line, municipality, region
-        and organization, in one scan (an id appears once in a project's array)."""
-        counts = {dimension: {} for dimension in dimensions}
-        if dimensions:
-            for index, pk, n in self.over_linked_ids([f"{dimension}_ids" for dimension in dimensions], "count(*)"):
-                counts[dimensions[index]][pk] = n
-        return counts
 
     def refresh_derived(self):
         """Recompute the columns derived from related rows (money totals, search text, the linked ids) for these
@@ -431,8 +403,8 @@ class Project(Workflow, Editing, models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="project_search_gin"),
             GinIndex(fields=["populations"], name="project_populations_gin"),
-            # The catalogue's counting columns of every project, narrow enough to stay in memory: facet counts,
-            # totals and the map are index-only scans of this instead of reads of the wide rows.
+            # The catalogue's counting columns of every project, narrow enough to stay in memory: projects.facets
+            # builds its index from an index-only scan of this instead of reading the wide rows.
             models.Index(fields=["publication_state"], include=FACT_COLUMNS, name="project_facts"),
             GinIndex(fields=["line_ids"], name="project_line_ids_gin"),
             GinIndex(fields=["municipality_ids"], name="project_municipality_ids_gin"),
