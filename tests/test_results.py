@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from projects import geo
@@ -634,3 +635,23 @@ def test_the_periods_endpoint_query_count_does_not_grow(client, draft_project, p
     for month in range(2, 12):
         Period.objects.create(indicator=indicator, start=date(2024, month, 1), end=date(2024, month, 28))
     assert count() == one
+
+
+def test_the_municipality_page_counts_sums_and_pages_exactly_its_published_projects(client, org_a, ficosec_org):
+    """Its count and money come from the counting index (projects.facets); its pages from the database: the two
+    must agree with each other and with plain SQL over the link table."""
+    juarez = Municipality.objects.get(inegi_code="08037")
+    for n in range(23):
+        project = make_project(f"FIC-2024-{400 + n}", f"Proyecto {n}", org_a, "published", ficosec=ficosec_org)
+        project.municipalities.set([juarez])
+    make_project("FIC-2024-499", "Borrador", org_a, "draft", ficosec=ficosec_org).municipalities.set([juarez])
+    expected = Project.objects.published().filter(municipalities=juarez)
+    response = client.get("/municipios/juarez/")
+    assert response.context["page"].paginator.count == expected.count() == 23
+    assert response.context["total_money"] == expected.aggregate(s=Sum("total_amount"))["s"]
+    seen, url = [], "/municipios/juarez/"
+    while url:
+        page = client.get(url).context["page"]
+        seen += [p.code for p in page.object_list]
+        url = f"/municipios/juarez/?page={page.next_page_number()}" if page.has_next() else None
+    assert sorted(seen) == sorted(expected.values_list("code", flat=True))

@@ -31,7 +31,11 @@ def map_for(request, figures):
 def municipality_detail(request, slug):
     municipality = get_object_or_404(Municipality.objects.select_related("region"), slug=slug)
     published = Project.objects.published()
-    projects = published.filter(municipalities=municipality).select_related("axis").prefetch_related("municipalities")
+    projects = published.filter(municipality_ids__contains=[municipality.pk])
+    index = facets.current()
+    here = index.totals(index.union("municipality", [municipality.pk]))  # its projects, and their money unsplit
+    paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), 20)
+    paginator.count = here["projects"]
     everywhere = facets.map_figures()
     local, _statewide = everywhere
     figures = local.get(municipality.pk, {"projects": 0, "money": 0})
@@ -55,10 +59,10 @@ def municipality_detail(request, slug):
         {
             "municipality": municipality,
             "figures": figures,
-            "total_money": projects.aggregate(s=Sum("total_amount"))["s"] or 0,
+            "total_money": here["money"] or 0,
             "inhabitants": inhabitants,
             "per_100k": figures["money"] * 100_000 / inhabitants if inhabitants else None,
-            "page": Paginator(projects.order_by("-published_at", "-pk"), 20).get_page(request.GET.get("page")),
+            "page": paginator.get_page(request.GET.get("page")),
             "implementers": implementers,
             "indicators": indicators,
             "map": map_for(request, everywhere),
