@@ -53,6 +53,12 @@ REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper 
 REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
 KEEP_LOG = "1 day"
 ORGANIZATION_FACETS = 40  # the organizations with most projects
+# The change that means "the whole catalogue was replaced" (as the trigger logs a TRUNCATE), for writes the trigger
+# cannot see: a restore loads its rows before it creates the triggers (manage.py restore).
+REPLACED = (
+    "INSERT INTO projects_cataloguechange (project_id, xid, at) "
+    "VALUES (NULL, pg_current_xact_id()::text::bigint, clock_timestamp())"
+)
 
 
 def _rows(ids=None):

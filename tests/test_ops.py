@@ -94,6 +94,12 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
             assert cursor.fetchone()[0] == Project.history.filter(code="FIC-2024-901").count() >= 2
             cursor.execute("SELECT key_hash FROM projects_apikey")
             assert cursor.fetchall() == [(key.key_hash,)]
+            # The catalogue's change log says the catalogue was replaced (its newest entry: every process builds
+            # its counting index afresh), and the trigger that keeps it is back.
+            cursor.execute("SELECT project_id FROM projects_cataloguechange ORDER BY xid DESC, id DESC LIMIT 1")
+            assert cursor.fetchall() == [(None,)]
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_catalogue_%'")
+            assert cursor.fetchone()[0] == 3
         restored.close()
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')

@@ -5,6 +5,7 @@ import dj_database_url
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ... import facets
 from .backup import pg_env
 
 
@@ -42,4 +43,12 @@ class Command(BaseCommand):
         entries.unlink()
         if result.returncode:
             raise CommandError(f"pg_restore falló: {result.stderr.strip()}")
+        # pg_restore loads the rows before it creates the triggers: the change log must say the catalogue was
+        # replaced, so that every running process builds its counting index afresh.
+        subprocess.run(
+            ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", target["NAME"], "-c", facets.REPLACED],
+            env=pg_env(target),
+            check=True,
+            capture_output=True,
+        )
         self.stdout.write(f"Restaurado {path} en {target['NAME']}.")
