@@ -154,7 +154,7 @@ class Index:
     def _write_arrays(self, row, ends):
         pk = row[0]
         start, end = row[2 + len(COLUMNS)], row[3 + len(COLUMNS)]
-        lines, regions, places, _organizations = row[4 + len(COLUMNS) : 4 + len(COLUMNS) + len(LINKED)]
+        _lines, regions, places, _organizations = row[4 + len(COLUMNS) : 4 + len(COLUMNS) + len(LINKED)]
         total, ficosec, reached = row[-3:]
         self.arrays["total"][pk] = _cents(total)
         self.arrays["ficosec"][pk] = _cents(ficosec)
