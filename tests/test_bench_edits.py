@@ -86,7 +86,7 @@ def snapshot(project):
     }
 
 
-def test_the_floor_remembers_its_count_until_a_project_changes(transactional_db, published_project, org_b):
+def test_the_floor_remembers_its_count_until_a_project_changes(reference_data, published_project, org_b):
     """bench/floor.py's `count=cached` is the API's count policy: the same page as counting every request, the
     total remembered while no project changes, counted again when one does."""
     floor._connection = psycopg2.connect(dbname=connection.settings_dict["NAME"], **credentials(connection))

@@ -316,7 +316,7 @@ def test_reference_places_and_lines_cannot_be_deleted_from_the_admin(admin_clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_shared_index_follows_every_commit_and_forgets_a_rollback(org_a, ficosec_org):
+def test_the_shared_index_follows_every_commit_and_forgets_a_rollback(reference_data, org_a, ficosec_org):
     """projects.facets keeps one index per process, current from the change log its trigger fills: a write by any
     path is counted from its commit on; a transaction's own writes are counted only by that transaction."""
     from django.db import transaction
