@@ -471,9 +471,10 @@ def _linked_rows(dimension, counts):
     return [(row.slug, row.name, counts[row.pk]) for row in ordered]
 
 
-def map_figures():
-    """The map figures of every published project (projects.geo.choropleth's input)."""
-    index = current()
+def map_figures(index=None):
+    """The map figures of every published project (projects.geo.choropleth's input), from `index` if the caller
+    has it already."""
+    index = index or current()
     return index.municipality_figures(index.members, region_count())
 
 

@@ -34,9 +34,14 @@ ORDER_LABELS = [
 ]
 
 
+def catalogue_filter(request):
+    """The catalogue's filter set: the published projects, as the query string filters, searches and orders them."""
+    return ProjectFilter(request.GET, queryset=Project.objects.published())
+
+
 def catalogue(request):
     """The published projects, filtered, searched and ordered as the query string says (ProjectFilter)."""
-    filterset = ProjectFilter(request.GET, queryset=Project.objects.published())
+    filterset = catalogue_filter(request)
     projects = filterset.qs if filterset.is_valid() else Project.objects.none()
     return projects, filterset
 
@@ -93,7 +98,7 @@ def project_list(request):
 def catalogue_page(request):
     """The page of the list, its count, facets, totals and map: counted by projects.facets (the count too, so that
     the page's figures and its list agree), except a search broader than the bound, counted up to it."""
-    filterset = ProjectFilter(request.GET, queryset=Project.objects.published())
+    filterset = catalogue_filter(request)
     valid = filterset.is_valid()
     counted = facets.Catalogue(filterset) if valid else None  # first: it counts a search's matches
     if counted and counted.selected is None:

@@ -36,7 +36,7 @@ def municipality_detail(request, slug):
     here = index.totals(index.union("municipality", [municipality.pk]))  # its projects, and their money unsplit
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), 20)
     paginator.count = here["projects"]
-    everywhere = facets.map_figures()
+    everywhere = facets.map_figures(index)
     local, _statewide = everywhere
     figures = local.get(municipality.pk, {"projects": 0, "money": 0})
     inhabitants = geo.population().get(municipality.inegi_code)
