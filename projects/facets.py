@@ -85,7 +85,7 @@ def _cents(amount):
 
 
 def _pairs(rows):
-    """{linked dimension: (project ids, value ids)} of these rows (see _rows), as numpy arrays."""
+    """{linked dimension: (project ids, value ids)} of these rows (see _rows), as arrays."""
     found = {}
     for position, dimension in enumerate(LINKED, start=4 + len(COLUMNS)):
         projects = [row[0] for row in rows for _value in row[position] or ()]
@@ -289,15 +289,17 @@ _lock = threading.Lock()
 def _changes(since):
     """In one query: the current snapshot's xmin, the projects changed by transactions at or above `since` (None in
     the list: the table was emptied), the newest such change, and this transaction's id if it has written."""
+    # One aggregate over the xid index: alone, max(id) would be planned as a backward scan of the whole log.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-            "ARRAY(SELECT DISTINCT project_id FROM projects_cataloguechange WHERE xid >= %s), "
-            "(SELECT max(id) FROM projects_cataloguechange WHERE xid >= %s), "
-            "pg_current_xact_id_if_assigned()::text::bigint",
-            [since, since],
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, changed.ids, changed.newest, "
+            "pg_current_xact_id_if_assigned()::text::bigint FROM ("
+            "SELECT array_agg(DISTINCT project_id) AS ids, max(id) AS newest FROM projects_cataloguechange "
+            "WHERE xid >= %s) AS changed",
+            [since],
         )
-        return cursor.fetchone()
+        horizon, ids, newest, own = cursor.fetchone()
+        return horizon, ids or [], newest, own
 
 
 def current():
@@ -357,18 +359,28 @@ def chosen_sets(filterset, index):
             chosen[name] = index.union(name, value)
         elif name == "year":
             chosen[name] = index.union("year", value)
-        elif name == "q":  # None: more matches than a search may list ranked (filterset.bound)
-            chosen[name] = searched(filterset, filterset.bound + 1)
+        elif name == "q":  # by Catalogue, with the relevance of each match
+            continue
         else:  # update date, state: the ids the filter selects among the published projects
             chosen[name] = searched(filterset, name=name)
     return chosen
 
 
-def searched(filterset, limit=None, name="q"):
-    """The published projects one filter (the search words) selects, None if more than `limit`."""
+def searched(filterset, name="q"):
+    """The published projects one filter (the search words, a date) selects."""
     projects = filterset.filters[name].filter(Project.objects.published(), filterset.form.cleaned_data[name])
-    ids = list(projects.order_by().values_list("pk", flat=True)[:limit])
-    return None if limit and len(ids) >= limit else BitMap(ids)
+    return BitMap(projects.order_by().values_list("pk", flat=True))
+
+
+def ranked(filterset, limit):
+    """(ids, relevances) of the published projects the search words match, as arrays, read in one pass (the
+    ids and their rank together); None if they are more than `limit`."""
+    projects = Project.objects.published().search(filterset.form.cleaned_data["q"].strip())
+    rows = list(projects.order_by().values_list("pk", "rank")[:limit])
+    if len(rows) >= limit:
+        return None
+    ids = np.fromiter((pk for pk, _rank in rows), dtype=np.int64, count=len(rows))
+    return ids, np.fromiter((rank for _pk, rank in rows), dtype=np.float64, count=len(rows))
 
 
 def selection(index, chosen, without=None):
@@ -385,14 +397,31 @@ class Catalogue:
         self.filterset = filterset
         self.index = current()
         self.chosen = chosen_sets(filterset, self.index)
-        if "q" in self.chosen and self.chosen["q"] is None:  # the words alone match more than the bound
-            if filterset.broad:  # counted by the database, up to the bound, with every filter
-                self.selected = None
-                return
-            self.chosen["q"] = searched(filterset)
+        self.ranks = None  # the search's matches and their relevance, when no more than the bound
+        if filterset.searching:
+            self.ranks = ranked(filterset, filterset.bound + 1)
+            if self.ranks is None:  # the words alone match more than the bound
+                if not self.chosen:  # and nothing narrows them: the list is that broad
+                    filterset.known_matches(filterset.bound + 1)
+                if filterset.broad:  # counted by the database, up to the bound, with every filter
+                    self.selected = None
+                    return
+                self.chosen["q"] = searched(filterset)
+            else:
+                self.chosen["q"] = BitMap(self.ranks[0])
         self.selected = selection(self.index, self.chosen)
         if "q" in self.chosen:
             filterset.known_matches(len(self.selected))
+
+    def by_relevance(self):
+        """The ids of the list, most relevant first (ties: the newest id first, as ProjectFilter orders them), when
+        the search's relevances are known; None otherwise."""
+        if self.ranks is None:
+            return None
+        ids, ranks = self.ranks
+        kept = np.isin(ids, _ids(self.selected))
+        ids, ranks = ids[kept], ranks[kept]
+        return ids[np.lexsort((-ids, -ranks))].tolist()
 
     @property
     def count(self):

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Sum
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from axes.models import Axis, Line
 from projects.facets import Catalogue, facet_counts
@@ -361,3 +362,70 @@ def test_the_shared_index_follows_every_commit_and_forgets_a_rollback(reference_
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE projects_project CASCADE")
     assert len(facets.current().members) == 0
+
+
+@pytest.fixture
+def chess_catalogue(org_a, ficosec_org):
+    """31 published projects that mention chess more or less (title, summary, description, several times), in two
+    places, and a draft that mentions it most of all."""
+    rng = random.Random(7)
+    places = list(Municipality.objects.filter(inegi_code__in=["08037", "08019"]))
+    for n in range(32):
+        times = rng.randint(0, 4)
+        project = make_project(
+            f"FIC-2025-{500 + n}",
+            ("Torneo de ajedrez " if n % 3 == 0 else "Círculo de lectura ") + str(n),
+            org_a,
+            "published" if n < 31 else "draft",
+            summary=("Ajedrez en la escuela. " * (n % 2)) + "Jóvenes en riesgo.",
+            description="<p>" + "Clases de ajedrez y torneos. " * times + ("Ajedrez " * 9 if n == 31 else "") + "</p>",
+        )
+        project.save_edit(None, project.version, links={"municipalities": [places[n % 2]]})
+    return places
+
+
+def listed_codes(client, query):
+    """The codes a visitor reads on every page of the list, following the page's own 'next' links."""
+    codes, url = [], f"/proyectos/?{query}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = response.context["page"]
+        codes += [project.code for project in page]
+        url = f"/proyectos/?{query}&page={page.next_page_number()}" if page.has_next() else None
+        if url:
+            assert f"page={page.next_page_number()}" in response.content.decode()
+    return codes, response
+
+
+@pytest.mark.parametrize(
+    "query", ["q=ajedrez", "q=ajedrez&municipality=08019", "q=torneo ajedrez", "q=ajedrez&orden=relevancia&page=1"]
+)
+def test_a_search_is_listed_in_the_order_postgresql_ranks_it_with_one_search_query(client, chess_catalogue, query):
+    """The index orders the matches by the relevance read with their ids (one pass over the matches): the same
+    order, page after page, as ORDER BY rank of the database, drafts never included."""
+    params = QueryDict(query.replace(" ", "+"), mutable=True)
+    expected = ProjectFilter(params, queryset=Project.objects.published()).qs
+    reference = list(expected.values_list("code", "rank"))
+    assert len({rank for _code, rank in reference}) > 3  # the ranks do differ: the order is not by id alone
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        codes, response = listed_codes(client, query.replace(" ", "+"))
+    assert codes == [code for code, _rank in reference] and "FIC-2025-531" not in codes
+    assert response.context["order"] == "relevance" and response.context["page"].paginator.count == len(reference)
+    searching = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    pages = 2 if len(reference) > 20 else 1
+    assert len(searching) == pages and not any("COUNT(" in sql for sql in searching), searching
+
+
+def test_a_single_broad_word_is_searched_once(client, chess_catalogue, monkeypatch):
+    """Words that alone match more than the bound: one search query (not a second one to count them)."""
+    from projects import filters
+
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 5)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/proyectos/?q=ajedrez")
+    assert response.context["broad"] and response.context["page"].paginator.count == 6
+    expected = Project.objects.published().search("ajedrez").order_by("-published_at", "-pk")
+    assert [p.code for p in response.context["page"]] == list(expected.values_list("code", flat=True)[:6])
+    assert len([q for q in queries.captured_queries if "@@" in q["sql"]]) == 2  # the matches, then the page
