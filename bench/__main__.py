@@ -52,6 +52,7 @@ ROWS_PER_SECOND = 150_000  # 1,000-row pages
 LAST_PAGE_FACTOR = 1.5  # last page no slower than 1.5 x the first
 HELD_P95_MS = 25  # catalogue page, held at the target rate, zero errors
 SEARCH_P95_MS = 100  # search SQL at 100k projects
+SEARCH_SELECTIVE_MS = 20  # issue 18: the SQL of a search whose word is in up to BROAD_SEARCH projects
 DOWNLOAD_GROWTH_MB = 50  # worker memory growth while downloading the catalogue
 
 
@@ -783,10 +784,17 @@ def search_sql(args):
         with CaptureQueriesContext(connection) as captured:
             data = catalogue_page(RequestFactory().get("/proyectos/", {"q": word}))
             list(data["page"].object_list)
-        searches = [q["sql"] for q in captured.captured_queries if "@@" in q["sql"]]
-        count_sql = next(sql for sql in searches if f"LIMIT {BROAD_SEARCH + 1}" in sql)  # the bounded count
-        page_sql = next(sql for sql in searches if f"LIMIT {PAGE_SIZE}" in sql)
-        for name, sql in (("count", count_sql), ("page", page_sql)):
+        queries = [q["sql"] for q in captured.captured_queries]
+        # The matches with their relevance, read up to the bound + 1 (projects.facets.ranked); then the page: ranked
+        # by the index and read by id when they are no more than the bound, else the newest first in SQL.
+        matches_sql = next(sql for sql in queries if "@@" in sql and f"LIMIT {BROAD_SEARCH + 1}" in sql)
+        page_sql = next(
+            sql
+            for sql in queries
+            if ("@@" in sql and f"LIMIT {PAGE_SIZE}" in sql)
+            or (sql.startswith('SELECT "projects_project"."id", "projects_project"."code"') and '"id" IN (' in sql)
+        )
+        for name, sql in (("matches", matches_sql), ("page", page_sql)):
             timings, plan = [], None
             for _ in range(runs):
                 with connection.cursor() as cursor:
@@ -802,6 +810,15 @@ def search_sql(args):
                 "runs": runs,
             }
             say(f"sql {kind} {name}: median {result[f'{kind}_{name}']['median_ms']} ms")
+        result[f"{kind}_total"] = {
+            "word": word,
+            **{
+                key: round(result[f"{kind}_matches"][key] + result[f"{kind}_page"][key], 2)
+                for key in ("median_ms", "p95_ms")
+            },
+            "uses_gin_index": result[f"{kind}_matches"]["uses_gin_index"],
+            "runs": runs,
+        }
     return result
 
 
@@ -986,14 +1003,20 @@ def judge(results, args):
             for target, figure, met in edits.judge(results["edits"], full_hold)
         ]
     if "sql" in results:
-        search = max(row["p95_ms"] for row in results["sql"].values())
-        targets.append(
+        search = max(row["p95_ms"] for name, row in results["sql"].items() if name.endswith("_total"))
+        selective = results["sql"]["selective_total"]
+        targets += [
             {
                 "target": "search p95 <= 100 ms at 100k (SQL)",
                 "figure": f"worst p95 {search:.1f} ms at {args.scale:,}",
                 "met": search <= SEARCH_P95_MS and args.scale >= 100_000,
-            }
-        )
+            },
+            {
+                "target": f"a word in up to 10,000 projects <= {SEARCH_SELECTIVE_MS} ms of SQL (matches + page)",
+                "figure": f"median {selective['median_ms']:.1f} ms, p95 {selective['p95_ms']:.1f} ms at {args.scale:,}",
+                "met": selective["median_ms"] <= SEARCH_SELECTIVE_MS and args.scale >= 100_000,
+            },
+        ]
     if "downloads" in results:
         growth = max(row["rss_growth_mb"] for row in results["downloads"].values())
         targets.append(
@@ -1089,8 +1112,9 @@ def method(args):
             "coordinated omission).",
             "Memory: VmRSS of every worker from /proc, sampled every 20 ms; growth = peak minus the value before, "
             "worst worker.",
-            "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs (count, then the 20-row "
-            "page).",
+            "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs (the matches with their "
+            "relevance up to the bound + 1, then the 20-row page: by id when ranked, newest first when broader); "
+            "total = both.",
         ],
     }
 

@@ -1,22 +1,27 @@
 """The public figures of the catalogue (home, axis pages, charts): counted by projects.facets' index, and cached.
 
 The cache key carries the time of the newest change to any project (an index-only MAX over `updated_at`, which
-every write path moves: saves, workflow steps and ProjectQuerySet.refresh_derived), so figures are correct
-immediately after a publish, in every worker, with or without a shared cache.
+every write path moves: saves, workflow steps and ProjectQuerySet.refresh_derived; and the newest entry of the
+catalogue's change log, which a deletion leaves), so figures are correct immediately after a publish or a deletion,
+in every worker, with or without a shared cache.
 """
 
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import Max, Subquery
+from django.db.models.functions import Greatest
 
 from axes.models import Axis
 
 from . import facets, privacy
-from .models import Project, Region
+from .models import CatalogueChange, Project, Region
 
 
 def stamp():
-    """The time of the newest change to any project: part of every cache key of public aggregates and pages."""
-    newest = Project.objects.aggregate(m=Max("updated_at"))["m"]
+    """The time of the newest change to any project: part of every cache key of public aggregates and pages. A
+    deleted project leaves no row to be newer than the others; the change log's newest entry (by id: its primary
+    key) records the deletion."""
+    logged = CatalogueChange.objects.order_by("-pk").values("at")[:1]
+    newest = Project.objects.aggregate(m=Greatest(Max("updated_at"), Subquery(logged)))["m"]
     return newest.timestamp() if newest else 0
 
 

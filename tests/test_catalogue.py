@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from axes.models import Axis, Line
 from projects import geo
-from projects.models import Municipality, Participation, Project
+from projects.models import AwardDecision, Municipality, Participation, Project
 
 from .conftest import make_project
 
@@ -439,3 +439,19 @@ def test_sitemap_and_robots_point_at_public_pages_only(client, every_state):
 def test_missing_pages_answer_404_in_spanish(client):
     response = client.get("/no-existe/")
     assert response.status_code == 404 and "No encontramos esta página" in response.content.decode()
+
+
+def test_a_deleted_project_leaves_the_cached_pages_at_once_even_when_it_was_not_the_newest(client, catalogue):
+    """The pages are cached under the time of the newest change to any project: a deletion is such a change (the
+    catalogue's change log records it) although no remaining row is newer than before."""
+    oldest = Project.objects.published().order_by("updated_at").first()
+    for url in ("/proyectos/", "/", f"/proyectos/?q={oldest.title.split()[0]}"):
+        assert oldest.title in client.get(url).content.decode(), url  # cached with it
+    count = client.get("/proyectos/").context["page"].paginator.count
+    newest = Project.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    AwardDecision.objects.filter(project=oldest).delete()  # protected: an administrator removes it first
+    oldest.delete()
+    assert Project.objects.order_by("-updated_at").values_list("updated_at", flat=True).first() == newest
+    for url in ("/proyectos/", f"/proyectos/?q={oldest.title.split()[0]}"):
+        assert oldest.title not in client.get(url).content.decode(), url
+    assert f"{count - 1} proyectos" in client.get("/proyectos/").content.decode()
