@@ -19,6 +19,7 @@ from django.http import StreamingHttpResponse
 from axes.models import localized
 
 from . import privacy
+from .facets import ByIds
 from .models import Participation, Project, SiteFlag
 
 COLUMNS = [
@@ -49,17 +50,23 @@ def role_label():
 
 
 CHUNK = 500  # projects read whole per query
+FIRST_CHUNK = 50  # the first query reads fewer, so that the first bytes leave sooner
 
 
 def rows(projects, absolute=lambda path: path):
     """Plain dicts, one per project, in the list's order; `absolute` makes the page's URL absolute
-    (request.build_absolute_uri)."""
-    chunk = []
-    for pk in projects.values_list("pk", flat=True).iterator(chunk_size=CHUNK * 4):
+    (request.build_absolute_uri). `projects` is a queryset, or a list the counting index has ordered
+    (projects.facets.ByIds: its ids, then the rows of its queryset)."""
+    if isinstance(projects, ByIds):
+        ids, projects = projects.ids, projects.queryset
+    else:
+        ids = projects.values_list("pk", flat=True).iterator(chunk_size=CHUNK * 4)
+    chunk, size = [], FIRST_CHUNK
+    for pk in ids:
         chunk.append(pk)
-        if len(chunk) == CHUNK:
+        if len(chunk) == size:
             yield from chunk_rows(projects, chunk, absolute)
-            chunk = []
+            chunk, size = [], CHUNK
     if chunk:
         yield from chunk_rows(projects, chunk, absolute)
 
@@ -147,17 +154,20 @@ def csv_cell(value):
 
 def csv_chunks(header, rows):
     """The one CSV writer (downloads and the API's CSV): a UTF-8 byte order mark, so that Excel reads accents and ñ
-    correctly, the header, then each row's cells made spreadsheet-safe, in chunks of about 64 KB."""
+    correctly, the header, then each row's cells made spreadsheet-safe, in chunks of about 64 KB (the first one
+    sooner: at 8 KB)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header)
+    size = 8 * 1024
     for row in rows:
         writer.writerow([csv_cell(value) for value in row])
-        if buffer.tell() > 64 * 1024:
+        if buffer.tell() > size:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+            size = 64 * 1024
     yield buffer.getvalue()
 
 

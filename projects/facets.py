@@ -19,6 +19,7 @@ its own uncommitted ones included, so that a rollback leaves nothing behind.
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
@@ -49,6 +50,8 @@ LINKED = {
 }
 YEARS = range(2000, 2101)  # the years ProjectFilter.year accepts
 OPEN = 9999  # a start or end year not known: never started / never finished
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNPUBLISHED_AT = np.iinfo(np.int64).max  # no publication date: first in a descending order, as PostgreSQL sorts NULL
 REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper than patching
 REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
 KEEP_LOG = "1 day"
@@ -63,7 +66,7 @@ REPLACED = (
 
 def _rows(ids=None):
     """(id, axis, status, prevention, award, evidence, populations, start year, end year, lines, regions,
-    municipalities, organizations, total, ficosec, reached) of the published projects (of `ids`)."""
+    municipalities, organizations, total, ficosec, reached, published at) of the published projects (of `ids`)."""
     projects = Project.objects.published()
     if ids is not None:
         projects = projects.filter(pk__in=ids)
@@ -77,6 +80,7 @@ def _rows(ids=None):
         "total_amount",
         "ficosec_amount",
         "beneficiaries_reached",
+        "published_at",
     )
 
 
@@ -99,6 +103,10 @@ def _ids(bitmap):
     return np.frombuffer(bitmap.to_array(), dtype=np.uint32).astype(np.int64) if bitmap else np.zeros(0, np.int64)
 
 
+def _microseconds(moment):
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
 def _pesos(cents):
     return Decimal(int(cents)).scaleb(-2)
 
@@ -106,7 +114,7 @@ def _pesos(cents):
 class Index:
     """An immutable snapshot of the published catalogue's counting sets (see the module's note)."""
 
-    ARRAYS = ("total", "ficosec", "reached", "places", "regions", "start")
+    ARRAYS = ("total", "ficosec", "reached", "places", "regions", "start", "published")
 
     def __init__(self, horizon):
         self.horizon = horizon  # xmin of the snapshot the index was last brought up to date with
@@ -115,7 +123,7 @@ class Index:
         self.sets = {dimension: {} for dimension in [*COLUMNS, "population", *LINKED]}
         self.years = {}
         # Per project id: money in cents (-1: unknown), people reached (-1), its number of places and of regions,
-        # its start year (OPEN if none).
+        # its start year (OPEN if none), when it was published (microseconds; UNPUBLISHED_AT if not known).
         self.arrays = {name: np.full(0, -1, dtype=np.int64) for name in self.ARRAYS}
         # Per linked dimension, its (project id, value id) pairs as two arrays: counted in one pass (bincount).
         self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in LINKED}
@@ -155,13 +163,14 @@ class Index:
         pk = row[0]
         start, end = row[2 + len(COLUMNS)], row[3 + len(COLUMNS)]
         _lines, regions, places, _organizations = row[4 + len(COLUMNS) : 4 + len(COLUMNS) + len(LINKED)]
-        total, ficosec, reached = row[-3:]
+        total, ficosec, reached, published_at = row[-4:]
         self.arrays["total"][pk] = _cents(total)
         self.arrays["ficosec"][pk] = _cents(ficosec)
         self.arrays["reached"][pk] = -1 if reached is None else reached
         self.arrays["places"][pk] = len(places or ())
         self.arrays["regions"][pk] = len(regions or ())
         self.arrays["start"][pk] = -1 if start is None else start
+        self.arrays["published"][pk] = UNPUBLISHED_AT if published_at is None else _microseconds(published_at)
         ends[pk] = OPEN if end is None else end
 
     def patched(self, ids, horizon):
@@ -243,6 +252,12 @@ class Index:
             here = amounts[starts[dated] == year]
             rows[year] = {"year": year, "money": _pesos(here[here >= 0].sum()), "projects": count}
         return rows
+
+    def newest_first(self, chosen):
+        """The ids of the projects `chosen` in the catalogue's default order: the most recently published first,
+        ties by the higher id (ORDER BY published_at DESC, id DESC; PostgreSQL puts an unknown date first)."""
+        ids = _ids(chosen)
+        return ids[np.lexsort((-ids, -self.arrays["published"][ids]))].tolist()
 
     def linked_counts(self, dimension, chosen):
         """{value id: number of the projects `chosen` linked to it} of a linked dimension (none for 0)."""
@@ -413,6 +428,16 @@ class Catalogue:
         if "q" in self.chosen:
             filterset.known_matches(len(self.selected))
 
+    def listed(self, queryset):
+        """The list in the filter set's order as rows of `queryset` read by id (ByIds), when the index can order it:
+        by relevance for a search whose matches it ranked, newest first otherwise; None for the other orders (the
+        database sorts those)."""
+        order = self.filterset.order
+        if self.selected is None or order not in ("relevance", "-published_at"):
+            return None
+        ids = self.by_relevance() if order == "relevance" else self.index.newest_first(self.selected)
+        return None if ids is None else ByIds(queryset, ids)
+
     def by_relevance(self):
         """The ids of the list, most relevant first (ties: the newest id first, as ProjectFilter orders them), when
         the search's relevances are known; None otherwise."""
@@ -479,6 +504,32 @@ class Catalogue:
             ]
             for dimension, values in results.items()
         }
+
+
+class ByIds:
+    """The rows of a queryset whose ids are `ids`, in that order, as a Paginator pages them (a slice is one query)
+    and as projects.exports reads them (`ids`, then the rows per chunk)."""
+
+    def __init__(self, queryset, ids):
+        self.queryset, self.ids = queryset, ids
+
+    def select_related(self, *fields):
+        return ByIds(self.queryset.select_related(*fields), self.ids)
+
+    def prefetch_related(self, *lookups):
+        return ByIds(self.queryset.prefetch_related(*lookups), self.ids)
+
+    def count(self):
+        return len(self.ids)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+        rows = self.queryset.in_bulk(ids)
+        found = [rows[pk] for pk in ids if pk in rows]
+        return found if isinstance(index, slice) else found[0]
 
 
 def _linked_rows(dimension, counts):

@@ -224,8 +224,8 @@ def pytest_collection_modifyitems(items):
             {"transactional_db", "live_server"} & set(item.fixturenames)
         )
 
-    # Stable: the order within each group is kept, but the long fuzz runs start the committing group, so that they
-    # do not start after every other test.
+    # Stable: the order within each group is kept, but the long fuzz runs (on a database of their own, committing
+    # nothing to the test database) start first, so that every other test runs beside them (pytest-xdist).
     items.sort(key=lambda item: (commits(item), "test_fuzz.py" not in item.nodeid))
 
 

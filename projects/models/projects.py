@@ -49,6 +49,7 @@ FACT_COLUMNS = [
     "municipality_ids",
     "region_ids",
     "organization_ids",
+    "published_at",  # the default order: the index lists the newest first without asking the database to sort
 ]
 # The columns ProjectQuerySet.refresh_derived() writes (besides updated_at); never typed.
 LINKED_ID_COLUMNS = ["line_ids", "municipality_ids", "region_ids", "organization_ids"]

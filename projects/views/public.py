@@ -104,9 +104,9 @@ def catalogue_page(request):
     if counted and counted.selected is None:
         counted = None
     projects = filterset.qs if valid else Project.objects.none()
-    ranked = counted.by_relevance() if counted and filterset.order == "relevance" else None
-    if ranked is not None:  # the search ordered by projects.facets: the page's rows read by id
-        projects = ByIds(Project.objects.published(), ranked)
+    listed = counted.listed(Project.objects.published()) if counted else None
+    if listed is not None:  # ordered by projects.facets: the page's rows read by id
+        projects = listed
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
     if counted:
         paginator.count = counted.count
@@ -123,31 +123,6 @@ def catalogue_page(request):
         "totals": counted.totals() if counted else None,
         "map": map_for(request, counted.municipality_figures()) if counted else None,
     }
-
-
-class ByIds:
-    """The rows of a queryset whose ids are `ids`, in that order, as a Paginator pages them (a slice is one query)."""
-
-    def __init__(self, queryset, ids):
-        self.queryset, self.ids = queryset, ids
-
-    def select_related(self, *fields):
-        return ByIds(self.queryset.select_related(*fields), self.ids)
-
-    def prefetch_related(self, *lookups):
-        return ByIds(self.queryset.prefetch_related(*lookups), self.ids)
-
-    def count(self):
-        return len(self.ids)
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
-        rows = self.queryset.in_bulk(ids)
-        found = [rows[pk] for pk in ids if pk in rows]
-        return found if isinstance(index, slice) else found[0]
 
 
 def active_filters(request, filterset):
@@ -177,7 +152,8 @@ def project_download(request, fmt):
     projects, filterset = catalogue(request)
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
-    return exports.stream(projects, fmt)
+    listed = facets.Catalogue(filterset).listed(Project.objects.published())  # the ids in order, no sort in SQL
+    return exports.stream(projects if listed is None else listed, fmt)
 
 
 @require_GET
