@@ -144,20 +144,22 @@ def url_set(count=URLS, seed=SEED):
 
 def timed_get(port, path, first_byte):
     """Milliseconds to the whole response (or to its first byte) and the status. A new connection each time:
-    gunicorn's sync workers close it after every response."""
+    gunicorn's sync workers close it after every response. A download cut before its end (the worker killed by
+    gunicorn's timeout while streaming) keeps its first-byte time and counts as an error (status 0)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    started = time.perf_counter()
+    started, elapsed = time.perf_counter(), None
     try:
         connection.request("GET", path, headers={"Accept-Language": "es-MX"})
         response = connection.getresponse()
         response.read(1) if first_byte else response.read()
-        elapsed = time.perf_counter() - started
+        elapsed, status = time.perf_counter() - started, response.status
         response.read()  # a download is read to its end before the next request, so the worker is free again
-        status = response.status
-    except (http.client.HTTPException, OSError):  # the worker was killed (gunicorn's timeout): an error, timed
-        elapsed, status = time.perf_counter() - started, 0
+    except (http.client.HTTPException, OSError):  # the worker was killed (gunicorn's timeout): an error
+        status = 0
     finally:
         connection.close()
+    if elapsed is None:  # no first byte: timed to the failure
+        elapsed = time.perf_counter() - started
     return elapsed * 1000, status
 
 
