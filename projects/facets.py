@@ -390,7 +390,7 @@ def searched(filterset, name="q"):
 def ranked(filterset, limit):
     """(ids, relevances) of the published projects the search words match, as arrays, read in one pass (the
     ids and their rank together); None if they are more than `limit`."""
-    projects = Project.objects.published().search(filterset.form.cleaned_data["q"].strip())
+    projects = filterset.filters["q"].filter(Project.objects.published(), filterset.form.cleaned_data["q"])
     rows = list(projects.order_by().values_list("pk", "rank")[:limit])
     if len(rows) >= limit:
         return None

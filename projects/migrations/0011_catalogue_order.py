@@ -5,23 +5,20 @@ from django.db import migrations, models
 
 # The change log (migration 0009) also records a change of the publication date: projects.facets orders the list
 # by it (the catalogue's default order), and the project_facts index carries it.
-TRIGGER = """
+LOGGED = (
+    "publication_state, axis_id, status, prevention_level, populations, award_type, evidence_level, planned_start, "
+    "planned_end, actual_start, actual_end, total_amount, ficosec_amount, beneficiaries_reached, line_ids, "
+    "municipality_ids, region_ids, organization_ids"
+).split(", ")
+
+
+def update_trigger(columns):
+    """Migration 0009's update trigger, firing when any of `columns` changes."""
+    old, new = (", ".join(f"{row}.{column}" for column in columns) for row in ("OLD", "NEW"))
+    return f"""
 DROP TRIGGER projects_catalogue_update ON projects_project;
 CREATE TRIGGER projects_catalogue_update AFTER UPDATE ON projects_project
-    FOR EACH ROW WHEN (
-        (OLD.publication_state, OLD.axis_id, OLD.status, OLD.prevention_level, OLD.populations, OLD.award_type, OLD.evidence_level, OLD.planned_start, OLD.planned_end, OLD.actual_start, OLD.actual_end, OLD.total_amount, OLD.ficosec_amount, OLD.beneficiaries_reached, OLD.line_ids, OLD.municipality_ids, OLD.region_ids, OLD.organization_ids, OLD.published_at)
-        IS DISTINCT FROM
-        (NEW.publication_state, NEW.axis_id, NEW.status, NEW.prevention_level, NEW.populations, NEW.award_type, NEW.evidence_level, NEW.planned_start, NEW.planned_end, NEW.actual_start, NEW.actual_end, NEW.total_amount, NEW.ficosec_amount, NEW.beneficiaries_reached, NEW.line_ids, NEW.municipality_ids, NEW.region_ids, NEW.organization_ids, NEW.published_at)
-    ) EXECUTE FUNCTION projects_catalogue_changed();
-"""
-UNDO = """
-DROP TRIGGER projects_catalogue_update ON projects_project;
-CREATE TRIGGER projects_catalogue_update AFTER UPDATE ON projects_project
-    FOR EACH ROW WHEN (
-        (OLD.publication_state, OLD.axis_id, OLD.status, OLD.prevention_level, OLD.populations, OLD.award_type, OLD.evidence_level, OLD.planned_start, OLD.planned_end, OLD.actual_start, OLD.actual_end, OLD.total_amount, OLD.ficosec_amount, OLD.beneficiaries_reached, OLD.line_ids, OLD.municipality_ids, OLD.region_ids, OLD.organization_ids)
-        IS DISTINCT FROM
-        (NEW.publication_state, NEW.axis_id, NEW.status, NEW.prevention_level, NEW.populations, NEW.award_type, NEW.evidence_level, NEW.planned_start, NEW.planned_end, NEW.actual_start, NEW.actual_end, NEW.total_amount, NEW.ficosec_amount, NEW.beneficiaries_reached, NEW.line_ids, NEW.municipality_ids, NEW.region_ids, NEW.organization_ids)
-    ) EXECUTE FUNCTION projects_catalogue_changed();
+    FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new})) EXECUTE FUNCTION projects_catalogue_changed();
 """
 
 
@@ -65,5 +62,5 @@ class Migration(migrations.Migration):
                 name="project_facts",
             ),
         ),
-        migrations.RunSQL(TRIGGER, UNDO),
+        migrations.RunSQL(update_trigger([*LOGGED, "published_at"]), update_trigger(LOGGED)),
     ]
