@@ -408,8 +408,9 @@ def listed_codes(client, query):
     "query", ["q=ajedrez", "q=ajedrez&municipality=08019", "q=torneo ajedrez", "q=ajedrez&orden=relevancia&page=1"]
 )
 def test_a_search_is_listed_in_the_order_postgresql_ranks_it_with_one_search_query(client, chess_catalogue, query):
-    """The index orders the matches by the relevance read with their ids (one pass over the matches): the same
-    order, page after page, as ORDER BY rank of the database, drafts never included."""
+    """The index orders the matches by the relevance read with their ids (one pass over the matches; with another
+    filter, the words' matches as a set and then the relevance of the narrowed list): the same order, page after
+    page, as ORDER BY rank of the database, drafts never included."""
     params = QueryDict(query.replace(" ", "+"), mutable=True)
     expected = ProjectFilter(params, queryset=Project.objects.published()).qs
     reference = list(expected.values_list("code", "rank"))
@@ -420,8 +421,51 @@ def test_a_search_is_listed_in_the_order_postgresql_ranks_it_with_one_search_que
     assert codes == [code for code, _rank in reference] and "FIC-2025-531" not in codes
     assert response.context["order"] == "relevance" and response.context["page"].paginator.count == len(reference)
     searching = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    per_page = 2 if "municipality" in query else 1
     pages = 2 if len(reference) > 20 else 1
-    assert len(searching) == pages and not any("COUNT(" in sql for sql in searching), searching
+    assert len(searching) == pages * per_page and not any("COUNT(" in sql for sql in searching), searching
+
+
+@pytest.mark.parametrize("query", ["q=ajedrez&municipality=08019", "q=ajedrez&municipality=08037&orden=relevancia"])
+def test_a_broad_word_narrowed_by_a_filter_is_counted_and_ranked_as_postgresql_does(
+    client, chess_catalogue, monkeypatch, query
+):
+    """A word that alone matches more than the bound, narrowed by a filter to no more than the bound: the page
+    counts and ranks the narrowed list exactly as SQL does (the words' matches are read once as a set, no COUNT, no
+    ranking of the matches the filter throws away), and its facets count the word with each other value."""
+    from projects import filters
+
+    params = QueryDict(query, mutable=True)
+    reference = list(ProjectFilter(params, queryset=Project.objects.published()).qs.values_list("code", "rank"))
+    alone = Project.objects.published().search("ajedrez").count()
+    monkeypatch.setattr(filters, "BROAD_SEARCH", alone - 1)  # the word alone is broad; narrowed, it is not
+    assert len(reference) < alone - 1
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        codes, response = listed_codes(client, query)
+    assert not response.context["broad"] and response.context["order"] == "relevance"
+    assert codes == [code for code, _rank in reference] and response.context["page"].paginator.count == len(reference)
+    searching = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    assert not any("COUNT(" in sql or "ORDER BY" in sql for sql in searching), searching
+    municipality = {value: count for value, _label, count, _on in response.context["facets"]["municipality"]}
+    for code in ("08019", "08037"):
+        counted = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code=code).count()
+        assert municipality.get(code, 0) == counted
+
+
+def test_a_broad_word_still_broad_after_a_filter_is_listed_newest_first_up_to_the_bound(
+    client, chess_catalogue, monkeypatch
+):
+    from projects import filters
+
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+    response = client.get("/proyectos/?q=ajedrez&municipality=08019")
+    expected = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code="08019")
+    assert expected.count() > 4
+    assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
+    assert response.context["facets"] == {} and response.context["order"] == "-published_at"
+    newest = expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4]
+    assert [p.code for p in response.context["page"]] == list(newest)
 
 
 def test_a_single_broad_word_is_searched_once(client, chess_catalogue, monkeypatch):
