@@ -655,3 +655,33 @@ def test_the_municipality_page_counts_sums_and_pages_exactly_its_published_proje
         seen += [p.code for p in page.object_list]
         url = f"/municipios/juarez/?page={page.next_page_number()}" if page.has_next() else None
     assert sorted(seen) == sorted(expected.values_list("code", flat=True))
+
+
+def test_the_municipality_page_names_its_busiest_implementers_and_the_indicators_of_the_projects_it_lists(
+    client, org_a, org_b, ficosec_org, monkeypatch
+):
+    """Implementers: of its published projects only, most projects first with their number, no funder, at most
+    IMPLEMENTERS (a big municipality has thousands). Indicators: those of the projects the page lists, page by page."""
+    from projects.models import Organization
+    from projects.views import results
+
+    monkeypatch.setattr(results, "IMPLEMENTERS", 2)
+    org_c = Organization.objects.create(name="Colectivo Gamma", kind="osc")
+    org_hidden = Organization.objects.create(name="Solo Borradores, A.C.", kind="osc")
+    for n in range(22):
+        make_project(
+            f"FIC-2024-{600 + n}", f"Proyecto {n:02}", org_a if n < 20 else org_b, "published", ficosec=ficosec_org
+        )
+    make_project("FIC-2024-690", "Tercero", org_c, "published")
+    for n in range(3):  # more projects than anyone, but drafts
+        make_project(f"FIC-2024-69{n + 1}", f"Borrador {n}", org_hidden, "draft")
+    response = client.get("/municipios/juarez/")
+    listed = [(org.name, org.here) for org in response.context["implementers"]]
+    assert listed == [(org_a.name, 20), (org_b.name, 2)]  # not FICOSEC (a funder), not the drafts' implementer
+    body = response.content.decode()
+    assert "(20 proyectos)" in body and "Solo Borradores" not in body and "Colectivo Gamma" not in body
+    for url in ("/municipios/juarez/", "/municipios/juarez/?page=2"):
+        page_response = client.get(url)
+        codes = {project.code for project in page_response.context["page"]}
+        shown = {indicator.project.code for indicator in page_response.context["indicators"]}
+        assert shown == codes  # each listed project has one indicator; none of another page

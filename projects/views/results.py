@@ -3,7 +3,7 @@ municipality."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,6 +27,9 @@ def map_for(request, figures):
     return geo.choropleth(figures, request.GET.get("medida", ""), request.GET.get("mapa_orden", ""))
 
 
+IMPLEMENTERS = 20  # listed on a municipality's page
+
+
 @require_GET
 def municipality_detail(request, slug):
     municipality = get_object_or_404(Municipality.objects.select_related("region"), slug=slug)
@@ -40,16 +43,19 @@ def municipality_detail(request, slug):
     local, _statewide = everywhere
     figures = local.get(municipality.pk, {"projects": 0, "money": 0})
     inhabitants = geo.population().get(municipality.inegi_code)
+    # The organizations that implement most of its projects (a big municipality has thousands), with their number
     implementers = (
         Organization.objects.filter(
             participations__project__in=projects.values("pk"),
             participations__role=Participation.Role.IMPLEMENTER,
         )
-        .distinct()
-        .order_by("name")
+        .annotate(here=Count("participations"))
+        .order_by("-here", "name")[:IMPLEMENTERS]
     )
+    page = paginator.get_page(request.GET.get("page"))
+    # The indicators of the projects listed on this page (all of a big municipality's would be a sort of thousands)
     indicators = (
-        Indicator.objects.filter(project__in=projects.values("pk"))
+        Indicator.objects.filter(project__in=[project.pk for project in page])
         .select_related("project")
         .order_by("project__title", "order", "pk")[:30]
     )
@@ -62,7 +68,7 @@ def municipality_detail(request, slug):
             "total_money": here["money"] or 0,
             "inhabitants": inhabitants,
             "per_100k": figures["money"] * 100_000 / inhabitants if inhabitants else None,
-            "page": paginator.get_page(request.GET.get("page")),
+            "page": page,
             "implementers": implementers,
             "indicators": indicators,
             "map": map_for(request, everywhere),
@@ -192,7 +198,6 @@ def sql_sum(values):
 def evidence_figures(published):
     """Projects and money by evidence level, projects by axis and level, and people reached and targeted per axis
     and for the portfolio: all from one grouped read of the published projects."""
-    from django.db.models import Count
 
     rows = list(
         published.values("axis", "evidence_level")
