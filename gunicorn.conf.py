@@ -5,6 +5,11 @@ import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+# Threaded workers: a worker tells the master it is alive from its own loop, so a download that streams for minutes
+# (the whole catalogue as CSV at 1,000,000 projects) is not cut by `timeout`, which only a stuck worker now meets;
+# and one long download leaves the worker's other threads serving pages.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", 4))
 preload_app = True
 timeout = 30
 keepalive = 5

@@ -3,7 +3,7 @@
 At least 1,000 distinct public URLs are drawn from the benchmark database's real values (catalogue filter
 combinations with Zipf weights over the values and 1 to 3 filters, searches, project, axis, organization and
 municipality pages, home, money, governance, evidence and data pages, filtered CSV downloads). A gunicorn as
-`make serve` runs it (production settings, one sync worker per core) with Django's dummy cache
+`make serve` runs it (production settings, one threaded worker per core) with Django's dummy cache
 (`CACHE_BACKEND=dummy`): nothing is remembered between requests, so every request is computed from the database.
 Each URL is requested once, one at a time; latency per page kind (p50, p95, p99, max) and the first byte of CSV
 downloads are reported.
@@ -143,9 +143,9 @@ def url_set(count=URLS, seed=SEED):
 
 
 def timed_get(port, path, first_byte):
-    """Milliseconds to the whole response (or to its first byte) and the status. A new connection each time:
-    gunicorn's sync workers close it after every response. A download cut before its end (the worker killed by
-    gunicorn's timeout while streaming) keeps its first-byte time and counts as an error (status 0)."""
+    """Milliseconds to the whole response (or to its first byte) and the status, on a new connection each time. A
+    download cut before its end (a server that gives up while streaming) keeps its first-byte time and counts as an
+    error (status 0)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     started, elapsed = time.perf_counter(), None
     try:
@@ -154,7 +154,7 @@ def timed_get(port, path, first_byte):
         response.read(1) if first_byte else response.read()
         elapsed, status = time.perf_counter() - started, response.status
         response.read()  # a download is read to its end before the next request, so the worker is free again
-    except (http.client.HTTPException, OSError):  # the worker was killed (gunicorn's timeout): an error
+    except (http.client.HTTPException, OSError):  # the answer was cut: an error
         status = 0
     finally:
         connection.close()

@@ -160,3 +160,52 @@ def test_the_lockout_and_the_api_budget_hold_across_two_gunicorn_workers(gunicor
     answers = [request(port, "GET", "/api/v1/axes/") for _ in range(8)]
     assert [status for status, _h, _b in answers] == [200] * 4 + [429] * 4
     assert all(int(headers["Retry-After"]) > 0 for status, headers, _b in answers if status == 429)
+
+
+@pytest.mark.parametrize("worker_class", [None, "sync"])
+def test_a_download_longer_than_the_worker_timeout_is_not_cut(worker_class):
+    """gunicorn.conf.py's threaded workers: an answer that streams for 5 s reaches its end under a 1 s timeout.
+    The same server with sync workers (the control) cuts it: the timeout is real, and the setting is what helps."""
+    from . import slow_download
+
+    port = free_port()
+    args = ["-c", "gunicorn.conf.py", "--no-control-socket", "-w", "1", "--timeout", "1", "--bind", f"127.0.0.1:{port}"]
+    if worker_class:
+        args += ["--worker-class", worker_class, "--threads", "1"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ficosec.settings",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/x",
+    }
+    server = subprocess.Popen(
+        [str(BASE_DIR / ".venv/bin/gunicorn"), *args, "tests.slow_download:app"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(120):
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection.request("GET", "/descarga.csv")
+                response = connection.getresponse()
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("gunicorn did not start")
+        started = time.monotonic()
+        try:
+            body = response.read()
+        except http.client.IncompleteRead as cut:
+            body = cut.partial
+        rows = body.decode().splitlines()
+        if worker_class == "sync":
+            assert len(rows) < slow_download.CHUNKS  # killed by the timeout while streaming
+        else:
+            assert rows == [f"fila,{n}" for n in range(slow_download.CHUNKS)]
+            assert time.monotonic() - started >= (slow_download.CHUNKS - 1) * slow_download.PAUSE
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
