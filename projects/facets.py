@@ -417,9 +417,11 @@ def selection(index, chosen, without=None):
 class Catalogue:
     """What the catalogue page counts for a valid ProjectFilter over the published projects."""
 
-    def __init__(self, filterset):
+    def __init__(self, filterset, whole=False):
         """Counts the filtered list; for a search, tells the filter set how many projects match (so that no COUNT
-        is asked of the database), and counts nothing (`selected` None) when the search is broader than the bound."""
+        is asked of the database), and counts nothing (`selected` None) when the search is broader than the bound,
+        unless the caller lists the `whole` list (a download: a broad search is then read as a set too, and listed
+        newest first by the index)."""
         self.filterset = filterset
         self.index = current()
         self.chosen = chosen_sets(filterset, self.index)
@@ -427,23 +429,27 @@ class Catalogue:
         if filterset.searching and not self.chosen:
             # The words alone: their matches with their relevance in one pass, read up to the bound + 1.
             self.ranks = ranked(filterset, limit=filterset.bound + 1)
-            if self.ranks is None:  # broader than the bound: not counted further, nor ranked (newest first, in SQL)
+            if self.ranks is not None:
+                self.chosen["q"] = BitMap(self.ranks[0])
+            else:  # broader than the bound: not counted further, nor ranked (newest first)
                 filterset.known_matches(filterset.bound + 1)
-                self.selected = None
-                return
-            self.chosen["q"] = BitMap(self.ranks[0])
+                if not whole:
+                    self.selected = None
+                    return
+                self.chosen["q"] = searched(filterset)
         elif filterset.searching:
             # Narrowed by other filters: the words' matches as a set (a chosen filter's facet counts the list
             # without it), the list by intersection, and the relevance of just its members when no broader than
             # the bound (a common word's matches are not ranked only to be thrown away by the filters).
             self.chosen["q"] = searched(filterset)
             filterset.known_matches(min(len(selection(self.index, self.chosen)), filterset.bound + 1))
-            if filterset.broad:
+            if not filterset.broad:
+                self.ranks = ranked(filterset, among=selection(self.index, self.chosen).to_array().tolist())
+            elif not whole:
                 self.selected = None
                 return
-            self.ranks = ranked(filterset, among=selection(self.index, self.chosen).to_array().tolist())
         self.selected = selection(self.index, self.chosen)
-        if "q" in self.chosen:
+        if "q" in self.chosen and not filterset.broad:
             filterset.known_matches(len(self.selected))  # no COUNT asked of the database
 
     def listed(self, queryset):

@@ -3,10 +3,12 @@
 import csv
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 
@@ -206,6 +208,24 @@ def test_active_filters_are_listed_and_each_removes_itself_in_one_click(client, 
     ]
     without_status = client.get(f"/proyectos/?{chips[1][2]}")
     assert sorted(codes(without_status)) == ["FIC-2020-013", "FIC-2023-012"]
+
+
+def test_an_organization_chip_reads_only_the_chosen_organization(client, catalogue, org_b):
+    """The chip's label comes from the chosen row: no query reads the whole directory (every organization
+    checked against the published projects: 170 ms for FICOSEC at 100,000 projects)."""
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/proyectos/?organization={org_b.slug}&status=cancelled")
+    assert ("Organización", str(org_b)) in [(str(label), value) for label, value, _rest in response.context["active"]]
+    directory = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "projects_organization"' in q["sql"]
+        and not re.search(r'"projects_organization"\."(slug|id)" (IN|=)', q["sql"])
+    ]
+    assert directory == []
 
 
 # --- Ordering and search -----------------------------------------------------------------------------------------

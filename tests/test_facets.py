@@ -503,3 +503,23 @@ def test_the_index_lists_and_downloads_newest_first_as_postgresql_orders_them(cl
     download = client.get(f"/proyectos/descarga.csv?{query}")
     rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
     assert [row[CODE_HEADER] for row in rows] == expected
+
+
+@pytest.mark.parametrize("query", ["q=ajedrez", "q=ajedrez&municipality=08019"])
+def test_the_download_of_a_search_broader_than_the_bound_lists_every_match_newest_first(
+    client, chess_catalogue, monkeypatch, query
+):
+    """A download lists the whole list: a search too broad to rank is read as a set and ordered by the index
+    (newest first, as the page lists it), every match included, with no ORDER BY asked of the database."""
+    from projects import filters
+
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+    params = QueryDict(query, mutable=True)
+    expected = ProjectFilter(params, queryset=Project.objects.published()).qs.order_by("-published_at", "-pk")
+    expected = list(expected.values_list("code", flat=True))
+    assert len(expected) > 4
+    with CaptureQueriesContext(connection) as queries:
+        download = client.get(f"/proyectos/descarga.csv?{query}")
+        rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert [row[CODE_HEADER] for row in rows] == expected
+    assert not any("@@" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)

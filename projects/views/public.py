@@ -137,12 +137,13 @@ def active_filters(request, filterset):
             rest = request.GET.copy()
             rest.setlist(name, [v for v in rest.getlist(name) if v != value])
             rest.pop("page", None)
-            choices = dict((str(k), v) for k, v in getattr(field, "choices", []) if k != "")
-            if hasattr(field, "queryset"):
+            if hasattr(field, "queryset"):  # the chosen row only (its choices would read every row)
                 choices = {
                     str(getattr(obj, field.to_field_name)): str(obj)
                     for obj in field.queryset.filter(**{f"{field.to_field_name}__in": [value]})
                 }
+            else:
+                choices = {str(k): v for k, v in getattr(field, "choices", []) if k != ""}
             chips.append((field.label, choices.get(value, value), rest.urlencode()))
     return chips
 
@@ -153,7 +154,7 @@ def project_download(request, fmt):
     if not filterset.is_valid():
         return render(request, "projects/public/bad_request.html", {"errors": filterset.errors}, status=400)
     # First: it counts a search's matches, so the order (relevance up to the bound) costs no COUNT in SQL.
-    listed = facets.Catalogue(filterset).listed(Project.objects.published())  # the ids in order, no sort in SQL
+    listed = facets.Catalogue(filterset, whole=True).listed(Project.objects.published())  # ids in order: no sort
     return exports.stream(filterset.qs if listed is None else listed, fmt)
 
 
