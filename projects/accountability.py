@@ -18,7 +18,16 @@ from django.utils.translation import gettext as _
 
 from axes.models import Axis, pick
 
-from .models import AnnualReport, Charge, Commitment, Disbursement, Project, Sector, sector_expression
+from .models import (
+    AnnualReport,
+    CatalogueChange,
+    Charge,
+    Commitment,
+    Disbursement,
+    Project,
+    Sector,
+    sector_expression,
+)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -52,11 +61,11 @@ def kind_path(path):
 
 
 def stamp():
-    """The newest change to the ledger or to any project: part of the cache key, so figures are current at once.
-    Every ledger write leaves a history row (simple_history), and history_date is indexed."""
-    from .figures import stamp as projects_stamp
-
-    newest = [projects_stamp()]
+    """The newest change the figures read: to the ledger (every ledger write leaves a history row, simple_history;
+    history_date is indexed) or to a project's publication, axis or award type (the catalogue's change log, which a
+    trigger fills on every such change, whatever the write path). Part of the cache key, so figures are current at
+    once; an edit of what they do not read (a title, a summary) leaves them cached."""
+    newest = [CatalogueChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0]
     for model in (Commitment, Disbursement, Charge, AnnualReport):
         latest = model.history.aggregate(m=Max("history_date"))["m"]
         newest.append(latest.timestamp() if latest else 0)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from projects import accountability, cfdi
 from projects.demo_money import fictitious_rfc, folio_fiscal
@@ -614,3 +615,22 @@ def test_the_cofunder_check_has_its_own_rate_limit(client, coordinator, org_b, m
         for _ in range(3)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_the_money_figures_outlive_a_title_edit_and_follow_a_change_of_axis(client, figures_data, published_project):
+    """The figures' cache key moves with what they read (the ledger, a project's publication, axis or award), not
+    with every edit: a working day of title edits does not recompute them; an axis change does, at once."""
+    from django.core.cache import cache
+
+    from axes.models import Axis
+
+    cache.clear()
+    assert any("projects_commitment" in sql for sql in queries_of(client, "/dinero/"))
+    Project.objects.filter(pk=published_project.pk).update(title="Un título nuevo", updated_at=timezone.now())
+    assert not any("projects_commitment" in sql for sql in queries_of(client, "/dinero/"))  # from the cache
+    before = accountability.compute()
+    axis_rows = {row["key"]: row["committed"] for row in before["rows"] if row["dimension"] == "axis"}
+    other = Axis.objects.exclude(pk=published_project.axis_id).order_by("number").first()
+    Project.objects.filter(pk=published_project.pk).update(axis=other)  # the change log records it (trigger)
+    shown = {row["key"]: row["committed"] for row in client.get("/dinero/").context["sections"]["axis"]}
+    assert shown == {str(other.pk): axis_rows[str(published_project.axis_id)]}
