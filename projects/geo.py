@@ -19,7 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -64,9 +66,11 @@ def shapes():
                 last = xy
         return "M" + "L".join(out) + "Z"
 
+    # Numbers and the letters M, L and Z only, from the reference data: safe as they are (escaping ~100 KB of them
+    # on every page that draws the map cost more than the rest of the map).
     paths = {
-        f["properties"]["inegi_code"]: "".join(
-            ring_path(ring) for polygon in f["geometry"]["coordinates"] for ring in polygon
+        f["properties"]["inegi_code"]: mark_safe(
+            "".join(ring_path(ring) for polygon in f["geometry"]["coordinates"] for ring in polygon)
         )
         for f in features
     }
@@ -130,6 +134,7 @@ def choropleth(figures, measure="proyectos", sort="nombre"):
             {
                 "municipality": municipality,
                 "path": paths.get(municipality.inegi_code, ""),
+                "url": reverse("municipality_detail", args=[municipality.slug]),
                 "population": inhabitants,
                 "projects": figures["projects"],
                 "money": figures["money"],
