@@ -449,8 +449,8 @@ class Catalogue:
                 self.selected = None
                 return
         self.selected = selection(self.index, self.chosen)
-        if "q" in self.chosen and not filterset.broad:
-            filterset.known_matches(len(self.selected))  # no COUNT asked of the database
+        if self.ranks is not None:  # a search no broader than the bound: counted here, no COUNT asked of the database
+            filterset.known_matches(len(self.selected))
 
     def listed(self, queryset):
         """The list in the filter set's order as rows of `queryset` read by id (ByIds), when the index can order it:
