@@ -6,14 +6,19 @@ catalogue's change log, which a deletion leaves), so figures are correct immedia
 in every worker, with or without a shared cache.
 """
 
+import hashlib
+from datetime import UTC, datetime
+
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
+from pyroaring import BitMap
 
-from axes.models import Axis
+from axes.models import Axis, Line
 
 from . import facets, privacy
-from .models import CatalogueChange, Project, Region
+from .models import CatalogueChange, Organization, Project, Region
 
 
 def stamp():
@@ -62,3 +67,82 @@ def compute():
         for region in Region.objects.all()
     ]
     return {"totals": totals, "axes": axes, "by_year": by_year, "by_region": regions}
+
+
+# --- The catalogue page's cache: invalidated by what the page shows, not by every edit ------------------------------
+#
+# A cached catalogue page is kept while nothing it shows has changed: its counts, facets, totals, map and order read
+# the columns the catalogue's change log records (a publication, a withdrawal, a deletion, a counted column), its
+# facets the names of axes, lines and organizations (their history), and its cards the projects it lists. A search,
+# or an order by title or by update, also depends on the text of projects it does not list: such a page is dropped
+# when a project changed since it was drawn matches the words now or was among its matches then (any change, for a
+# search too broad to count or an order by text). A title edit thus redraws the pages that show that project, and no
+# other.
+
+CHANGED_AT_MOST = 500  # projects changed since a page was drawn beyond which it is simply drawn again
+TEXT_ORDERS = {"title", "-title", "updated_at", "-updated_at"}
+
+
+def catalogue_version():
+    """The newest entry of the catalogue's change log and the newest edit of an axis, line or organization name."""
+    names = [
+        f"(SELECT max(history_date) FROM {model.history.model._meta.db_table})" for model in (Axis, Line, Organization)
+    ]
+    with connection.cursor() as cursor:  # one query: a page kept in the cache costs this and the check of its cards
+        cursor.execute(
+            f"SELECT (SELECT id FROM {CatalogueChange._meta.db_table} ORDER BY id DESC LIMIT 1), "
+            f"GREATEST({', '.join(names)})"
+        )
+        newest, named = cursor.fetchone()
+    return f"{newest or 0}-{named.timestamp() if named else 0}"
+
+
+def catalogue_generation(path, language):
+    """(generation, key): the generation of the cached page at `path` in `language` (part of its fragment's cache
+    key), and the key under which remember_catalogue() records a new one (None when the cached one still holds)."""
+    page = hashlib.sha256(f"{language}:{path}".encode()).hexdigest()  # a query string may be 8 KB long
+    key = f"catalogue-page:{catalogue_version()}:{page}"
+    drawn = cache.get(key)
+    if drawn is not None and _still_shown(drawn):
+        return drawn["generation"], None
+    return f"{key}:{stamp()}", key
+
+
+def remember_catalogue(key, generation, page):
+    """Record what the page drawn as `generation` shows (catalogue_page's result), for _still_shown()."""
+    listed = list(page["page"])
+    filterset, selected = page["filterset"], page["selected"]
+    valid = filterset.is_bound and not filterset.errors
+    words = filterset.form.cleaned_data.get("q", "").strip() if valid else ""
+    cache.set(
+        key,
+        {
+            "generation": generation,
+            "since": float(generation.rsplit(":", 1)[1]),
+            "listed": [project.pk for project in listed],
+            "listed_at": max((project.updated_at.timestamp() for project in listed), default=0),
+            "words": words,
+            "any_change": (page["order"] in TEXT_ORDERS) or (bool(words) and selected is None),
+            "matched": selected.serialize() if words and selected is not None else None,
+        },
+        60 * 60,
+    )
+
+
+def _still_shown(drawn):
+    """Whether nothing a page drawn as recorded (remember_catalogue) shows has changed since (the change log and the
+    names are in its key)."""
+    listed = Project.objects.filter(pk__in=drawn["listed"]).aggregate(m=Max("updated_at"))["m"]
+    if (listed.timestamp() if listed else 0) != drawn["listed_at"]:
+        return False
+    if not drawn["words"] and not drawn["any_change"]:
+        return True
+    since = datetime.fromtimestamp(drawn["since"], UTC)
+    changed = list(Project.objects.filter(updated_at__gt=since).values_list("pk", flat=True)[: CHANGED_AT_MOST + 1])
+    if not changed:
+        return True
+    if drawn["any_change"] or len(changed) > CHANGED_AT_MOST:
+        return False
+    if drawn["matched"] is not None and BitMap.deserialize(drawn["matched"]).intersect(BitMap(changed)):
+        return False
+    return not Project.objects.published().filter(pk__in=changed).search(drawn["words"]).exists()

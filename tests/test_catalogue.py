@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from axes.models import Axis, Line
 from projects import geo
-from projects.models import AwardDecision, Municipality, Participation, Project
+from projects.models import AwardDecision, Municipality, Organization, Participation, Project
 
 from .conftest import make_project
 
@@ -475,3 +475,83 @@ def test_a_deleted_project_leaves_the_cached_pages_at_once_even_when_it_was_not_
     for url in ("/proyectos/", f"/proyectos/?q={oldest.title.split()[0]}"):
         assert oldest.title not in client.get(url).content.decode(), url
     assert f"{count - 1} proyectos" in client.get("/proyectos/").content.decode()
+
+
+# --- The catalogue page's cache: dropped when what it shows changes, and only then --------------------------------
+
+
+def edit_title(project, title):
+    """A title edit as every write path leaves it: a new title and a newer updated_at."""
+    from django.utils import timezone
+
+    Project.objects.filter(pk=project.pk).update(title=title, updated_at=timezone.now())
+
+
+def drawn_again(client, url):
+    """(whether the page was computed again, its body): a page kept in the cache asks nothing of the catalogue."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(url).content.decode()
+    return any("pg_snapshot_xmin" in q["sql"] for q in captured.captured_queries), body
+
+
+def test_a_title_edit_redraws_the_pages_that_list_the_project_and_no_other(client, catalogue):
+    cache.clear()
+    edited = Project.objects.get(code="FIC-2022-011")  # axis 1, Delicias
+    other = "/proyectos/?axis=evaluar-medir-monitorear"  # does not list it
+    listing = "/proyectos/?municipality=08021"
+    for url in (other, listing, "/proyectos/"):
+        client.get(url)
+    assert drawn_again(client, other)[0] is False and drawn_again(client, listing)[0] is False  # cached
+    edit_title(edited, "Policía de barrio en Delicias")
+    assert drawn_again(client, other)[0] is False  # it does not show the project: kept
+    for url in (listing, "/proyectos/"):
+        again, body = drawn_again(client, url)
+        assert again and ">Policía de barrio en Delicias</a>" in body, url
+        assert ">Policía de proximidad en Delicias</a>" not in body, url
+
+
+def test_a_search_page_follows_an_edit_that_adds_or_removes_a_match_it_does_not_list(client, catalogue, monkeypatch):
+    """A search depends on the text of projects it does not list: its count moves at once when an edit makes one
+    match, or stops one matching (a match on a later page), and a page is kept through an edit of no match."""
+    from projects.views import public
+
+    monkeypatch.setattr(public, "PAGE_SIZE", 1)  # one project per page: the matches beyond it are not listed
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    first = client.get(url)
+    matched = first.context["page"].paginator.count
+    assert matched >= 2
+    unrelated = Project.objects.get(code="FIC-2022-011")
+    edit_title(unrelated, "Policía de proximidad en Delicias, segunda etapa")  # matches neither before nor after
+    assert drawn_again(client, url)[0] is False
+    edit_title(unrelated, "Policía de proximidad y familia en Delicias")  # now it matches
+    again, body = drawn_again(client, url)
+    assert again and client.get(url).context["page"].paginator.count == matched + 1
+    listed = client.get(url).context["page"][0].code
+    later = Project.objects.published().search("familia").exclude(code=listed).exclude(pk=unrelated.pk).first()
+    edit_title(later, "Observatorio sin la palabra")
+    Project.objects.filter(pk=later.pk).update(description="<p>Otro texto.</p>", summary="Otro resumen.")
+    assert client.get(url).context["page"].paginator.count == Project.objects.published().search("familia").count()
+
+
+def test_an_organization_renamed_is_renamed_at_once_in_the_facets_of_a_page_that_does_not_list_it(client, catalogue):
+    cache.clear()
+    url = f"/proyectos/?organization=beta&axis={Axis.objects.get(number=3).slug}"  # no project: beta is only named
+    beta = Organization.objects.get(slug="beta")
+    response = client.get(url)
+    assert response.context["page"].paginator.count == 0 and beta.name in response.content.decode()
+    beta.name = "Red Beta Renombrada, A.C."
+    beta.save()
+    assert "Red Beta Renombrada" in client.get(url).content.decode()
+
+
+def test_an_order_by_title_is_redrawn_after_any_edit(client, catalogue):
+    cache.clear()
+    url = "/proyectos/?orden=titulo"
+    client.get(url)
+    edit_title(Project.objects.get(code="FIC-2021-010"), "Aaa primero en el orden")
+    again, body = drawn_again(client, url)
+    codes_in_order = [p.code for p in client.get(url).context["page"]]
+    assert again and codes_in_order[0] == "FIC-2021-010"

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -80,19 +81,24 @@ def axis_money_chart(data):
 
 @require_GET
 def project_list(request):
-    """The catalogue. Its content is cached per query string and language until any project changes (the template's
-    cache fragment is keyed on figures.stamp()); the results, facets and filters are only computed on a miss."""
-    stamp = figures.stamp()
-    computed = SimpleLazyObject(lambda: catalogue_page(request))
+    """The catalogue. Its content is cached per query string and language while nothing it shows changes (the
+    template's cache fragment is keyed on figures.catalogue_generation()); the results, facets and filters are only
+    computed on a miss, and what they showed is then recorded (figures.remember_catalogue)."""
+    generation, remember = figures.catalogue_generation(request.get_full_path(), get_language())
+    drawn = {}
+    computed = SimpleLazyObject(lambda: drawn.setdefault("page", catalogue_page(request)))
     lazy = {
         name: SimpleLazyObject(partial(operator.getitem, computed, name))
         for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals", "map")
     }
-    return render(
+    response = render(
         request,
         "projects/public/project_list.html",
-        {"stamp": stamp, "orderings": ORDER_LABELS, **lazy},
+        {"generation": generation, "orderings": ORDER_LABELS, **lazy},
     )
+    if remember and "page" in drawn:
+        figures.remember_catalogue(remember, generation, drawn["page"])
+    return response
 
 
 def catalogue_page(request):
@@ -122,6 +128,7 @@ def catalogue_page(request):
         "active": active_filters(request, filterset),
         "totals": counted.totals() if counted else None,
         "map": map_for(request, counted.municipality_figures()) if counted else None,
+        "selected": counted.selected if counted else None,  # the list's projects, when counted (for its cache)
     }
 
 
