@@ -9,8 +9,9 @@ every field of the project form as the browser would send it (the version field 
 check, the partners', indicators' and measurements' inline formsets with their management forms), changes the title
 and POSTs it with the "Guardar" button. A save is a 302 back to the form. After each save, the project's public page
 and a catalogue search for the edit's word are read again and again (anonymously) until both show the new title: the
-time from the save's answer to that moment is the edit's visibility latency. Every edit moves figures.stamp(), so
-every cached page and count is computed again: that is what this measures.
+time from the save's answer to that moment is the edit's visibility latency. An edit redraws the cached pages
+that show the project (those that list it, and the searches it matches or matched: figures.catalogue_generation);
+the others stay cached: that is what this measures.
 
 The editor is a staff user of the Editor role, `bench-editor`, created (or given a new random password) in the
 benchmark database by this process through the ORM. The project's title is put back through the same form after

@@ -73,7 +73,7 @@ def stamp():
 
 
 def figures(year=None):
-    """compute(year), its numbers cached until the ledger or a project changes: the page, its CSV and the API read
+    """compute(year), its numbers cached until what they read changes (stamp()): the page, its CSV and the API read
     this."""
     from django.core.cache import cache
 

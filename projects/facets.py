@@ -442,9 +442,10 @@ class Catalogue:
             # without it), the list by intersection, and the relevance of just its members when no broader than
             # the bound (a common word's matches are not ranked only to be thrown away by the filters).
             self.chosen["q"] = searched(filterset)
-            filterset.known_matches(min(len(selection(self.index, self.chosen)), filterset.bound + 1))
+            narrowed = selection(self.index, self.chosen)
+            filterset.known_matches(min(len(narrowed), filterset.bound + 1))
             if not filterset.broad:
-                self.ranks = ranked(filterset, among=selection(self.index, self.chosen).to_array().tolist())
+                self.ranks = ranked(filterset, among=narrowed.to_array().tolist())
             elif not whole:
                 self.selected = None
                 return
