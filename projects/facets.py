@@ -390,11 +390,12 @@ def searched(filterset, name="q"):
     # PostgreSQL would plan a sequential scan, which reads every vector (1.3 KB each) to test it: its cost model
     # counts the test, not the reading, and that scan takes 3 to 4 times as long (bench/: the search SQL part).
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        before = cursor.fetchone()[0]
         try:
             return BitMap(projects.order_by().values_list("pk", flat=True))
-        finally:
-            cursor.execute("SELECT set_config('enable_seqscan', 'on', true)")
+        finally:  # as it was, for the rest of an enclosing transaction
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
 
 
 def ranked(filterset, limit=None, among=None):

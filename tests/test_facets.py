@@ -523,3 +523,18 @@ def test_the_download_of_a_search_broader_than_the_bound_lists_every_match_newes
         rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
     assert [row[CODE_HEADER] for row in rows] == expected
     assert not any("@@" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_words_matches_are_read_from_the_gin_index_and_the_planner_setting_is_put_back(client, chess_catalogue):
+    """searched() turns sequential scans off for its one query (a common word would otherwise be tested on every
+    vector): within an enclosing transaction (this test's) the setting is as it was afterwards, and a query that
+    needs a sequential scan is planned as usual."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+        response = client.get("/proyectos/?q=ajedrez&municipality=08019")
+        assert response.status_code == 200 and response.context["page"].paginator.count > 0
+        cursor.execute("SHOW enable_seqscan")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute("EXPLAIN SELECT count(*) FROM projects_project WHERE title LIKE '%%ajedrez%%'")
+        assert "Seq Scan" in "\n".join(row[0] for row in cursor.fetchall())
