@@ -66,6 +66,29 @@ def test_every_429_carries_retry_after(client, editor, settings):
     assert statuses[-1].json()["status"] == 429
 
 
+@pytest.mark.parametrize("prune", [False, True])
+def test_a_hit_is_one_query_and_now_and_then_forgets_windows_closed_for_a_day(db, monkeypatch, prune):
+    """The pruning of old windows rides in the hit's own statement: a hit is one query either way (the query
+    counts pinned elsewhere hold whatever the draw), and it forgets only windows closed more than a day ago."""
+    from datetime import timedelta
+
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from ficosec import throttle
+
+    now = timezone.now()
+    Counter.objects.create(key="viejo", count=3, expires_at=now - timedelta(days=2))
+    Counter.objects.create(key="reciente", count=3, expires_at=now - timedelta(hours=1))
+    monkeypatch.setattr(throttle, "PRUNE_SHARE", 1.0 if prune else 0.0)
+    with CaptureQueriesContext(connection) as captured:
+        count, left = throttle.hit("api", "1.2.3.4", 60)
+        assert throttle.hit("api", "1.2.3.4", 60)[0] == count + 1 == 2 and 0 < left <= 60
+    assert len(captured) == 2
+    kept = set(Counter.objects.values_list("key", flat=True))
+    assert ("viejo" in kept) is not prune and "reciente" in kept and throttle._key("api", "1.2.3.4") in kept
+
+
 # --- Against a real 2-worker gunicorn ---------------------------------------------------------------------------
 
 
