@@ -392,10 +392,9 @@ def searched(filterset, name="q"):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
         before = cursor.fetchone()[0]
-        try:
-            return BitMap(projects.order_by().values_list("pk", flat=True))
-        finally:  # as it was, for the rest of an enclosing transaction
-            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+        matches = BitMap(projects.order_by().values_list("pk", flat=True))  # (an error rolls the setting back)
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])  # as it was, for an enclosing one
+        return matches
 
 
 def ranked(filterset, limit=None, among=None):

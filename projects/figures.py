@@ -7,6 +7,7 @@ in every worker, with or without a shared cache.
 """
 
 import hashlib
+import secrets
 from datetime import UTC, datetime
 
 from django.core.cache import cache
@@ -105,25 +106,30 @@ def catalogue_generation(path, language):
     drawn = cache.get(key)
     if drawn is not None and _still_shown(drawn):
         return drawn["generation"], None
-    return f"{key}:{stamp()}", key
+    # A new generation each time: a page found out of date is never served from its old fragment.
+    return f"{key}:{stamp()}:{secrets.token_hex(8)}", key
 
 
 def remember_catalogue(key, generation, page):
     """Record what the page drawn as `generation` shows (catalogue_page's result), for _still_shown()."""
     listed = list(page["page"])
-    filterset, selected = page["filterset"], page["selected"]
-    valid = filterset.is_bound and not filterset.errors
-    words = filterset.form.cleaned_data.get("q", "").strip() if valid else ""
+    filterset, matched = page["filterset"], page["matched"]
+    chosen = filterset.form.cleaned_data if filterset.is_bound and not filterset.errors else {}
+    words = (chosen.get("q") or "").strip()
     cache.set(
         key,
         {
             "generation": generation,
-            "since": float(generation.rsplit(":", 1)[1]),
+            "since": float(generation.split(":")[-2]),
             "listed": [project.pk for project in listed],
             "listed_at": max((project.updated_at.timestamp() for project in listed), default=0),
             "words": words,
-            "any_change": (page["order"] in TEXT_ORDERS) or (bool(words) and selected is None),
-            "matched": selected.serialize() if words and selected is not None else None,
+            # Pages whose list any edit may change: an order by text or by update, a list of what was updated
+            # since a date, a search too broad to count (its matches are not known).
+            "any_change": page["order"] in TEXT_ORDERS
+            or bool(chosen.get("updated_since"))
+            or bool(words and matched is None),
+            "matched": matched.serialize() if words and matched is not None else None,
         },
         60 * 60,
     )

@@ -531,9 +531,10 @@ def test_a_search_page_follows_an_edit_that_adds_or_removes_a_match_it_does_not_
     assert again and client.get(url).context["page"].paginator.count == matched + 1
     listed = client.get(url).context["page"][0].code
     later = Project.objects.published().search("familia").exclude(code=listed).exclude(pk=unrelated.pk).first()
-    edit_title(later, "Observatorio sin la palabra")
     Project.objects.filter(pk=later.pk).update(description="<p>Otro texto.</p>", summary="Otro resumen.")
-    assert client.get(url).context["page"].paginator.count == Project.objects.published().search("familia").count()
+    edit_title(later, "Observatorio sin la palabra")
+    again, body = drawn_again(client, url)  # the HTML itself, not the context (computed afresh on every request)
+    assert again and f"{Project.objects.published().search('familia').count()} proyecto" in body
 
 
 def test_an_organization_renamed_is_renamed_at_once_in_the_facets_of_a_page_that_does_not_list_it(client, catalogue):
@@ -555,3 +556,39 @@ def test_an_order_by_title_is_redrawn_after_any_edit(client, catalogue):
     again, body = drawn_again(client, url)
     codes_in_order = [p.code for p in client.get(url).context["page"]]
     assert again and codes_in_order[0] == "FIC-2021-010"
+
+
+def test_a_list_of_what_was_updated_since_a_date_takes_in_a_project_edited_after_it_was_drawn(client, catalogue):
+    from django.utils import timezone
+
+    cache.clear()
+    from datetime import timedelta
+
+    moment = timezone.localtime(timezone.now()) + timedelta(seconds=2)  # the filter reads the portal's local time
+    url = f"/proyectos/?updated_since={moment.strftime('%Y-%m-%dT%H:%M:%S')}"
+    assert client.get(url).context["page"].paginator.count == 0
+    edited = Project.objects.filter(code="FIC-2022-011")
+    edited.update(title="Policía de barrio en Delicias", updated_at=moment + timedelta(seconds=1))
+    body = client.get(url).content.decode()  # what the visitor reads (the context would be computed afresh)
+    assert ">Policía de barrio en Delicias</a>" in body and "1 proyecto" in body
+
+
+def test_a_search_narrowed_by_a_filter_recounts_its_facets_when_an_unlisted_match_stops_matching(client, catalogue):
+    """The status facet of `q=familia&status=cancelled` counts the word's matches in every status: an edit of a
+    match in another status (not listed) moves that count at once."""
+    cache.clear()
+    violence = Project.objects.get(code="FIC-2023-012")  # "Observatorio de violencia familiar", in progress
+    assert violence.status == "in_progress" and Project.objects.get(code="FIC-2020-013").status == "cancelled"
+    url = "/proyectos/?q=familia&status=cancelled"
+
+    def in_progress():
+        """The count the page's HTML shows beside "in progress" (None: not offered)."""
+        body = client.get(url).content.decode()
+        assert ">Atención a víctimas en la familia</a>" in body
+        found = re.search(r'name="status" value="in_progress"[^>]*>[^<]*<span class="facet__count">\((\d+)\)', body)
+        return int(found.group(1)) if found else None
+
+    assert in_progress() == 1
+    Project.objects.filter(pk=violence.pk).update(summary="Otro resumen.", description="<p>Otro texto.</p>")
+    edit_title(violence, "Observatorio de la violencia")
+    assert in_progress() is None  # no match left in that status: not offered

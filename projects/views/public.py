@@ -128,7 +128,7 @@ def catalogue_page(request):
         "active": active_filters(request, filterset),
         "totals": counted.totals() if counted else None,
         "map": map_for(request, counted.municipality_figures()) if counted else None,
-        "selected": counted.selected if counted else None,  # the list's projects, when counted (for its cache)
+        "matched": counted.chosen.get("q") if counted else None,  # the words' matches, when read (for its cache)
     }
 
 
