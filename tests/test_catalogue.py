@@ -449,6 +449,23 @@ def test_the_language_switch_keeps_the_page_and_shows_english(client, published_
     assert "Saltar al contenido" in client.get("/").content.decode()
 
 
+def test_a_cached_catalogue_page_is_kept_apart_per_language(client, catalogue):
+    """The catalogue's cached fragment is per language: the English page drawn after the Spanish one (and the
+    Spanish one served again from the cache) each read in their own language, headings and facet labels alike."""
+    cache.clear()
+    axis = Axis.objects.get(number=1)
+    spanish_label, english_label = f"1. {axis.name}", f"1. {axis.name_en}"
+    assert axis.name_en and axis.name_en != axis.name
+    spanish = client.get("/proyectos/?status=completed").content.decode()
+    assert spanish_label in spanish and english_label not in spanish and "1 proyecto" in spanish
+    again, english = drawn_again(client, "/en/proyectos/?status=completed")
+    assert again and english_label in english and spanish_label not in english and "1 project" in english
+    again, spanish_again = drawn_again(client, "/proyectos/?status=completed")
+    assert not again and spanish_label in spanish_again and english_label not in spanish_again  # from the cache
+    again, english_again = drawn_again(client, "/en/proyectos/?status=completed")
+    assert not again and english_label in english_again and spanish_label not in english_again
+
+
 def test_sitemap_and_robots_point_at_public_pages_only(client, every_state):
     sitemap = client.get("/sitemap.xml").content.decode()
     assert every_state.get_absolute_url() in sitemap and "/gestion/" not in sitemap

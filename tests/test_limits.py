@@ -145,23 +145,31 @@ def gunicorn(**settings):
         subprocess.run(
             [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True
         )
+    args = ["-c", "gunicorn.conf.py", "--no-control-socket", "-w", "2"]
+    with serving(args, env, lambda: request(port, "GET", "/healthz")[0] == 200):
+        yield port
+
+
+@contextlib.contextmanager
+def serving(args, env, answer):
+    """A gunicorn started with `args` and `env`, stopped on exit; yields the first truthy `answer()` (asked every
+    0.25 s while the server starts: a connection refused means not yet)."""
     server = subprocess.Popen(
-        [str(BASE_DIR / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "-w", "2"],
+        [str(BASE_DIR / ".venv/bin/gunicorn"), *args],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(120):
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
+        for _ in range(240):
+            with contextlib.suppress(OSError):
+                if found := answer():
                     break
-            except OSError:
-                time.sleep(0.5)
+            time.sleep(0.25)
         else:
             pytest.fail("gunicorn did not start")
-        yield port
+        yield found
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -200,24 +208,13 @@ def test_a_download_longer_than_the_worker_timeout_is_not_cut(worker_class):
         "DJANGO_SETTINGS_MODULE": "ficosec.settings",
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/x",
     }
-    server = subprocess.Popen(
-        [str(BASE_DIR / ".venv/bin/gunicorn"), *args, "tests.slow_download:app"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(120):
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                connection.request("GET", "/descarga.csv")
-                response = connection.getresponse()
-                break
-            except OSError:
-                time.sleep(0.25)
-        else:
-            pytest.fail("gunicorn did not start")
+
+    def answer():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/descarga.csv")
+        return connection.getresponse()
+
+    with serving([*args, "tests.slow_download:app"], env, answer) as response:
         started = time.monotonic()
         try:
             body = response.read()
@@ -229,6 +226,3 @@ def test_a_download_longer_than_the_worker_timeout_is_not_cut(worker_class):
         else:
             assert rows == [f"fila,{n}" for n in range(slow_download.CHUNKS)]
             assert time.monotonic() - started >= (slow_download.CHUNKS - 1) * slow_download.PAUSE
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
