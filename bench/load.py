@@ -42,12 +42,20 @@ class Target:
         self.requests = [requests[path] for path in paths]  # request i sends self.requests[i % len]
         self.idle = []  # keep-alive connections ready for another request
 
-    async def fetch(self, index=0):
-        """(status, body size) of one GET, on an idle keep-alive connection or a new one."""
-        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+    async def fetch(self, index=0, reuse=True):
+        """(status, body size) of one GET, on an idle keep-alive connection or a new one. An idle connection the
+        server closed meanwhile (gunicorn closes one idle for its `keepalive` seconds) answers nothing: the request
+        is then sent again on a new connection, as HTTP clients do for an idempotent request (RFC 9112, 9.3.1)."""
+        reused = reuse and bool(self.idle)
+        reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
         try:
             writer.write(self.requests[index % len(self.requests)])
             status, size, keep = await read_response(reader)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            writer.close()
+            if reused and not getattr(error, "partial", b""):  # not one byte of an answer: closed while idle
+                return await self.fetch(index, reuse=False)
+            raise
         except BaseException:
             writer.close()
             raise
