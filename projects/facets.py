@@ -56,6 +56,7 @@ REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper 
 REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
 KEEP_LOG = "1 day"
 ORGANIZATION_FACETS = 40  # the organizations with most projects
+WORDS_TESTED_AT_MOST = 20_000  # projects a narrowed broad search tests its words on, for its list and facets
 # The change that means "the whole catalogue was replaced" (as the trigger logs a TRUNCATE), for writes the trigger
 # cannot see: a restore loads its rows before it creates the triggers (manage.py restore).
 REPLACED = (
@@ -426,7 +427,12 @@ class Catalogue:
         self.index = current()
         self.chosen = chosen_sets(filterset, self.index)
         self.ranks = None  # the search's matches and their relevance, when no more than the bound
-        if filterset.searching and not self.chosen:
+        self.uncounted = set()  # chosen filters whose facet is not counted (see _narrowed)
+        if filterset.searching and self.chosen:
+            if not self._narrowed(filterset, whole):
+                self.selected = None
+                return
+        elif filterset.searching:
             # The words alone: their matches with their relevance in one pass, read up to the bound + 1.
             self.ranks = ranked(filterset, limit=filterset.bound + 1)
             if self.ranks is not None:
@@ -437,21 +443,44 @@ class Catalogue:
                     self.selected = None
                     return
                 self.chosen["q"] = searched(filterset)
-        elif filterset.searching:
-            # Narrowed by other filters: the words' matches as a set (a chosen filter's facet counts the list
-            # without it), the list by intersection, and the relevance of just its members when no broader than
-            # the bound (a common word's matches are not ranked only to be thrown away by the filters).
-            self.chosen["q"] = searched(filterset)
-            narrowed = selection(self.index, self.chosen)
-            filterset.known_matches(min(len(narrowed), filterset.bound + 1))
-            if not filterset.broad:
-                self.ranks = ranked(filterset, among=narrowed.to_array().tolist())
-            elif not whole:
-                self.selected = None
-                return
         self.selected = selection(self.index, self.chosen)
         if self.ranks is not None:  # a search no broader than the bound: counted here, no COUNT asked of the database
             filterset.known_matches(len(self.selected))
+
+    def _narrowed(self, filterset, whole):
+        """Words narrowed by other filters: whether the list is counted (False: broader than the bound, listed newest
+        first). When the other filters alone select no more than the bound, the words are tested on those projects
+        only (never on all their matches: 480,000 rows at 1M projects), their relevance read with them; a chosen
+        filter's facet counts the list without that filter, so its projects are tested too when no more than the
+        bound; when they are more, the words alone are read up to the bound + 1 first: no broader than that, they
+        count every facet; broader, that facet is shown uncounted. A download (no facets) tests the list only.
+        Otherwise (broad filters) the words' matches are read once as a set, and the narrowed list ranked when no
+        broader than the bound."""
+        bound = filterset.bound
+        others = selection(self.index, self.chosen)
+        if len(others) <= bound:
+            wider = {} if whole else {name: selection(self.index, self.chosen, name) for name in self.chosen}
+            if any(len(projects) > bound for projects in wider.values()):
+                self.ranks = ranked(filterset, limit=bound + 1)
+                if self.ranks is not None:  # the words alone are within the bound: every facet counted
+                    self.chosen["q"] = BitMap(self.ranks[0])
+                    return True
+            tested = BitMap(others)
+            for name in sorted(wider, key=lambda name: len(wider[name])):
+                if len(wider[name]) <= bound and len(tested | wider[name]) <= WORDS_TESTED_AT_MOST:
+                    tested |= wider[name]
+                else:
+                    self.uncounted.add(name)
+            self.ranks = ranked(filterset, among=_ids(tested).tolist())
+            self.chosen["q"] = BitMap(self.ranks[0])  # the words' matches among the projects tested
+            return True
+        self.chosen["q"] = searched(filterset)
+        narrowed = selection(self.index, self.chosen)
+        filterset.known_matches(min(len(narrowed), bound + 1))
+        if not filterset.broad:
+            self.ranks = ranked(filterset, among=_ids(narrowed).tolist())
+            return True
+        return whole
 
     def listed(self, queryset):
         """The list in the filter set's order as rows of `queryset` read by id (ByIds), when the index can order it:
@@ -486,7 +515,7 @@ class Catalogue:
     def facets(self):
         """{dimension: [(value, label, count, selected)]}: each value of each filter with the number of projects the
         list would have with it chosen (every OTHER chosen filter applied; values inside one filter are
-        alternatives)."""
+        alternatives). An uncounted filter (a broad search's, see _narrowed) lists its chosen values, count None."""
         data = self.filterset.data
         bases = {}
 
@@ -521,6 +550,8 @@ class Catalogue:
                 for row in field.queryset.filter(**{f"{field.extra['to_field_name']}__in": missing}):
                     value = getattr(row, field.extra["to_field_name"])
                     results[dimension].append((value, str(getattr(row, "name", row)), counts.get(row.pk, 0)))
+        for dimension in self.uncounted & results.keys():  # its chosen values only, to be unticked, with no count
+            results[dimension] = [(value, label, None) for value, label, _n in results[dimension]]
         return {
             dimension: [
                 (value, label, count, value in data.getlist(dimension))
