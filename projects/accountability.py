@@ -9,10 +9,12 @@ Years: a commitment counts in the year of its date, a disbursement in the year i
 the year of its invoice. Leverage is cash from other sources per peso of FICOSEC cash; in-kind contributions are
 shown beside it, never mixed into it."""
 
+import functools
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Max, Sum
+from django.db import connection
+from django.db.models import Count, F, Sum
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
@@ -60,16 +62,26 @@ def kind_path(path):
     return path.replace("project", "kind") if path != "project" else "kind"
 
 
+@functools.cache
+def _stamp_sql():
+    # Written once: simple_history's `Model.history` builds a manager class on every access.
+    newest = [f"(SELECT id FROM {CatalogueChange._meta.db_table} ORDER BY id DESC LIMIT 1)"]
+    newest += [
+        f"(SELECT max(history_date) FROM {model.history.model._meta.db_table})"
+        for model in (Commitment, Disbursement, Charge, AnnualReport)
+    ]
+    return f"SELECT {', '.join(newest)}"
+
+
 def stamp():
     """The newest change the figures read: to the ledger (every ledger write leaves a history row, simple_history;
     history_date is indexed) or to a project's publication, axis or award type (the catalogue's change log, which a
     trigger fills on every such change, whatever the write path). Part of the cache key, so figures are current at
-    once; an edit of what they do not read (a title, a summary) leaves them cached."""
-    newest = [CatalogueChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0]
-    for model in (Commitment, Disbursement, Charge, AnnualReport):
-        latest = model.history.aggregate(m=Max("history_date"))["m"]
-        newest.append(latest.timestamp() if latest else 0)
-    return "-".join(str(value) for value in newest)
+    once; an edit of what they do not read (a title, a summary) leaves them cached. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stamp_sql())
+        change, *latest = cursor.fetchone()
+    return "-".join(str(value) for value in [change or 0, *(moment.timestamp() if moment else 0 for moment in latest)])
 
 
 def figures(year=None):
