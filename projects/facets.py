@@ -56,7 +56,9 @@ REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper 
 REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
 KEEP_LOG = "1 day"
 ORGANIZATION_FACETS = 40  # the organizations with most projects
-WORDS_TESTED_AT_MOST = 20_000  # projects a narrowed broad search tests its words on, for its list and facets
+WORDS_TESTED_AT_MOST = 20_000  # projects a narrowed search tests its words on at once (its list and facets)
+WORDS_PROBED_AT_MOST = 80_000  # projects a narrowed search probes, newest first, for its newest bound + 1 matches
+ESTIMATE_SLACK = 2  # the planner's estimate of a search's matches was up to twice the count (bench/ data)
 # The change that means "the whole catalogue was replaced" (as the trigger logs a TRUNCATE), for writes the trigger
 # cannot see: a restore loads its rows before it creates the triggers (manage.py restore).
 REPLACED = (
@@ -410,6 +412,17 @@ def ranked(filterset, limit=None, among=None):
     return ids, np.fromiter((rank for _pk, rank in rows), dtype=np.float64, count=len(rows))
 
 
+def estimated_matches(filterset):
+    """PostgreSQL's estimate of the published projects the search words match (the planner's statistics of the
+    search vectors; no row is read): it tells which words are surely broader than the bound, so that they are not
+    read up to it only to learn so."""
+    projects = filterset.filters["q"].filter(Project.objects.published(), filterset.form.cleaned_data["q"])
+    sql, params = projects.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        return cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+
+
 def selection(index, chosen, without=None):
     """The published projects every chosen filter but `without` selects."""
     return reduce(BitMap.__and__, (s for name, s in chosen.items() if name != without), index.members)
@@ -428,6 +441,7 @@ class Catalogue:
         self.chosen = chosen_sets(filterset, self.index)
         self.ranks = None  # the search's matches and their relevance, when no more than the bound
         self.uncounted = set()  # chosen filters whose facet is not counted (see _narrowed)
+        self.newest = None  # the newest bound + 1 of a narrowed search broader than the bound (see _narrowed)
         if filterset.searching and self.chosen:
             if not self._narrowed(filterset, whole):
                 self.selected = None
@@ -448,23 +462,30 @@ class Catalogue:
             filterset.known_matches(len(self.selected))
 
     def _narrowed(self, filterset, whole):
-        """Words narrowed by other filters: whether the list is counted (False: broader than the bound, listed newest
-        first). When the other filters alone select no more than the bound, the words are tested on those projects
-        only (never on all their matches: 480,000 rows at 1M projects), their relevance read with them; a chosen
-        filter's facet counts the list without that filter, so its projects are tested too when no more than the
-        bound; when they are more, the words alone are read up to the bound + 1 first: no broader than that, they
-        count every facet; broader, that facet is shown uncounted. A download (no facets) tests the list only.
-        Otherwise (broad filters) the words' matches are read once as a set, and the narrowed list ranked when no
-        broader than the bound."""
+        """Words narrowed by other filters: whether the list is counted (False: broader than the bound, listed
+        newest first). The words are tested on the projects the other filters select, never on all their matches
+        (480,000 rows at 1M projects), their relevance read with them:
+
+        - when the other filters select no more than WORDS_TESTED_AT_MOST projects, on all of them, and on the
+          list of a chosen filter's facet (the list without that filter) too when no longer than the bound; when
+          one such list is longer, words that may be within the bound (by the planner's estimate) are read alone
+          up to the bound + 1 first: within it, they count every facet; broader, that facet is shown uncounted.
+          A download (no facets) tests the list only;
+        - otherwise the same first read for words that may be within the bound, then the filters' projects are
+          probed newest first, in chunks, until more than the bound match (a broad list, listed newest first) or
+          all have been probed (the list, its facets uncounted); only beyond WORDS_PROBED_AT_MOST projects, or for
+          a download, are the words' matches read once as a set."""
         bound = filterset.bound
         others = selection(self.index, self.chosen)
-        if len(others) <= bound:
-            wider = {} if whole else {name: selection(self.index, self.chosen, name) for name in self.chosen}
-            if any(len(projects) > bound for projects in wider.values()):
-                self.ranks = ranked(filterset, limit=bound + 1)
-                if self.ranks is not None:  # the words alone are within the bound: every facet counted
-                    self.chosen["q"] = BitMap(self.ranks[0])
-                    return True
+        wider = {} if whole else {name: selection(self.index, self.chosen, name) for name in self.chosen}
+        if (len(others) > WORDS_TESTED_AT_MOST or any(len(projects) > bound for projects in wider.values())) and (
+            estimated_matches(filterset) <= ESTIMATE_SLACK * bound
+        ):
+            self.ranks = ranked(filterset, limit=bound + 1)
+            if self.ranks is not None:  # the words alone are within the bound: everything counted
+                self.chosen["q"] = BitMap(self.ranks[0])
+                return True
+        if len(others) <= WORDS_TESTED_AT_MOST:
             tested = BitMap(others)
             for name in sorted(wider, key=lambda name: len(wider[name])):
                 if len(wider[name]) <= bound and len(tested | wider[name]) <= WORDS_TESTED_AT_MOST:
@@ -473,7 +494,12 @@ class Catalogue:
                     self.uncounted.add(name)
             self.ranks = ranked(filterset, among=_ids(tested).tolist())
             self.chosen["q"] = BitMap(self.ranks[0])  # the words' matches among the projects tested
-            return True
+            return self._within_bound(filterset, whole)
+        if not whole and self._probed(filterset, self.index.newest_first(others)):
+            self.uncounted.update(self.chosen)
+            return self._within_bound(filterset, whole)
+        if self.newest is not None:
+            return False
         self.chosen["q"] = searched(filterset)
         narrowed = selection(self.index, self.chosen)
         filterset.known_matches(min(len(narrowed), bound + 1))
@@ -482,11 +508,43 @@ class Catalogue:
             return True
         return whole
 
+    def _probed(self, filterset, order):
+        """Tests the words on the projects `order` (newest first) chunk by chunk: True when all were tested (the
+        words' matches among them and their relevance are then known); when more than the bound match first,
+        keeps the newest bound + 1 of them (`newest`) and answers False; False too past WORDS_PROBED_AT_MOST."""
+        found, relevance, start, size = [], [], 0, WORDS_TESTED_AT_MOST
+        while start < min(len(order), WORDS_PROBED_AT_MOST):
+            ids, ranks = ranked(filterset, among=order[start : min(start + size, WORDS_PROBED_AT_MOST)])
+            found.append(ids)
+            relevance.append(ranks)
+            start, size = start + size, size * 2
+            if sum(len(ids) for ids in found) > filterset.bound:  # every one newer than any not yet tested
+                self.newest = self.index.newest_first(BitMap(np.concatenate(found)))[: filterset.bound + 1]
+                filterset.known_matches(filterset.bound + 1)
+                return False
+        if start < len(order):
+            return False
+        self.ranks = np.concatenate(found), np.concatenate(relevance)
+        self.chosen["q"] = BitMap(self.ranks[0])
+        return True
+
+    def _within_bound(self, filterset, whole):
+        """After the words were tested on the list: whether it is counted. A list broader than the bound is listed
+        newest first (its newest bound + 1 kept in `newest`), unless the caller lists the whole of it."""
+        listed = selection(self.index, self.chosen)
+        if len(listed) <= filterset.bound or whole:
+            return True
+        self.newest = self.index.newest_first(listed)[: filterset.bound + 1]
+        filterset.known_matches(filterset.bound + 1)
+        return False
+
     def listed(self, queryset):
         """The list in the filter set's order as rows of `queryset` read by id (ByIds), when the index can order it:
         by relevance for a search whose matches it ranked, newest first otherwise; None for the other orders (the
         database sorts those)."""
         order = self.filterset.order
+        if self.selected is None and self.newest is not None and order == "-published_at":
+            return ByIds(queryset, self.newest)  # a narrowed search broader than the bound: its newest matches
         if self.selected is None or order not in ("relevance", "-published_at"):
             return None
         ids = self.by_relevance() if order == "relevance" else self.index.newest_first(self.selected)

@@ -429,6 +429,12 @@ def search_queries(queries):
     return [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
 
 
+def only_cut_or_given_ids(searching):
+    """Whether every search query was cut at a limit, tested on given ids or only planned (EXPLAIN, the estimate):
+    none read all the words' matches."""
+    return all(sql.startswith("EXPLAIN ") or re.search(r"LIMIT \d+|\.\"id\" IN \(", sql) for sql in searching)
+
+
 @pytest.mark.parametrize("query", ["q=ajedrez&municipality=08019", "q=ajedrez&municipality=08037&orden=relevancia"])
 def test_a_broad_word_narrowed_by_filters_within_the_bound_is_tested_on_those_projects_only(
     client, chess_catalogue, monkeypatch, query
@@ -454,7 +460,7 @@ def test_a_broad_word_narrowed_by_filters_within_the_bound_is_tested_on_those_pr
     assert codes == [code for code, _rank in reference] and response.context["page"].paginator.count == len(reference)
     searching = search_queries(queries)
     assert searching and not any("COUNT(" in sql or "ORDER BY" in sql for sql in searching), searching
-    assert all(re.search(r"LIMIT \d+|\.\"id\" IN \(", sql) for sql in searching), searching
+    assert only_cut_or_given_ids(searching), searching
     facets_shown = response.context["facets"]
     assert [(value, count, on) for value, _label, count, on in facets_shown["municipality"]] == [(code, None, True)]
     assert "Sin cuentas" in response.content.decode()
@@ -464,6 +470,30 @@ def test_a_broad_word_narrowed_by_filters_within_the_bound_is_tested_on_those_pr
         years
     )
     assert sum(count for _v, _l, count, _on in facets_shown["status"]) == len(reference)
+
+
+def test_words_the_planner_estimates_broad_are_not_read_alone_first(client, chess_catalogue, monkeypatch):
+    """With the planner's estimate above the slack (forced here: every word presumed broad), a narrowed search does
+    not read the words alone up to the bound: one query tests them on the filter's projects, the list is still
+    exactly SQL's, and the chosen filter's facet (the words alone) is uncounted rather than read."""
+    from projects import facets, filters
+
+    query = "q=ajedrez&municipality=08019"
+    here = Project.objects.published().filter(municipalities__inegi_code="08019").count()
+    monkeypatch.setattr(filters, "BROAD_SEARCH", here)
+    monkeypatch.setattr(facets, "ESTIMATE_SLACK", 0)
+    reference = list(
+        ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs.values_list("code", flat=True)
+    )
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/proyectos/?{query}")
+    assert [p.code for p in response.context["page"]] == reference[:20]
+    assert response.context["page"].paginator.count == len(reference)
+    searching = search_queries(queries)
+    assert len(searching) == 2 and "EXPLAIN" in searching[0] and "LIMIT" not in searching[1], searching
+    shown = response.context["facets"]["municipality"]
+    assert [(value, count) for value, _label, count, _on in shown] == [("08019", None)]
 
 
 def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_within_the_bound(
@@ -494,12 +524,15 @@ def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_wit
     assert [(value, count) for value, _l, count, _on in shown["municipality"]] == [("08019", None)]
 
 
-def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_with_every_facet(
-    client, chess_catalogue, monkeypatch
+@pytest.mark.parametrize("probed_at_most", [100, 4])
+def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_and_ranked_as_sql_does(
+    client, chess_catalogue, monkeypatch, probed_at_most
 ):
-    """A word and a filter each broader than the bound whose list is within it: the word's matches are read once
-    as a set, the list is counted and ranked as SQL does, and every facet (the chosen one included) is counted."""
-    from projects import filters
+    """A word and a filter each broader than what is tested at once, whose list is within the bound. Probed newest
+    first in chunks (all of the filter's projects within WORDS_PROBED_AT_MOST): the list is counted and ranked as
+    SQL does with no query reading all the word's matches, and the chosen filter's facet is uncounted. Beyond
+    WORDS_PROBED_AT_MOST the word's matches are read once as a set: the same list, and every facet counted."""
+    from projects import facets, filters
 
     published = Project.objects.published()
     matches = published.search("ajedrez")
@@ -512,15 +545,46 @@ def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_
     }
     code, (listed, here) = next((code, size) for code, size in sizes.items() if size[0] < size[1])
     monkeypatch.setattr(filters, "BROAD_SEARCH", listed)  # the list within the bound; the filter and the word not
-    assert matches.count() > listed
+    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2)
+    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
+    assert matches.count() > listed and 4 < here < 100
     query = f"q=ajedrez&municipality={code}"
     reference = list(ProjectFilter(QueryDict(query), queryset=published).qs.values_list("code", flat=True))
     cache.clear()
-    codes, response = listed_codes(client, query)
+    with CaptureQueriesContext(connection) as queries:
+        codes, response = listed_codes(client, query)
     assert codes == reference and response.context["order"] == "relevance" and not response.context["broad"]
+    assert response.context["page"].paginator.count == listed
     municipality = {value: count for value, _label, count, _on in response.context["facets"]["municipality"]}
-    for other in ("08019", "08037"):
-        assert municipality.get(other, 0) == matches.filter(municipalities__inegi_code=other).count()
+    if probed_at_most > here:
+        assert municipality == {code: None} and only_cut_or_given_ids(search_queries(queries))
+    else:
+        for other in ("08019", "08037"):
+            assert municipality.get(other, 0) == matches.filter(municipalities__inegi_code=other).count()
+
+
+def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newest_matches_after_a_probe(
+    client, chess_catalogue, monkeypatch
+):
+    """Probed newest first until more than the bound match: the page lists the newest matches exactly as SQL's
+    newest-first order does, says "more than the bound", counts nothing, and no query reads all the matches."""
+    from projects import facets, filters
+
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2)
+    query = "q=ajedrez&municipality=08019"
+    expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
+    newest = list(expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4])
+    assert expected.count() > 4
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/proyectos/?{query}")
+    assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
+    assert [p.code for p in response.context["page"]] == newest and response.context["facets"] == {}
+    assert "Más de 3 proyectos" in response.content.decode()
+    assert only_cut_or_given_ids(search_queries(queries)) and not any(
+        "ORDER BY" in sql for sql in search_queries(queries)
+    )
 
 
 def test_a_broad_word_still_broad_after_a_filter_is_listed_newest_first_up_to_the_bound(

@@ -107,10 +107,10 @@ def catalogue_page(request):
     filterset = catalogue_filter(request)
     valid = filterset.is_valid()
     counted = facets.Catalogue(filterset) if valid else None  # first: it counts a search's matches
+    listed = counted.listed(Project.objects.published()) if counted else None
     if counted and counted.selected is None:
         counted = None
     projects = filterset.qs if valid else Project.objects.none()
-    listed = counted.listed(Project.objects.published()) if counted else None
     if listed is not None:  # ordered by projects.facets: the page's rows read by id
         projects = listed
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), PAGE_SIZE)
