@@ -790,9 +790,10 @@ def search_sql(args):
         with CaptureQueriesContext(connection) as captured:
             data = catalogue_page(RequestFactory().get("/proyectos/", {"q": word, **narrowing}))
             list(data["page"].object_list)
-        # The queries that search (the matches: with their relevance up to the bound + 1 for the words alone; as a
-        # set, then the relevance of the narrowed list, with another filter), then the 20-row page: read by id when
-        # ranked, newest first in SQL when broader than the bound.
+        # The queries that search, as projects.facets runs them: the planner's estimate of the words' matches
+        # (planned, not run), the matches with their relevance up to the bound + 1, the relevance of given ids (the
+        # filters' projects, probed in chunks when many), the matches as a set; then the 20-row page: read by id
+        # when the index orders it, newest first in SQL otherwise.
         queries = [q["sql"] for q in captured.captured_queries]
         searching = [sql for sql in queries if "@@" in sql and limit not in sql]
         page_sql = next(
@@ -801,12 +802,28 @@ def search_sql(args):
             if ("@@" in sql and limit in sql)
             or (sql.startswith('SELECT "projects_project"."id", "projects_project"."code"') and '"id" IN (' in sql)
         )
-        names = ["matches", "relevance"] if len(searching) == 2 else ["matches"]
+        names = []
+        for sql in searching:
+            name = (
+                "estimate"
+                if sql.startswith("EXPLAIN ")
+                else "matches"
+                if "ts_rank" in sql and '"id" IN (' not in sql
+                else "relevance"
+                if "ts_rank" in sql
+                else "matches as a set"
+            )
+            names.append(name if name not in names else f"{name} {sum(n.startswith(name) for n in names) + 1}")
         for name, sql in (*zip(names, searching, strict=True), ("page", page_sql)):
             ids_only = "ts_rank" not in sql and "@@" in sql  # projects.facets.searched(): read from the GIN index
-            timings, plan = [], None
+            timings, plan = [], {}
             for _ in range(runs):
                 with transaction.atomic(), connection.cursor() as cursor:
+                    if sql.startswith("EXPLAIN "):  # only planned: its time is the planning's
+                        started = time.perf_counter()
+                        cursor.execute(sql)
+                        timings.append((time.perf_counter() - started) * 1000)
+                        continue
                     if ids_only:
                         cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
                     cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql)
@@ -1139,8 +1156,10 @@ def method(args):
             "worst worker.",
             "SQL: EXPLAIN (ANALYZE, BUFFERS) of the queries the catalogue search page runs, in its settings: for "
             "the words alone, the matches with their relevance up to the bound + 1; narrowed by a filter (the year "
-            "that narrows least within the bound), the matches as a set, then the relevance of the narrowed list; "
-            "then the 20-row page (by id when ranked, newest first when broader); total = all of them.",
+            "that narrows least within the bound), as projects.facets runs them: the planner's estimate (planning "
+            "time only), the words alone up to the bound + 1 when they may be within it, the relevance of the "
+            "filter's projects (in chunks when many), or the matches as a set; then the 20-row page (by id when "
+            "ordered by the index, newest first in SQL otherwise); total = all of them.",
         ],
     }
 
