@@ -506,6 +506,8 @@ class Catalogue:
         if not filterset.broad:
             self.ranks = ranked(filterset, among=_ids(narrowed).tolist())
             return True
+        if not whole:  # listed newest first by the index (no sort in SQL)
+            self.newest = self.index.newest_first(narrowed)[: bound + 1]
         return whole
 
     def _probed(self, filterset, order):
@@ -513,11 +515,13 @@ class Catalogue:
         words' matches among them and their relevance are then known); when more than the bound match first,
         keeps the newest bound + 1 of them (`newest`) and answers False; False too past WORDS_PROBED_AT_MOST."""
         found, relevance, start, size = [], [], 0, WORDS_TESTED_AT_MOST
-        while start < min(len(order), WORDS_PROBED_AT_MOST):
-            ids, ranks = ranked(filterset, among=order[start : min(start + size, WORDS_PROBED_AT_MOST)])
+        last = min(len(order), WORDS_PROBED_AT_MOST)
+        while start < last:
+            end = min(start + size, last)
+            ids, ranks = ranked(filterset, among=order[start:end])
             found.append(ids)
             relevance.append(ranks)
-            start, size = start + size, size * 2
+            start, size = end, size * 2
             if sum(len(ids) for ids in found) > filterset.bound:  # every one newer than any not yet tested
                 self.newest = self.index.newest_first(BitMap(np.concatenate(found)))[: filterset.bound + 1]
                 filterset.known_matches(filterset.bound + 1)

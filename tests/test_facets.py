@@ -524,9 +524,9 @@ def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_wit
     assert [(value, count) for value, _l, count, _on in shown["municipality"]] == [("08019", None)]
 
 
-@pytest.mark.parametrize("probed_at_most", [100, 4])
+@pytest.mark.parametrize(("tested_at_most", "probed_at_most"), [(2, 100), (2, 4), (3, 12)])
 def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_and_ranked_as_sql_does(
-    client, chess_catalogue, monkeypatch, probed_at_most
+    client, chess_catalogue, monkeypatch, tested_at_most, probed_at_most
 ):
     """A word and a filter each broader than what is tested at once, whose list is within the bound. Probed newest
     first in chunks (all of the filter's projects within WORDS_PROBED_AT_MOST): the list is counted and ranked as
@@ -545,9 +545,9 @@ def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_
     }
     code, (listed, here) = next((code, size) for code, size in sizes.items() if size[0] < size[1])
     monkeypatch.setattr(filters, "BROAD_SEARCH", listed)  # the list within the bound; the filter and the word not
-    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2)
-    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
-    assert matches.count() > listed and 4 < here < 100
+    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", tested_at_most)
+    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)  # (3, 12): the cap inside a chunk (3, 6, 12)
+    assert matches.count() > listed and 12 < here < 100
     query = f"q=ajedrez&municipality={code}"
     reference = list(ProjectFilter(QueryDict(query), queryset=published).qs.values_list("code", flat=True))
     cache.clear()
@@ -563,15 +563,19 @@ def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_
             assert municipality.get(other, 0) == matches.filter(municipalities__inegi_code=other).count()
 
 
-def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newest_matches_after_a_probe(
-    client, chess_catalogue, monkeypatch
+@pytest.mark.parametrize("probed_at_most", [80_000, 2])
+def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newest_matches(
+    client, chess_catalogue, monkeypatch, probed_at_most
 ):
     """Probed newest first until more than the bound match: the page lists the newest matches exactly as SQL's
-    newest-first order does, says "more than the bound", counts nothing, and no query reads all the matches."""
+    newest-first order does, says "more than the bound", counts nothing, and no query reads all the matches. Past
+    the probe's cap (2 here) the matches are read as a set: the same page, still ordered by the index (no ORDER BY
+    in SQL)."""
     from projects import facets, filters
 
     monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
-    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2)
+    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2 if probed_at_most > 2 else 1)
+    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
     query = "q=ajedrez&municipality=08019"
     expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
     newest = list(expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4])
@@ -582,9 +586,9 @@ def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newes
     assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
     assert [p.code for p in response.context["page"]] == newest and response.context["facets"] == {}
     assert "Más de 3 proyectos" in response.content.decode()
-    assert only_cut_or_given_ids(search_queries(queries)) and not any(
-        "ORDER BY" in sql for sql in search_queries(queries)
-    )
+    searching = search_queries(queries)
+    assert not any("ORDER BY" in sql for sql in searching), searching
+    assert only_cut_or_given_ids(searching) == (probed_at_most > 2), searching
 
 
 def test_a_broad_word_still_broad_after_a_filter_is_listed_newest_first_up_to_the_bound(
