@@ -524,14 +524,17 @@ def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_wit
     assert [(value, count) for value, _l, count, _on in shown["municipality"]] == [("08019", None)]
 
 
-@pytest.mark.parametrize(("tested_at_most", "probed_at_most"), [(2, 100), (2, 4), (3, 12)])
+@pytest.mark.parametrize(
+    ("tested_at_most", "probed_at_most", "probe_cost"), [(2, 100, 0), (2, 4, 0), (3, 12, 0), (2, 100, 10**9)]
+)
 def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_and_ranked_as_sql_does(
-    client, chess_catalogue, monkeypatch, tested_at_most, probed_at_most
+    client, chess_catalogue, monkeypatch, tested_at_most, probed_at_most, probe_cost
 ):
     """A word and a filter each broader than what is tested at once, whose list is within the bound. Probed newest
     first in chunks (all of the filter's projects within WORDS_PROBED_AT_MOST): the list is counted and ranked as
     SQL does with no query reading all the word's matches, and the chosen filter's facet is uncounted. Beyond
-    WORDS_PROBED_AT_MOST the word's matches are read once as a set: the same list, and every facet counted."""
+    WORDS_PROBED_AT_MOST, or when the probe would cost more than reading the matches (PROBE_COST), the word's
+    matches are read once as a set: the same list, and every facet counted."""
     from projects import facets, filters
 
     published = Project.objects.published()
@@ -547,6 +550,7 @@ def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_
     monkeypatch.setattr(filters, "BROAD_SEARCH", listed)  # the list within the bound; the filter and the word not
     monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", tested_at_most)
     monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)  # (3, 12): the cap inside a chunk (3, 6, 12)
+    monkeypatch.setattr(facets, "PROBE_COST", probe_cost)  # 0: probing is cheaper; 10**9: reading the set is
     assert matches.count() > listed and 12 < here < 100
     query = f"q=ajedrez&municipality={code}"
     reference = list(ProjectFilter(QueryDict(query), queryset=published).qs.values_list("code", flat=True))
@@ -556,7 +560,7 @@ def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_
     assert codes == reference and response.context["order"] == "relevance" and not response.context["broad"]
     assert response.context["page"].paginator.count == listed
     municipality = {value: count for value, _label, count, _on in response.context["facets"]["municipality"]}
-    if probed_at_most > here:
+    if probed_at_most > here and not probe_cost:
         assert municipality == {code: None} and only_cut_or_given_ids(search_queries(queries))
     else:
         for other in ("08019", "08037"):
@@ -576,6 +580,7 @@ def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newes
     monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
     monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2 if probed_at_most > 2 else 1)
     monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
+    monkeypatch.setattr(facets, "PROBE_COST", 0)  # probing presumed cheaper than reading the matches as a set
     query = "q=ajedrez&municipality=08019"
     expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
     newest = list(expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4])
