@@ -36,7 +36,7 @@ backup: setup
 	$(PY) manage.py backup
 
 bench:
-	bash scripts/bootstrap.sh bench
+	bash scripts/bootstrap.sh redis bench
 	$(PY) -m bench $(ARGS)
 
 # Refresh the translation catalogues after adding user-facing strings (source strings are Spanish).

@@ -43,6 +43,9 @@ RESULTS = ROOT / "bench" / "results"
 WRK_SCRIPT = ROOT / "bench" / "report.lua"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 DEFAULT_DATABASE_URL = "postgres://ficosec:ficosec@127.0.0.1:5432/ficosec"
+# The portal's cache and counters, as deployed (docs/deployment.md): a Redis shared by the workers, in a database
+# number of its own that each run empties first (every part starts with nothing cached).
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 HUGE_RATE = "1000000000/s"  # API throttles out of the way: the benchmark is one client hammering from one address
 
 # The issue's targets.
@@ -152,6 +155,7 @@ def main(argv=None):
     RESULTS.mkdir(exist_ok=True)
     database_url = bench_database_url(args.database)
     env = server_environment(database_url, args.workers)
+    empty_cache()
     create_database(database_url)
     say(f"migrating {args.database}")
     manage(env, "migrate", "--noinput", "-v", "0")
@@ -268,10 +272,21 @@ def server_environment(database_url, workers):
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "WEB_CONCURRENCY": str(workers),
+        "REDIS_URL": BENCH_REDIS_URL,
         "API_RATE_ANON": HUGE_RATE,
         "API_RATE_KEY": HUGE_RATE,
         "DJANGO_SETTINGS_MODULE": "ficosec.settings",
     }
+
+
+def empty_cache():
+    """Empty the benchmark's Redis database (BENCH_REDIS_URL): the run starts with nothing cached."""
+    import redis
+
+    try:
+        redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+    except redis.ConnectionError as error:
+        sys.exit(f"bench: Redis at {BENCH_REDIS_URL} is not reachable ({error}); `make bench` starts it.")
 
 
 def manage(env, *arguments):
@@ -1133,7 +1148,8 @@ def method(args):
         "quick": args.quick,
         "notes": [
             "Portal: gunicorn with gunicorn.conf.py (threaded workers, one per core, 4 threads each), DEBUG=false, "
-            "WhiteNoise, request log on, in-process cache (no REDIS_URL), API throttles raised out of the way.",
+            "WhiteNoise, request log on, the cache and counters in a Redis shared by the workers (as deployed; "
+            "its database emptied when the run starts), API throttles raised out of the way.",
             f"Floor: bench/floor.py, one SQL query building the page's JSON, bare WSGI on gunicorn with the same "
             f"{args.workers} workers.",
             f"Throughput: wrk -t1 -c{args.connections}, a warm-up pass, then {args.reps} interleaved repetitions of "

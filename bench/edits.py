@@ -13,6 +13,11 @@ time from the save's answer to that moment is the edit's visibility latency. An 
 that show the project (those that list it, and the searches it matches or matched: figures.catalogue_generation);
 the others stay cached: that is what this measures.
 
+Before the load, every distinct URL of the mix is requested once (WARM_THREADS at a time, not timed into the load):
+the cache holds what a working day of visits has left in it, so the load measures the cache under edits, not the
+cold pages (the cold part, bench/cold.py, times those, each URL computed from the database). The warm-up's own
+figures (URLs, seconds, latency p50 and max) are reported beside the load.
+
 The editor is a staff user of the Editor role, `bench-editor`, created (or given a new random password) in the
 benchmark database by this process through the ORM. The project's title is put back through the same form after
 the last edit. Targets: load p95 <= 50 ms with zero errors, every edit saved and visible within 1 s.
@@ -29,6 +34,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -43,6 +49,7 @@ VISIBLE_WITHIN_S = 1.0
 GIVE_UP_S = 10.0  # an edit not visible by then is reported as never visible
 POLL_S = 0.02
 P95_MS = 50
+WARM_THREADS = 4  # concurrent requests of the warm-up (the server's workers x 2)
 USERNAME = "bench-editor"
 EDIT_SUFFIX = re.compile(r" · bench[0-9a-f]{6}e[0-9]{3}$")  # what an edit adds to the title
 
@@ -57,6 +64,32 @@ def ranked_catalogue_paths(real, distinct=DISTINCT_URLS, seed=SEED, draws_per_ur
     drawn = Counter("/proyectos/" + cold.catalogue_query(rng, real) for _ in range(distinct * draws_per_url))
     ranked = [path for path, _n in sorted(drawn.items(), key=lambda item: -item[1])]  # stable: ties keep first-seen
     return ["/proyectos/", *[path for path in ranked if path != "/proyectos/"]][:distinct]
+
+
+def warm(port, paths, threads=WARM_THREADS):
+    """Request every distinct path of `paths` once, `threads` at a time: {"urls", "seconds", "p50_ms", "max_ms",
+    "errors"} (an error: a status other than 200, or no answer)."""
+
+    def fetch(path):
+        sent = time.perf_counter()
+        try:
+            status, _headers, _text = Browser(port).request("GET", path)
+        except (OSError, http.client.HTTPException):
+            status = None
+        return status, (time.perf_counter() - sent) * 1000
+
+    distinct = list(dict.fromkeys(paths))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(fetch, distinct))
+    took = [elapsed for _status, elapsed in answers]
+    return {
+        "urls": len(distinct),
+        "seconds": round(time.perf_counter() - started, 1),
+        "p50_ms": round(statistics.median(took), 1) if took else None,
+        "max_ms": round(max(took), 1) if took else None,
+        "errors": sum(status != 200 for status, _elapsed in answers),
+    }
 
 
 def zipf_mix(paths, count, seed=SEED, s=ZIPF_S):
@@ -348,7 +381,8 @@ def run(base_url, port, args, paths_file):
     Path(paths_file).write_text("\n".join(mix) + "\n")
     project = edited_project()
     editor = Editor(port, *bench_editor())  # signed in before the load starts
-    outcome = {"edits": []}
+    warmed = warm(port, mix)
+    outcome = {"edits": [], "warmed": warmed}
     started = time.perf_counter()
     load = subprocess.Popen(
         [
@@ -410,6 +444,7 @@ def summary(load, outcome, project, ranked, mix, due):
             "max": round(max(e["save_ms"] for e in edits), 1) if edits else None,
         },
         "restored": outcome.get("restored", False),
+        "warmed": outcome.get("warmed"),
         "detail": edits,
     }
 
@@ -445,6 +480,16 @@ def ms(value):
     return f"{value:,.1f}" if value is not None else "–"
 
 
+def warmed_text(warmed):
+    if not warmed:
+        return ""
+    return (
+        f" Before it, the cache was warmed: each of the mix's {warmed['urls']:,} URLs requested once, "
+        f"{WARM_THREADS} at a time, in {warmed['seconds']:g} s (p50 {ms(warmed['p50_ms'])} ms, max "
+        f"{ms(warmed['max_ms'])} ms, {warmed['errors']} errors)."
+    )
+
+
 def markdown(result):
     load, lat = result["load"], result["load"]["latency_ms"]
     lines = [
@@ -458,7 +503,7 @@ def markdown(result):
         f"{result['edits_due']} edits due were made: an edit starts once the previous one is saved and seen). "
         f"{load['completed']:,} of "
         f"{load['due']:,} requests completed, {load['errors']} errors {load['error_kinds'] or ''}; achieved "
-        f"{load['achieved_rate']} req/s.",
+        f"{load['achieved_rate']} req/s.{warmed_text(result.get('warmed'))}",
         "",
         "| p50 ms | p90 ms | p95 ms | p99 ms | max ms | edits | failed | not visible | visibility p50 ms | "
         "visibility max ms | save p50 ms |",

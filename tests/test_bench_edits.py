@@ -116,3 +116,32 @@ def credentials(connection):
         "host": settings["HOST"],
         "port": settings["PORT"],
     }
+
+
+def test_the_warm_up_requests_each_distinct_url_of_the_mix_once_and_counts_what_failed():
+    import threading
+    from collections import Counter
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked = Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked[self.path] += 1
+            self.send_response(500 if "broken" in self.path else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        mix = ["/proyectos/", "/proyectos/?q=a", "/proyectos/", "/proyectos/?broken=1", "/proyectos/?q=a"]
+        warmed = edits.warm(server.server_address[1], mix, threads=2)
+    finally:
+        server.shutdown()
+    assert asked == {"/proyectos/": 1, "/proyectos/?q=a": 1, "/proyectos/?broken=1": 1}
+    assert warmed["urls"] == 3 and warmed["errors"] == 1
+    assert warmed["max_ms"] >= warmed["p50_ms"] > 0
