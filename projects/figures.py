@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
-from pyroaring import BitMap
 
 from axes.models import Axis, Line
 
@@ -75,11 +74,13 @@ def compute():
 #
 # A cached catalogue page is kept while nothing it shows has changed: its counts, facets, totals, map and order read
 # the columns the catalogue's change log records (a publication, a withdrawal, a deletion, a counted column), its
-# facets the names of axes, lines and organizations (their history), and its cards the projects it lists. A search,
-# or an order by title or by update, also depends on the text of projects it does not list: such a page is dropped
-# when a project changed since it was drawn matches the words now or was among its matches then (any change, for a
-# search too broad to count or an order by text). A title edit thus redraws the pages that show that project, and no
-# other.
+# facets the names of axes, lines and organizations (their history), and its cards the projects it lists. A search
+# also depends on the text of projects it does not list: which projects match (its count, facets and pages) and, for
+# a list ranked by relevance, how well. Such a page is dropped when a project changed since it was drawn matches the
+# words now and did not then, or the reverse, or, in a ranked list, matches them with another relevance (what its
+# text said then is read from its history: a broad search never reads all its matches). An order by title or by
+# update, or a list of what was updated since a date, is dropped on any change. A title edit thus redraws the pages
+# that show that project and the searches whose matches or ranks it changes, and no other.
 
 CHANGED_AT_MOST = 500  # projects changed since a page was drawn beyond which it is simply drawn again
 TEXT_ORDERS = {"title", "-title", "updated_at", "-updated_at"}
@@ -109,7 +110,7 @@ def catalogue_generation(path, language):
     page = hashlib.sha256(f"{language}:{path}".encode()).hexdigest()  # a query string may be 8 KB long
     key = f"catalogue-page:{catalogue_version()}:{page}"
     drawn = cache.get(key)
-    if drawn is not None and _still_shown(drawn):
+    if drawn is not None and _still_shown(key, drawn):
         return drawn["generation"], None
     # A new generation each time: a page found out of date is never served from its old fragment.
     return f"{key}:{stamp()}:{secrets.token_hex(8)}", key
@@ -118,7 +119,7 @@ def catalogue_generation(path, language):
 def remember_catalogue(key, generation, page):
     """Record what the page drawn as `generation` shows (catalogue_page's result), for _still_shown()."""
     listed = list(page["page"])
-    filterset, matched = page["filterset"], page["matched"]
+    filterset = page["filterset"]
     chosen = filterset.form.cleaned_data if filterset.is_bound and not filterset.errors else {}
     words = (chosen.get("q") or "").strip()
     cache.set(
@@ -129,31 +130,45 @@ def remember_catalogue(key, generation, page):
             "listed": [project.pk for project in listed],
             "listed_at": max((project.updated_at.timestamp() for project in listed), default=0),
             "words": words,
+            "ranked": bool(words) and page["order"] == "relevance",
             # Pages whose list any edit may change: an order by text or by update, a list of what was updated
-            # since a date, a search too broad to count (its matches are not known).
-            "any_change": page["order"] in TEXT_ORDERS
-            or bool(chosen.get("updated_since"))
-            or bool(words and matched is None),
-            "matched": matched.serialize() if words and matched is not None else None,
+            # since a date.
+            "any_change": page["order"] in TEXT_ORDERS or bool(chosen.get("updated_since")),
         },
         60 * 60,
     )
 
 
-def _still_shown(drawn):
+def _still_shown(key, drawn):
     """Whether nothing a page drawn as recorded (remember_catalogue) shows has changed since (the change log and the
-    names are in its key)."""
+    names are in its key). A page kept after projects changed is recorded again as of their change, so that the next
+    visitor's check does not read them again."""
     listed = Project.objects.filter(pk__in=drawn["listed"]).aggregate(m=Max("updated_at"))["m"]
     if (listed.timestamp() if listed else 0) != drawn["listed_at"]:
         return False
     if not drawn["words"] and not drawn["any_change"]:
         return True
     since = datetime.fromtimestamp(drawn["since"], UTC)
-    changed = list(Project.objects.filter(updated_at__gt=since).values_list("pk", flat=True)[: CHANGED_AT_MOST + 1])
+    # Published then and now: a publication or a withdrawal is in the change log (a new key).
+    changed = Project.objects.published().filter(updated_at__gt=since).values_list("pk", "updated_at")
+    changed = dict(changed[: CHANGED_AT_MOST + 1])
     if not changed:
         return True
     if drawn["any_change"] or len(changed) > CHANGED_AT_MOST:
         return False
-    if drawn["matched"] is not None and BitMap.deserialize(drawn["matched"]).intersect(BitMap(changed)):
+    if not _same_matches(drawn, since, changed):
         return False
-    return not Project.objects.published().filter(pk__in=changed).search(drawn["words"]).exists()
+    cache.set(key, {**drawn, "since": max(changed.values()).timestamp()}, 60 * 60)
+    return True
+
+
+def _same_matches(drawn, since, changed):
+    """Whether the `changed` projects leave the search of a page drawn at `since` as it was: each matches the words
+    now exactly when it matched them then and, for a list ranked by relevance, as well (then: the versions of their
+    text since `since`, from their history)."""
+    outcomes = Project.objects.filter(pk__in=list(changed)).matched_since(drawn["words"], since)
+    if outcomes.keys() != changed.keys():  # a changed project with no version known then
+        return False
+    if drawn["ranked"]:
+        return all(len(ranks) == 1 for ranks in outcomes.values())
+    return all(len({rank is not None for rank in ranks}) == 1 for ranks in outcomes.values())

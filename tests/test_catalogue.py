@@ -15,6 +15,7 @@ from django.urls import reverse
 from axes.models import Axis, Line
 from projects import geo
 from projects.models import AwardDecision, Municipality, Organization, Participation, Project
+from projects.models.projects import project_history
 
 from .conftest import make_project
 
@@ -552,6 +553,109 @@ def test_a_search_page_follows_an_edit_that_adds_or_removes_a_match_it_does_not_
     edit_title(later, "Observatorio sin la palabra")
     again, body = drawn_again(client, url)  # the HTML itself, not the context (computed afresh on every request)
     assert again and f"{Project.objects.published().search('familia').count()} proyecto" in body
+
+
+def saved(project, **fields):
+    """An edit saved as the staff form saves it (Project.save: a newer updated_at and a version in its history)."""
+    project.refresh_from_db()
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save()
+    return project
+
+
+def fresh(client, url):
+    """The page's list as the database gives it now (nothing cached): [(code, title)]."""
+    cache.clear()
+    return [(p.code, p.title) for p in client.get(url).context["page"]]
+
+
+def test_a_broad_search_is_kept_through_edits_that_leave_its_matches_and_redrawn_when_they_change(
+    client, catalogue, monkeypatch
+):
+    """A search broader than the bound never reads all its matches, so whether an edited project it does not list
+    matched then is read from the project's history: kept when the edit leaves the matches as they were (the list,
+    newest first, and its count are the same), redrawn when a project starts or stops matching."""
+    from projects import filters
+    from projects.views import public
+
+    monkeypatch.setattr(public, "PAGE_SIZE", 1)
+    monkeypatch.setattr(filters, "BROAD_SEARCH", 1)  # two matches of «familia»: broader than the bound
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    first = client.get(url)
+    assert first.context["broad"] and len(first.context["page"]) == 1
+    listed = first.context["page"][0].code
+    unlisted = Project.objects.published().search("familia").exclude(code=listed).get()
+    saved(unlisted, title=f"{unlisted.title} (segunda etapa)")  # still a match
+    again, body = drawn_again(client, url)
+    assert not again and f">{unlisted.title} (segunda etapa)</a>" not in body
+    assert [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+
+    client.get(url)
+    mediation = Project.objects.get(code="FIC-2021-010")
+    saved(mediation, title="Mediación escolar y familiar en Juárez")  # starts matching
+    assert drawn_again(client, url)[0]
+    client.get(url)
+    saved(mediation, title="Mediación escolar en Juárez")  # stops matching
+    again, body = drawn_again(client, url)
+    assert again and [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+
+
+def test_a_ranked_search_is_redrawn_when_an_unlisted_match_changes_relevance_and_kept_otherwise(
+    client, catalogue, monkeypatch
+):
+    """A search within the bound is ranked by relevance: an edit of a match it does not list is kept when the match
+    is as relevant as before (a word added that is not searched), and redrawn when its relevance moves (the word
+    now in its title), in the order the database gives."""
+    from projects.views import public
+
+    monkeypatch.setattr(public, "PAGE_SIZE", 1)
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    page = client.get(url).context["page"]
+    assert not client.get(url).context["broad"] and page.paginator.count == 2
+    unlisted = Project.objects.published().search("familia").exclude(code=page[0].code).get()
+    saved(unlisted, summary=f"{unlisted.summary} Con talleres.")
+    assert drawn_again(client, url)[0] is False
+    before = fresh(client, url)
+    saved(unlisted, title=f"Familia: {unlisted.title}")
+    again, body = drawn_again(client, url)
+    assert again and [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+    assert fresh(client, url) != before  # the retitled match moved up to the first page
+
+
+def test_a_search_is_redrawn_when_an_edited_project_has_no_version_recorded_before_the_page(client, catalogue):
+    """What a project's text said when the page was drawn is read from its history: a project written without one
+    (a bulk load) redraws the searches when it is edited, whatever the edit."""
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    unrelated = Project.objects.get(code="FIC-2021-010")
+    project_history().objects.filter(id=unrelated.pk).delete()
+    client.get(url)
+    saved(unrelated, summary="Otro resumen.")
+    assert drawn_again(client, url)[0]
+    saved(unrelated, summary="Otro resumen más.")  # its history now has the version current when the page was drawn
+    assert drawn_again(client, url)[0] is False
+
+
+def test_an_edited_draft_leaves_the_searches_cached_and_a_kept_check_is_not_read_again(client, catalogue, org_a):
+    from django.test.utils import CaptureQueriesContext
+
+    draft = make_project("FIC-2024-090", "Borrador sobre la familia", org_a)
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    client.get(url)
+    saved(draft, title="Borrador sobre la familia, segunda versión")
+    assert drawn_again(client, url)[0] is False
+    saved(Project.objects.get(code="FIC-2021-010"), summary="Otro resumen.")
+    with CaptureQueriesContext(connection) as checked:
+        client.get(url)
+    assert any("historicalproject" in q["sql"] for q in checked.captured_queries)  # the edit was checked
+    with CaptureQueriesContext(connection) as again:
+        client.get(url)
+    assert not any("historicalproject" in q["sql"] for q in again.captured_queries)  # and recorded: not again
+    assert len(again) < len(checked)
 
 
 def test_an_organization_renamed_is_renamed_at_once_in_the_facets_of_a_page_that_does_not_list_it(client, catalogue):

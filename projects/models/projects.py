@@ -1,5 +1,6 @@
 """Projects, who sees them, and their money by participating organization."""
 
+import functools
 import re
 from decimal import Decimal
 
@@ -94,6 +95,38 @@ def is_staff_user(user):
 BROAD_SEARCH = 10_000
 
 
+def search_vector(organizations, places):
+    """What a project's text says, for search (its `search_vector` column): the title first, then its code, summary,
+    organizations and places, then its description. `organizations` and `places` name the derived columns, or are
+    expressions giving them (projects.models.Project.matched_since reads a past version with today's)."""
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("code", "summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector(organizations, places, weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+    )
+
+
+def search_query(query):
+    """The search of a visitor's words: Spanish full-text search that ignores accents and stems words. The websearch
+    query (phrases, OR, -exclusions) is OR-ed with a prefix match of every stemmed word, because Spanish stems differ
+    between forms ("joven" stems to "jov", "jóvenes" to "joven")."""
+    from django.contrib.postgres.search import SearchQuery
+
+    words = re.findall(r"\w+", query)[:12]
+    found = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+    if words:
+        prefixes = " & ".join(f"{word}:*" for word in words)
+        found |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
+    return found
+
+
+@functools.cache
+def project_history():
+    """The historical model of projects (simple_history's `Project.history` builds a manager class on each access)."""
+    return Project.history.model
+
+
 class ProjectQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=Project.Publication.PUBLISHED)
@@ -119,17 +152,44 @@ class ProjectQuerySet(models.QuerySet):
         return self.of_partner(user).exclude(publication_state=Project.Publication.ARCHIVED)
 
     def search(self, query):
-        """Spanish full-text search that ignores accents and stems words, ranked by relevance.
-        The websearch query (phrases, OR, -exclusions) is OR-ed with a prefix match of every stemmed word, because
-        Spanish stems differ between forms ("joven" stems to "jov", "jóvenes" to "joven")."""
-        from django.contrib.postgres.search import SearchQuery, SearchRank
+        """Spanish full-text search that ignores accents and stems words, ranked by relevance (search_query)."""
+        from django.contrib.postgres.search import SearchRank
 
-        words = re.findall(r"\w+", query)[:12]
-        search_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-        if words:
-            prefixes = " & ".join(f"{word}:*" for word in words)
-            search_query |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
-        return self.filter(search_vector=search_query).annotate(rank=SearchRank(F("search_vector"), search_query))
+        words = search_query(query)
+        return self.filter(search_vector=words).annotate(rank=SearchRank(F("search_vector"), words))
+
+    def matched_since(self, query, since):
+        """{id: {relevance}}: how each of these projects' text answered the search (its relevance, as search()
+        ranks it, or None when it did not match) in every version from the one current at `since` (the newest saved
+        with an `updated_at` no later) to the newest (its history, which every save writes), and as it is now. A
+        project with no version saved at or before `since` (written without history, as a bulk load does) is left
+        out: what its text said then is not known."""
+        from django.contrib.postgres.search import SearchRank
+
+        historical = project_history()
+        known = historical.objects.filter(id=models.OuterRef("id"), updated_at__lte=since)
+        at_since = known.order_by("-updated_at", "-history_id").values("history_id")[:1]
+        project = Project.objects.filter(pk=models.OuterRef("id"))
+        text = search_vector(
+            models.Subquery(project.values("search_organizations")),
+            models.Subquery(project.values("search_places")),
+        )
+        words = search_query(query)
+        versions = (
+            historical.objects.filter(id__in=self.values("pk"))
+            .filter(Q(updated_at__gt=since) | Q(history_id=models.Subquery(at_since)))
+            .filter(models.Exists(known))
+            .annotate(text=text)
+            .annotate(rank=models.Case(models.When(text=words, then=SearchRank(F("text"), words)), default=None))
+            .values_list("id", "rank")
+        )
+        outcomes = {}
+        for pk, rank in versions:
+            outcomes.setdefault(pk, set()).add(rank)
+        now = dict(self.filter(pk__in=list(outcomes)).search(query).values_list("pk", "rank"))
+        for pk, ranks in outcomes.items():
+            ranks.add(now.get(pk))
+        return outcomes
 
     def count_up_to(self, bound):
         """The number of rows, counting no further than bound + 1 (ids only: no rank or other annotation)."""
@@ -353,10 +413,7 @@ class Project(Workflow, Editing, models.Model):
     region_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     organization_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("code", "summary", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("search_organizations", "search_places", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("description", weight="C", config=SEARCH_CONFIG),
+        expression=search_vector("search_organizations", "search_places"),
         output_field=SearchVectorField(),
         db_persist=True,
     )

@@ -128,7 +128,6 @@ def catalogue_page(request):
         "active": active_filters(request, filterset),
         "totals": counted.totals() if counted else None,
         "map": map_for(request, counted.municipality_figures()) if counted else None,
-        "matched": counted.chosen.get("q") if counted else None,  # the words' matches, when read (for its cache)
     }
 
 
