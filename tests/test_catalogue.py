@@ -713,3 +713,22 @@ def test_a_search_narrowed_by_a_filter_recounts_its_facets_when_an_unlisted_matc
     Project.objects.filter(pk=violence.pk).update(summary="Otro resumen.", description="<p>Otro texto.</p>")
     edit_title(violence, "Observatorio de la violencia")
     assert in_progress() is None  # no match left in that status: not offered
+
+
+def test_the_filter_panel_and_the_map_escape_what_they_print_and_mark_what_is_chosen(client, catalogue, org_b):
+    """The facet groups and the map's shapes and table are written in Python (projects/templatetags/portal.py):
+    names are escaped as a template would, the chosen value is checked and its group open, the others are not."""
+    org_b.name = '<b>Casa</b> & "Hogar"'  # the implementer of the one project listed
+    org_b.save()
+    body = client.get("/proyectos/?status=completed&municipality=08021").content.decode()
+    assert "&lt;b&gt;Casa&lt;/b&gt; &amp; &quot;Hogar&quot;" in body and "<b>Casa</b>" not in body
+    assert re.search(r'<details class="facet-group" open>\s*<summary>Estado del proyecto</summary>', body)
+    assert re.search(r'<details class="facet-group">\s*<summary>Eje estratégico</summary>', body)
+    assert re.search(r'name="status" value="completed" checked>\s*Concluido <span class="facet__count">\(1\)', body)
+    assert re.search(r'name="axis" value="fortalecimiento-institucional">\s*1\. ', body)  # offered, not chosen
+    assert body.count('<path d="M') == Municipality.objects.count()  # one shape per municipality with its link
+    delicias = Municipality.objects.get(inegi_code="08021")
+    row = re.search(rf'<tr><th scope="row"><a href="/municipios/{delicias.slug}/">Delicias</a></th>(.*?)</tr>', body)
+    assert row and '<td class="num">1</td>' in row.group(1)
+    money = Project.objects.get(code="FIC-2022-011").total_amount  # its only project: all of its money is here
+    assert f'<td class="num money">${money:,.0f}</td>' in row.group(1)

