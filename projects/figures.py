@@ -9,6 +9,7 @@ in every worker, with or without a shared cache.
 import functools
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 
 from django.core.cache import cache
@@ -127,6 +128,7 @@ def remember_catalogue(key, generation, page):
         {
             "generation": generation,
             "since": float(generation.split(":")[-2]),
+            "expires": time.time() + 60 * 60,
             "listed": [project.pk for project in listed],
             "listed_at": max((project.updated_at.timestamp() for project in listed), default=0),
             "words": words,
@@ -141,8 +143,9 @@ def remember_catalogue(key, generation, page):
 
 def _still_shown(key, drawn):
     """Whether nothing a page drawn as recorded (remember_catalogue) shows has changed since (the change log and the
-    names are in its key). A page kept after projects changed is recorded again as of their change, so that the next
-    visitor's check does not read them again."""
+    names are in its key). The changed projects found to leave a search as it was are recorded with the entry (each
+    with its `updated_at`), so that the next visitor's check does not read them again; `since` itself never moves (a
+    transaction that took its `updated_at` earlier may commit later)."""
     listed = Project.objects.filter(pk__in=drawn["listed"]).aggregate(m=Max("updated_at"))["m"]
     if (listed.timestamp() if listed else 0) != drawn["listed_at"]:
         return False
@@ -156,9 +159,15 @@ def _still_shown(key, drawn):
         return True
     if drawn["any_change"] or len(changed) > CHANGED_AT_MOST:
         return False
-    if not _same_matches(drawn, since, changed):
+    checked = drawn.get("checked", {})
+    unchecked = {pk: at for pk, at in changed.items() if checked.get(pk) != at.timestamp()}
+    if not unchecked:
+        return True
+    if not _same_matches(drawn, since, unchecked):
         return False
-    cache.set(key, {**drawn, "since": max(changed.values()).timestamp()}, 60 * 60)
+    left = drawn["expires"] - time.time()  # recorded again for the rest of its hour, not a new one
+    if left > 1:
+        cache.set(key, {**drawn, "checked": {pk: at.timestamp() for pk, at in changed.items()}}, left)
     return True
 
 

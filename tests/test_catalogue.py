@@ -4,12 +4,13 @@ import csv
 import io
 import json
 import re
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from axes.models import Axis, Line
@@ -556,12 +557,12 @@ def test_a_search_page_follows_an_edit_that_adds_or_removes_a_match_it_does_not_
 
 
 def saved(project, **fields):
-    """An edit saved as the staff form saves it (Project.save: a newer updated_at and a version in its history)."""
+    """An edit saved as the staff form, the API and the importer save it (Project.save_edit: the version check, a
+    version in its history, then the derived columns refreshed)."""
     project.refresh_from_db()
     for name, value in fields.items():
         setattr(project, name, value)
-    project.save()
-    return project
+    return project.save_edit(None, project.version)
 
 
 def fresh(client, url):
@@ -642,11 +643,11 @@ def test_a_search_is_redrawn_when_an_edited_project_has_no_version_recorded_befo
 def test_an_edited_draft_leaves_the_searches_cached_and_a_kept_check_is_not_read_again(client, catalogue, org_a):
     from django.test.utils import CaptureQueriesContext
 
-    draft = make_project("FIC-2024-090", "Borrador sobre la familia", org_a)
+    draft = make_project("FIC-2024-090", "Borrador sobre seguridad", org_a)
     cache.clear()
     url = "/proyectos/?q=familia"
     client.get(url)
-    saved(draft, title="Borrador sobre la familia, segunda versión")
+    saved(draft, title="Borrador sobre la familia")  # a draft that starts matching: not on the public page
     assert drawn_again(client, url)[0] is False
     saved(Project.objects.get(code="FIC-2021-010"), summary="Otro resumen.")
     with CaptureQueriesContext(connection) as checked:
@@ -656,6 +657,70 @@ def test_an_edited_draft_leaves_the_searches_cached_and_a_kept_check_is_not_read
         client.get(url)
     assert not any("historicalproject" in q["sql"] for q in again.captured_queries)  # and recorded: not again
     assert len(again) < len(checked)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_committed_after_a_later_one_was_checked_is_still_checked(client, catalogue):
+    """An editor's transaction takes its `updated_at`, then a second editor saves and commits, a visitor's check
+    keeps the page (the second edit changes no match), and only then the first commits an edit that makes its
+    project match: the page follows it."""
+    cache.clear()
+    url = "/proyectos/?q=familia"
+    before = client.get(url).context["page"].paginator.count
+    first = Project.objects.get(code="FIC-2021-010")  # does not match «familia»
+    taken, go_on, done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_editor():
+        try:
+            with transaction.atomic():
+                saved(first, title="Mediación escolar y familiar en Juárez")
+                taken.set()
+                go_on.wait(10)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=slow_editor)
+    thread.start()
+    assert taken.wait(10)
+    saved(Project.objects.get(code="FIC-2022-011"), summary="Otro resumen.")
+    assert drawn_again(client, url)[0] is False  # checked: no match moved
+    go_on.set()
+    assert done.wait(10)
+    thread.join()
+    again, body = drawn_again(client, url)
+    assert again and f"{before + 1} proyectos" in body
+
+
+def test_a_renamed_organization_reaches_the_search_at_once(client, catalogue, org_a):
+    """A project's search text holds its organizations' names (not in its history): a rename refreshes the text of
+    the organization's projects and draws the searches again, so a search for the new name finds them at once and
+    keeps finding them after an edit."""
+    cache.clear()
+    url = "/proyectos/?q=faro"
+    assert client.get(url).context["page"].paginator.count == 0
+    org_a.name = "Centro Comunitario Faro, A.C."
+    org_a.save()
+    expected = Project.objects.published().filter(organization_ids__contains=[org_a.pk]).count()
+    assert expected and f"{expected} proyecto" in client.get(url).content.decode()
+    saved(Project.objects.get(code="FIC-2021-010"), summary="Otro resumen.")
+    assert f"{expected} proyecto" in client.get(url).content.decode()
+    cache.clear()
+    assert client.get(url).context["page"].paginator.count == expected
+
+
+def test_a_search_follows_text_a_project_copies_from_its_organizations_whatever_wrote_it(client, catalogue, org_b):
+    """A name changed with no save (a bulk update) reaches the projects' search text at their next refresh (here a
+    partner's row saved): the change log records that text, so the search is drawn again."""
+    url = "/proyectos/?q=faro"
+    Organization.objects.filter(pk=org_b.pk).update(name="Red Faro, A.C.")
+    cache.clear()
+    assert client.get(url).context["page"].paginator.count == 0  # its projects' text still says the old name
+    participation = Participation.objects.filter(organization=org_b).first()
+    participation.save()  # the derived columns of its project follow (refresh_derived)
+    assert Project.objects.published().search("faro").count() == 1
+    again, body = drawn_again(client, url)
+    assert again and "1 proyecto<" in body
 
 
 def test_an_organization_renamed_is_renamed_at_once_in_the_facets_of_a_page_that_does_not_list_it(client, catalogue):

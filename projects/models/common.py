@@ -27,6 +27,29 @@ inegi_validator = RegexValidator(INEGI_PATTERN, _("La clave INEGI tiene 5 dígit
 code_validator = RegexValidator(PROJECT_CODE_PATTERN, _("Clave inválida: use el formato FIC-2024-017."), "invalid_code")
 
 
+class CopiedIntoProjects(models.Model):
+    """A model some of whose fields projects copy into their derived columns (Project.refresh_derived: the search
+    text, the linked ids, FICOSEC's share): a save that changes one of `copied_fields` refreshes the projects that
+    `projects_lookup` finds (a filter on the project's id arrays, given this row's id), in the same transaction."""
+
+    copied_fields = ()
+    projects_lookup = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from django.db import transaction
+
+        from .projects import Project
+
+        with transaction.atomic():
+            before = type(self).objects.filter(pk=self.pk).values(*self.copied_fields).first() if self.pk else None
+            super().save(*args, **kwargs)
+            if before and any(before[name] != getattr(self, name) for name in self.copied_fields):
+                Project.objects.filter(**{self.projects_lookup: [self.pk]}).refresh_derived()
+
+
 def sanitize_html(html):
     """The only rich text the portal stores: a small safe subset of HTML, never a script or an event handler."""
     return nh3.clean(

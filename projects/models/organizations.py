@@ -11,7 +11,14 @@ from simple_history.models import HistoricalRecords
 
 from ficosec.history import history_user
 
-from .common import CLUNI_PATTERN, RFC_PATTERN, cluni_validator, constraint_message, validate_rfc
+from .common import (
+    CLUNI_PATTERN,
+    RFC_PATTERN,
+    CopiedIntoProjects,
+    cluni_validator,
+    constraint_message,
+    validate_rfc,
+)
 from .places import Municipality
 
 # --- Organizations --------------------------------------------------------------------------------------------
@@ -40,7 +47,10 @@ class OrganizationQuerySet(models.QuerySet):
         )
 
 
-class Organization(models.Model):
+class Organization(CopiedIntoProjects):
+    copied_fields = ("name", "acronym", "is_ficosec")  # the search text and FICOSEC's share of its projects
+    projects_lookup = "organization_ids__contains"
+
     class Kind(models.TextChoices):
         OSC = "osc", _("Organización de la sociedad civil")
         GOV_MUNICIPAL = "gov_municipal", _("Gobierno municipal")

@@ -4,13 +4,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .common import INEGI_PATTERN, constraint_message, inegi_validator
+from .common import INEGI_PATTERN, CopiedIntoProjects, constraint_message, inegi_validator
 
 # --- Geography ------------------------------------------------------------------------------------------------
 
 
-class Region(models.Model):
+class Region(CopiedIntoProjects):
     """FICOSEC's operating regions (Juárez, Chihuahua, Cuauhtémoc, Delicias, Parral, Nuevo Casas Grandes)."""
+
+    copied_fields = ("name",)  # in the search text of its projects
+    projects_lookup = "region_ids__contains"
 
     name = models.CharField(_("nombre"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -25,8 +28,11 @@ class Region(models.Model):
         return self.name
 
 
-class Municipality(models.Model):
+class Municipality(CopiedIntoProjects):
     """One of the 67 municipalities of Chihuahua, identified by its 5-digit INEGI code."""
+
+    copied_fields = ("name", "region_id")  # in the search text and the region ids of its projects
+    projects_lookup = "municipality_ids__contains"
 
     inegi_code = models.CharField(_("clave INEGI"), max_length=5, unique=True, validators=[inegi_validator])
     name = models.CharField(_("nombre"), max_length=100)
