@@ -19,6 +19,7 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 
 from axes.models import Axis, pick
+from ficosec.history import newest_change_sql
 
 from .models import (
     AnnualReport,
@@ -64,12 +65,8 @@ def kind_path(path):
 
 @functools.cache
 def _stamp_sql():
-    # Written once: simple_history's `Model.history` builds a manager class on every access.
     newest = [f"(SELECT id FROM {CatalogueChange._meta.db_table} ORDER BY id DESC LIMIT 1)"]
-    newest += [
-        f"(SELECT max(history_date) FROM {model.history.model._meta.db_table})"
-        for model in (Commitment, Disbursement, Charge, AnnualReport)
-    ]
+    newest += [newest_change_sql(model) for model in (Commitment, Disbursement, Charge, AnnualReport)]
     return f"SELECT {', '.join(newest)}"
 
 

@@ -18,6 +18,7 @@ from django.db.models import Max, Subquery
 from django.db.models.functions import Greatest
 
 from axes.models import Axis, Line
+from ficosec.history import newest_change_sql
 
 from . import facets, privacy
 from .models import CatalogueChange, Organization, Project, Region
@@ -89,10 +90,7 @@ TEXT_ORDERS = {"title", "-title", "updated_at", "-updated_at"}
 
 @functools.cache
 def _version_sql():
-    # Written once: simple_history's `Model.history` builds a manager class on every access (1.3 ms a request).
-    names = [
-        f"(SELECT max(history_date) FROM {model.history.model._meta.db_table})" for model in (Axis, Line, Organization)
-    ]
+    names = [newest_change_sql(model) for model in (Axis, Line, Organization)]
     table = CatalogueChange._meta.db_table
     return f"SELECT (SELECT id FROM {table} ORDER BY id DESC LIMIT 1), GREATEST({', '.join(names)})"
 

@@ -660,7 +660,7 @@ def test_an_edited_draft_leaves_the_searches_cached_and_a_kept_check_is_not_read
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_committed_after_a_later_one_was_checked_is_still_checked(client, catalogue):
+def test_an_edit_committed_after_a_later_one_was_checked_is_still_checked(reference_data, client, catalogue):
     """An editor's transaction takes its `updated_at`, then a second editor saves and commits, a visitor's check
     keeps the page (the second edit changes no match), and only then the first commits an edit that makes its
     project match: the page follows it."""
