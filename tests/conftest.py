@@ -1,6 +1,7 @@
 """Shared fixtures: Playwright on Debian's Chromium and the fixed cast of people and projects."""
 
 import os
+import random
 
 import pytest
 
@@ -265,3 +266,23 @@ def demo_flag_off():
     cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)
     yield
     cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)
+
+
+@pytest.fixture
+def chess_catalogue(org_a, ficosec_org):
+    """31 published projects that mention chess more or less (title, summary, description, several times), in two
+    places, and a draft that mentions it most of all."""
+    rng = random.Random(7)
+    places = list(Municipality.objects.filter(inegi_code__in=["08037", "08019"]))
+    for n in range(32):
+        times = rng.randint(0, 4)
+        project = make_project(
+            f"FIC-2025-{500 + n}",
+            ("Torneo de ajedrez " if n % 3 == 0 else "Círculo de lectura ") + str(n),
+            org_a,
+            "published" if n < 31 else "draft",
+            summary=("Ajedrez en la escuela. " * (n % 2)) + "Jóvenes en riesgo.",
+            description="<p>" + "Clases de ajedrez y torneos. " * times + ("Ajedrez " * 9 if n == 31 else "") + "</p>",
+        )
+        project.save_edit(None, project.version, links={"municipalities": [places[n % 2]]})
+    return places

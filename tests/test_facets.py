@@ -370,26 +370,6 @@ def test_the_shared_index_follows_every_commit_and_forgets_a_rollback(reference_
     assert len(facets.current().members) == 0
 
 
-@pytest.fixture
-def chess_catalogue(org_a, ficosec_org):
-    """31 published projects that mention chess more or less (title, summary, description, several times), in two
-    places, and a draft that mentions it most of all."""
-    rng = random.Random(7)
-    places = list(Municipality.objects.filter(inegi_code__in=["08037", "08019"]))
-    for n in range(32):
-        times = rng.randint(0, 4)
-        project = make_project(
-            f"FIC-2025-{500 + n}",
-            ("Torneo de ajedrez " if n % 3 == 0 else "Círculo de lectura ") + str(n),
-            org_a,
-            "published" if n < 31 else "draft",
-            summary=("Ajedrez en la escuela. " * (n % 2)) + "Jóvenes en riesgo.",
-            description="<p>" + "Clases de ajedrez y torneos. " * times + ("Ajedrez " * 9 if n == 31 else "") + "</p>",
-        )
-        project.save_edit(None, project.version, links={"municipalities": [places[n % 2]]})
-    return places
-
-
 def listed_codes(client, query):
     """The codes a visitor reads on every page of the list, following the page's own 'next' links."""
     codes, url = [], f"/proyectos/?{query}"

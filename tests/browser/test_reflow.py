@@ -62,3 +62,31 @@ def test_every_kind_of_page_fits_a_phone_without_sideways_scrolling(
     found += overflowing(page, live_server.url, workspace_pages(published_project))
     context.close()
     assert found == []
+
+
+@pytest.mark.parametrize("width", [320, 360])
+def test_an_uncounted_filter_group_and_its_note_fit_a_phone(
+    browser,
+    live_server,
+    chess_catalogue,
+    monkeypatch,
+    width,
+):
+    """A word broader than the bound narrowed by a place: the chosen place's group lists it with no number and says
+    why ("Sin cuentas…"); on a phone the note wraps inside the panel, read in full, and nothing scrolls sideways."""
+    from projects import filters
+    from projects.models import Project
+
+    here = Project.objects.published().filter(municipalities__inegi_code="08037").count()
+    assert here < Project.objects.published().search("ajedrez").count()
+    monkeypatch.setattr(filters, "BROAD_SEARCH", here)  # the place alone within the bound; the word alone not
+    context = browser.new_context(locale="es-MX", viewport={"width": width, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/proyectos/?q=ajedrez&municipality=08037")
+    page.locator("summary.filters__toggle").click()  # the filter panel, closed on a phone
+    note = page.get_by_text("Sin cuentas:")
+    assert note.is_visible()
+    box = note.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert not page.evaluate(SCROLLS_SIDEWAYS)
+    context.close()
