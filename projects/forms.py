@@ -138,7 +138,8 @@ class ProjectForm(forms.ModelForm):
 
 class OrganizationChoiceField(forms.ModelChoiceField):
     """An organization typed or picked from a searchable list (<datalist>, no JavaScript needed) by what a person
-    sees: its name, "name (acronym)" as the list offers it, or its acronym. The slug still works."""
+    sees: its name, "name (acronym)" as the list offers it, or its acronym. The slug still works, and the list
+    offers it in brackets after the name of organizations that share their name (Organization.label)."""
 
     default_error_messages = {
         "invalid_choice": _(
@@ -149,6 +150,7 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         ),
     }
     NAME_AND_ACRONYM = re.compile(r"^(?P<name>.+) \((?P<acronym>[^()]+)\)$")
+    WITH_SLUG = re.compile(r"^.+ \[(?P<slug>[-\w]+)\]$")  # Organization.label of an organization with namesakes
 
     def __init__(self):
         super().__init__(
@@ -159,9 +161,11 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         )
 
     def prepare_value(self, value):
+        if isinstance(value, Organization):
+            value = value.pk
         if isinstance(value, int):  # a bound instance's organization_id: show the organization as the list does
-            value = Organization.objects.filter(pk=value).first()
-        return str(value) if isinstance(value, Organization) else value
+            return Organization.objects.label_of(value)
+        return value
 
     def has_changed(self, initial, data):
         """Changed when the text names another organization (a row left as shown is not saved again)."""
@@ -176,7 +180,8 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         if not text:
             return None
         both = self.NAME_AND_ACRONYM.match(text)
-        lookups = [{"slug": text}]
+        slugged = self.WITH_SLUG.match(text)
+        lookups = [{"slug": slugged["slug"] if slugged else text}]
         if both:
             lookups.append({"name__iexact": both["name"], "acronym__iexact": both["acronym"]})
         lookups += [{"name__iexact": text}, {"acronym__iexact": text}]

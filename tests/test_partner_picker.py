@@ -127,3 +127,53 @@ def test_the_error_summary_lists_every_error_of_the_page_formsets_included(clien
     assert "id_indicators-0-name" in links
     assert links["id_participations-1-amount"].startswith("Socio 2")
     assert re.search(r"5 errores", summary)
+
+
+@pytest.mark.parametrize(
+    "partner_acronym, namesake_acronym",
+    [("ALFA", "ALFA"), ("", "OTRA"), ("", "")],
+    ids=["same name and acronym", "a name without acronym shared", "same name, no acronyms"],
+)
+def test_a_project_whose_partner_shares_its_name_saves_unchanged_as_shown(
+    client, editor, published_project, org_a, partner_acronym, namesake_acronym
+):
+    """Found by the held load at 1,000,000 projects: the edit page showed such a partner by a text that named two
+    organizations, and saving the page unchanged was refused. Each row now shows a text that resolves to its own."""
+    from bench.edits import form_fields
+
+    org_a.acronym = partner_acronym
+    org_a.save()
+    namesake = Organization.objects.create(name=org_a.name, acronym=namesake_acronym, kind="osc", slug="alfa-dos")
+    client.force_login(editor)
+    url = reverse("project_edit", args=[published_project.code])
+    page = client.get(url).content.decode()
+    fields = form_fields(page, {"class": "project-form"})
+    rows = [value for name, value in fields if re.fullmatch(r"participations-\d+-organization", name) and value]
+    shown = f"{org_a} [{org_a.slug}]"
+    assert shown in rows
+    options = re.findall(r'<datalist id="organizaciones">(.*?)</datalist>', page, re.S)[0]
+    assert f'<option value="{shown}">' in options  # the list offers both, each by a text of its own
+    # the namesake with an acronym of its own is told apart by it; otherwise by its slug too
+    namesake_shown = str(namesake) if namesake.acronym != org_a.acronym else f"{namesake} [alfa-dos]"
+    assert f'<option value="{namesake_shown}">' in options
+    before = list(published_project.participations.values_list("organization", "role", "amount"))
+
+    data = {}
+    for name, value in fields + [("save", "1")]:
+        data.setdefault(name, []).append(value)
+    response = client.post(url, data)
+
+    assert response.status_code == 302, re.findall(r'class="errorlist[^"]*">(.*?)</ul>', response.content.decode())
+    assert list(published_project.participations.values_list("organization", "role", "amount")) == before
+    assert not Participation.objects.filter(organization=namesake).exists()
+
+
+def test_a_namesake_is_picked_by_the_text_the_list_offers(client, editor, org_a):
+    Organization.objects.create(name=org_a.name, acronym="ALFA", kind="osc", slug="alfa-dos")
+    client.force_login(editor)
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(f"{org_a.name} (ALFA)")})
+    assert response.status_code == 400
+    assert "Hay varias organizaciones" in response.content.decode()
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(f"{org_a.name} (ALFA) [alfa-dos]")})
+    assert response.status_code == 302
+    assert Participation.objects.get(project__code="FIC-2025-050").organization.slug == "alfa-dos"

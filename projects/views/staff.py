@@ -187,7 +187,7 @@ def project_form(request, project):
             messages.success(
                 request,
                 _("Organización «%(name)s» agregada: escríbala o elíjala en la lista de la fila del socio.")
-                % {"name": organization},
+                % {"name": Organization.objects.label_of(organization.pk)},
             )
             new_organization = NewOrganizationForm()
     elif posted and all([part.is_valid() for part in (form, partners, indicators, measurements) if part is not None]):
@@ -220,7 +220,7 @@ def project_form(request, project):
             "project": project,
             "new_organization": new_organization,
             "conflict": conflict,
-            "organizations": Organization.objects.only("slug", "name", "acronym"),
+            "organizations": Organization.objects.labelled().only("slug", "name", "acronym"),
             "errors": error_summary(form, partners, indicators, measurements)
             if posted and "add_organization" not in data
             else [],
