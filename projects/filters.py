@@ -62,9 +62,21 @@ class StorableDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = StorableDateTimeField
 
 
+class ChosenRowsField(django_filters.fields.ModelMultipleChoiceField):
+    """The chosen rows as a list: none chosen is an empty list, where Django's empty queryset would be compiled
+    into SQL each time a filter asks whether anything was chosen (five filters on every list request)."""
+
+    def clean(self, value):
+        if not value and not self.required:
+            return []
+        return list(super().clean(value))
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     """Rows chosen by a text key (slug, INEGI code), several at once: the schema types the values as text."""
+
+    field_class = ChosenRowsField
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -148,9 +160,13 @@ class ProjectFilter(django_filters.FilterSet):
         self.default_ordering = default_ordering
         # An organization is a valid choice only when it takes part in a project of the queryset (what the caller
         # may see): the slug of an organization whose projects are all hidden is refused like an unknown one, and
-        # its name is never printed (facet chip, "count 0" row).
-        visible = Participation.objects.filter(organization=OuterRef("pk"), project__in=self.queryset.values("pk"))
-        self.filters["organization"].queryset = Organization.objects.filter(Exists(visible))
+        # its name is never printed (facet chip, "count 0" row). Built only when an organization is asked for: it
+        # would cost a list request as much as the rest of the filter.
+        if data is not None and "organization" in data:
+            visible = Participation.objects.filter(organization=OuterRef("pk"), project__in=self.queryset.values("pk"))
+            self.filters["organization"].queryset = Organization.objects.filter(Exists(visible))
+        else:
+            self.filters["organization"].queryset = Organization.objects.none()
 
     @property
     def searching(self):
