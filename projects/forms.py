@@ -1,6 +1,7 @@
 """Forms of the staff workspace."""
 
 import re
+from collections import defaultdict
 
 from django import forms
 from django.conf import settings
@@ -136,21 +137,28 @@ class ProjectForm(forms.ModelForm):
         return self.save(commit=False).save_edit(user, self.cleaned_data["version"], links, children)
 
 
+def one_line(text):
+    """Text as the partner picker compares it: runs of spaces as one, none at the ends."""
+    return " ".join(str(text or "").split())
+
+
 class OrganizationChoiceField(forms.ModelChoiceField):
     """An organization typed or picked from a searchable list (<datalist>, no JavaScript needed) by what a person
-    sees: its name, "name (acronym)" as the list offers it, or its acronym. The slug still works, and the list
-    offers it in brackets after the name of organizations that share their name (Organization.label)."""
+    sees: its name, "name (acronym)" as the list offers it, or its acronym. The slug still works. The list shows an
+    organization with its slug in brackets, "name (acronym) [slug]", when its plain text would find another one
+    (shown_list()): every text the list offers, and every row of a saved project, finds its own organization."""
 
     default_error_messages = {
         "invalid_choice": _(
             "No encontramos «%(value)s»: escriba su nombre o sus siglas y elíjala de la lista, o agréguela abajo."
         ),
         "ambiguous": _(
-            "Hay varias organizaciones que responden a «%(value)s»: elija en la lista la que lleva sus siglas."
+            "Hay varias organizaciones que responden a «%(value)s»: elija en la lista la que lleva sus siglas o su "
+            "clave entre corchetes."
         ),
     }
     NAME_AND_ACRONYM = re.compile(r"^(?P<name>.+) \((?P<acronym>[^()]+)\)$")
-    WITH_SLUG = re.compile(r"^.+ \[(?P<slug>[-\w]+)\]$")  # Organization.label of an organization with namesakes
+    WITH_SLUG = re.compile(r"^(?P<text>.+) \[(?P<slug>[-\w]+)\]$")
 
     def __init__(self):
         super().__init__(
@@ -160,12 +168,68 @@ class OrganizationChoiceField(forms.ModelChoiceField):
             widget=forms.TextInput(attrs={"list": "organizaciones", "autocomplete": "off"}),
         )
 
+    @classmethod
+    def resolve(cls, text, find):
+        """The organizations a one-line `text` names: "text [slug]" when the slug's organization shows that text,
+        else by the first of its slug, "name (acronym)", its name and its acronym that finds any. `find(lookup)`
+        gives the organizations matching a queryset lookup ({"slug": ...}, {"name__iexact": ...}), two at most."""
+        slugged = cls.WITH_SLUG.match(text)
+        if slugged:
+            found = [row for row in find({"slug": slugged["slug"]}) if one_line(row).upper() == slugged["text"].upper()]
+            if found:
+                return found
+        both = cls.NAME_AND_ACRONYM.match(text)
+        lookups = [{"slug": text}]
+        if both:
+            lookups.append({"name__iexact": both["name"], "acronym__iexact": both["acronym"]})
+        for lookup in lookups + [{"name__iexact": text}, {"acronym__iexact": text}]:
+            found = find(lookup)
+            if found:
+                return found
+        return []
+
+    @classmethod
+    def shown(cls, organization, find):
+        """What the list and a saved row show for `organization`: its text, or with its slug when that text would
+        find anything else (by `find`, as resolve())."""
+        text = one_line(organization)
+        return (
+            text
+            if [row.pk for row in cls.resolve(text, find)] == [organization.pk]
+            else f"{text} [{organization.slug}]"
+        )
+
+    @classmethod
+    def shown_list(cls, organizations):
+        """The list's texts for `organizations` (all of them, for the texts to be told apart), found in memory as
+        the database finds them (exact slug, names and acronyms compared in capitals)."""
+        rows = list(organizations)
+        index = defaultdict(list)
+        for row in rows:
+            for key in (("slug", row.slug), ("name", row.name.upper()), ("acronym", row.acronym.upper())):
+                index[key].append(row)
+            index[("name", "acronym", row.name.upper(), row.acronym.upper())].append(row)
+
+        def find(lookup):
+            if "slug" in lookup:
+                return index[("slug", lookup["slug"])][:2]
+            if "acronym__iexact" in lookup and "name__iexact" in lookup:
+                key = ("name", "acronym", lookup["name__iexact"].upper(), lookup["acronym__iexact"].upper())
+                return index[key][:2]
+            field = "name" if "name__iexact" in lookup else "acronym"
+            return index[(field, lookup[f"{field}__iexact"].upper())][:2]
+
+        return [cls.shown(row, find) for row in rows]
+
+    @staticmethod
+    def stored(lookup):
+        """The organizations matching a lookup in the database (two at most): `find` for resolve() and shown()."""
+        return list(Organization.objects.filter(**lookup)[:2])
+
     def prepare_value(self, value):
-        if isinstance(value, Organization):
-            value = value.pk
         if isinstance(value, int):  # a bound instance's organization_id: show the organization as the list does
-            return Organization.objects.label_of(value)
-        return value
+            value = Organization.objects.filter(pk=value).first()
+        return self.shown(value, self.stored) if isinstance(value, Organization) else value
 
     def has_changed(self, initial, data):
         """Changed when the text names another organization (a row left as shown is not saved again)."""
@@ -176,21 +240,14 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         return (chosen.pk if chosen else None) != (initial.pk if isinstance(initial, Organization) else initial)
 
     def to_python(self, value):
-        text = " ".join(str(value or "").split())
+        text = one_line(value)
         if not text:
             return None
-        both = self.NAME_AND_ACRONYM.match(text)
-        slugged = self.WITH_SLUG.match(text)
-        lookups = [{"slug": slugged["slug"] if slugged else text}]
-        if both:
-            lookups.append({"name__iexact": both["name"], "acronym__iexact": both["acronym"]})
-        lookups += [{"name__iexact": text}, {"acronym__iexact": text}]
-        for lookup in lookups:
-            found = list(self.queryset.filter(**lookup)[:2])
-            if len(found) == 1:
-                return found[0]
-            if found:
-                raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params={"value": text})
+        found = self.resolve(text, self.stored)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ValidationError(self.error_messages["ambiguous"], code="ambiguous", params={"value": text})
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text})
 
 

@@ -1,11 +1,13 @@
 """The project form's partner picker takes an organization by what an editor sees (its name, "name (acronym)", its
 acronym; the slug still works), explains itself in Spanish, and the error summary lists every error of the page."""
 
+import html
 import re
 
 import pytest
 from django.urls import reverse
 
+from projects.forms import OrganizationChoiceField
 from projects.models import Organization, Participation, Project
 
 from .test_staff import form_data
@@ -129,43 +131,66 @@ def test_the_error_summary_lists_every_error_of_the_page_formsets_included(clien
     assert re.search(r"5 errores", summary)
 
 
-@pytest.mark.parametrize(
-    "partner_acronym, namesake_acronym",
-    [("ALFA", "ALFA"), ("", "OTRA"), ("", "")],
-    ids=["same name and acronym", "a name without acronym shared", "same name, no acronyms"],
-)
-def test_a_project_whose_partner_shares_its_name_saves_unchanged_as_shown(
-    client, editor, published_project, org_a, partner_acronym, namesake_acronym
+# Organizations whose plain text the picker could read as another one (found at 1,000,000 projects, and by review):
+# (the partner's name, its acronym, the other's name, acronym and slug).
+NAMESAKES = {
+    "same name and acronym": ("Centro Alfa, A.C.", "ALFA", "Centro Alfa, A.C.", "ALFA", "alfa-dos"),
+    "a name without acronym shared": ("Centro Alfa, A.C.", "", "Centro Alfa, A.C.", "OTRA", "alfa-dos"),
+    "same name, no acronyms": ("Centro Alfa, A.C.", "", "centro alfa, a.c.", "", "alfa-dos"),
+    "the acronym inside the name": (
+        "Centro de Integración Juvenil (CIJ)",
+        "",
+        "Centro de Integración Juvenil",
+        "CIJ",
+        "cij",
+    ),
+    "a double space": ("Centro  Alfa", "", "Centro Alfa", "", "alfa-dos"),
+    "a name that is another's slug": ("alfa-dos", "", "Red Beta", "BETA", "alfa-dos"),
+    "brackets in the name": ("Foro [beta]", "", "Foro", "", "beta"),
+}
+
+
+@pytest.mark.parametrize("case", NAMESAKES.values(), ids=NAMESAKES.keys())
+def test_a_project_whose_partner_could_be_read_as_another_saves_unchanged_as_shown(
+    client, editor, published_project, org_a, case
 ):
-    """Found by the held load at 1,000,000 projects: the edit page showed such a partner by a text that named two
-    organizations, and saving the page unchanged was refused. Each row now shows a text that resolves to its own."""
+    """The edit page shows each partner by a text that finds it and no other, and the list offers every
+    organization by such a text: saving the page unchanged keeps every partner (it was refused, or worse, swapped)."""
     from bench.edits import form_fields
 
-    org_a.acronym = partner_acronym
-    org_a.save()
-    namesake = Organization.objects.create(name=org_a.name, acronym=namesake_acronym, kind="osc", slug="alfa-dos")
+    name, acronym, other_name, other_acronym, other_slug = case
+    Organization.objects.filter(pk=org_a.pk).update(name=name, acronym=acronym)  # as stored, spaces and all
+    org_a.refresh_from_db()
+    other = Organization.objects.create(name=other_name, acronym=other_acronym, kind="osc", slug=other_slug)
     client.force_login(editor)
     url = reverse("project_edit", args=[published_project.code])
     page = client.get(url).content.decode()
     fields = form_fields(page, {"class": "project-form"})
-    rows = [value for name, value in fields if re.fullmatch(r"participations-\d+-organization", name) and value]
-    shown = f"{org_a} [{org_a.slug}]"
-    assert shown in rows
-    options = re.findall(r'<datalist id="organizaciones">(.*?)</datalist>', page, re.S)[0]
-    assert f'<option value="{shown}">' in options  # the list offers both, each by a text of its own
-    # the namesake with an acronym of its own is told apart by it; otherwise by its slug too
-    namesake_shown = str(namesake) if namesake.acronym != org_a.acronym else f"{namesake} [alfa-dos]"
-    assert f'<option value="{namesake_shown}">' in options
-    before = list(published_project.participations.values_list("organization", "role", "amount"))
+    rows = [value for key, value in fields if re.fullmatch(r"participations-\d+-organization", key) and value]
+    options = re.findall(
+        r'<option value="([^"]*)">', re.findall(r'<datalist id="organizaciones">(.*?)</datalist>', page, re.S)[0]
+    )
+    field = OrganizationChoiceField()
+    for text in options:  # every text offered finds exactly its organization
+        assert len(field.resolve(html.unescape(text), field.stored)) == 1, text
+    assert {field.to_python(html.unescape(text)).pk for text in options} >= {org_a.pk, other.pk}
+    assert any(field.to_python(html.unescape(text)) == org_a for text in rows)
+    before = sorted(published_project.participations.values_list("organization", "role", "amount"))
 
     data = {}
-    for name, value in fields + [("save", "1")]:
-        data.setdefault(name, []).append(value)
+    for key, value in fields + [("save", "1")]:
+        data.setdefault(key, []).append(value)
     response = client.post(url, data)
 
     assert response.status_code == 302, re.findall(r'class="errorlist[^"]*">(.*?)</ul>', response.content.decode())
-    assert list(published_project.participations.values_list("organization", "role", "amount")) == before
-    assert not Participation.objects.filter(organization=namesake).exists()
+    assert sorted(published_project.participations.values_list("organization", "role", "amount")) == before
+    assert not Participation.objects.filter(organization=other).exists()
+
+
+def test_the_list_brackets_only_the_organizations_that_need_it(org_a, org_b):
+    namesake = Organization.objects.create(name=org_a.name, acronym="ALFA", kind="osc", slug="alfa-dos")
+    shown = OrganizationChoiceField.shown_list(Organization.objects.order_by("pk"))
+    assert shown == [f"{org_a} [{org_a.slug}]", str(org_b), f"{namesake} [alfa-dos]"]
 
 
 def test_a_namesake_is_picked_by_the_text_the_list_offers(client, editor, org_a):
@@ -174,6 +199,17 @@ def test_a_namesake_is_picked_by_the_text_the_list_offers(client, editor, org_a)
     response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(f"{org_a.name} (ALFA)")})
     assert response.status_code == 400
     assert "Hay varias organizaciones" in response.content.decode()
+    assert "clave entre corchetes" in response.content.decode()
     response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(f"{org_a.name} (ALFA) [alfa-dos]")})
     assert response.status_code == 302
     assert Participation.objects.get(project__code="FIC-2025-050").organization.slug == "alfa-dos"
+
+
+def test_a_bracketed_key_counts_only_with_its_own_name(client, editor, org_a, org_b):
+    """ "Red Beta [alfa]" is neither: the key in brackets is taken only after the name the list shows for it."""
+    client.force_login(editor)
+    text = f"{org_b} [{org_a.slug}]"
+    response = create(client, **{"participations-TOTAL_FORMS": "1", **partner_row(text)})
+    assert response.status_code == 400
+    assert f"No encontramos «{text}»" in html.unescape(response.content.decode())
+    assert not Project.objects.filter(code="FIC-2025-050").exists()

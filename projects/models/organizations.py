@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Value, Window
-from django.db.models.functions import Upper
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -46,20 +45,6 @@ class OrganizationQuerySet(models.QuerySet):
         return self.alias(first_visible_project=Subquery(first.values("pk")[:1])).filter(
             first_visible_project__isnull=False
         )
-
-    def labelled(self):
-        """Each organization with what the partner picker shows for it (`Organization.label`): counts, over the
-        organizations of this queryset, of those sharing its name and of those sharing its name and acronym."""
-        return self.annotate(
-            same_name=Window(Count("pk"), partition_by=[Upper("name")]),
-            same_name_and_acronym=Window(Count("pk"), partition_by=[Upper("name"), Upper("acronym")]),
-        )
-
-    def label_of(self, pk):
-        """The picker's label of one organization, its namesakes counted among every organization."""
-        name = self.filter(pk=pk).values_list("name", flat=True).first()
-        namesakes = self.filter(name__iexact=name).labelled() if name is not None else []
-        return next((organization.label for organization in namesakes if organization.pk == pk), None)
 
 
 class Organization(CopiedIntoProjects):
@@ -156,14 +141,6 @@ class Organization(CopiedIntoProjects):
 
     def __str__(self):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
-
-    @property
-    def label(self):
-        """What the partner picker shows and reads back (forms.OrganizationChoiceField): "name (acronym)", with the
-        slug in brackets when another organization answers to the same text, so that every row resolves to one
-        organization. Needs Organization.objects.labelled()."""
-        namesakes = self.same_name_and_acronym if self.acronym else self.same_name
-        return f"{self} [{self.slug}]" if namesakes > 1 else str(self)
 
     def get_absolute_url(self):
         return reverse("organization_detail", args=[self.slug])

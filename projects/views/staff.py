@@ -27,6 +27,7 @@ from ..filters import ProjectFilter
 from ..forms import (
     IndicatorFormSet,
     NewOrganizationForm,
+    OrganizationChoiceField,
     ParticipationFormSet,
     ProjectForm,
     SignInForm,
@@ -187,7 +188,7 @@ def project_form(request, project):
             messages.success(
                 request,
                 _("Organización «%(name)s» agregada: escríbala o elíjala en la lista de la fila del socio.")
-                % {"name": Organization.objects.label_of(organization.pk)},
+                % {"name": OrganizationChoiceField.shown(organization, OrganizationChoiceField.stored)},
             )
             new_organization = NewOrganizationForm()
     elif posted and all([part.is_valid() for part in (form, partners, indicators, measurements) if part is not None]):
@@ -220,7 +221,7 @@ def project_form(request, project):
             "project": project,
             "new_organization": new_organization,
             "conflict": conflict,
-            "organizations": Organization.objects.labelled().only("slug", "name", "acronym"),
+            "organizations": OrganizationChoiceField.shown_list(Organization.objects.only("slug", "name", "acronym")),
             "errors": error_summary(form, partners, indicators, measurements)
             if posted and "add_organization" not in data
             else [],
