@@ -117,9 +117,9 @@ def ensure(scale, force=False, log=print):
         write_marker(None)  # an interrupted seed leaves no marker behind, so the next run starts over
         empty()
         Catalogue(scale, SEED, log).write()
+        vacuum()  # before the checks: without statistics their lookups by proof ran as scans of the primary key
         check_derived()
         check_ledger()
-        vacuum()
         write_marker(marker)
         log(f"seed: {scale:,} projects written in {time.perf_counter() - started:.0f} s")
     return counts()
