@@ -33,6 +33,7 @@ from axes.models import Axis, Line
 from projects.models import (
     AnnualReport,
     ApiKey,
+    CatalogueChange,
     Charge,
     Commitment,
     Disbursement,
@@ -135,6 +136,7 @@ def counts():
         Project.lines.through,
         Project.municipalities.through,
         *LEDGER_MODELS,
+        CatalogueChange,  # the trigger logged every project written: read on every catalogue request
     ]
     with connection.cursor() as cursor:
         result = {}
@@ -172,6 +174,7 @@ def vacuum():
         Project.lines.through,
         Project.municipalities.through,
         *LEDGER_MODELS,
+        CatalogueChange,  # the trigger logged every project written: read on every catalogue request
     ]
     with connection.cursor() as cursor:
         for model in tables:
