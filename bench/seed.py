@@ -136,7 +136,7 @@ def counts():
         Project.lines.through,
         Project.municipalities.through,
         *LEDGER_MODELS,
-        CatalogueChange,  # the trigger logged every project written: read on every catalogue request
+        CatalogueChange,  # the change log the trigger fills while seeding (one row per project written)
     ]
     with connection.cursor() as cursor:
         result = {}
