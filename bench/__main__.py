@@ -369,7 +369,9 @@ def server(name, command, env, port, probe):
     process = subprocess.Popen(command, cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}"}, stdout=log, stderr=log)
     instance = Server(name, process, port)
     try:
-        deadline = time.monotonic() + 60
+        # The master builds the catalogue's counting index before it forks (gunicorn.conf.py), the matches of its
+        # kept words included: about half a minute at 100,000 projects on a 2-core machine, minutes at 1,000,000.
+        deadline = time.monotonic() + 15 * 60
         while True:
             try:
                 with urllib.request.urlopen(instance.base + probe, timeout=5) as response:

@@ -65,7 +65,7 @@ def kind_path(path):
 
 @functools.cache
 def _stamp_sql():
-    newest = [f"(SELECT id FROM {CatalogueChange._meta.db_table} ORDER BY id DESC LIMIT 1)"]
+    newest = [CatalogueChange.newest_sql()]
     newest += [newest_change_sql(model) for model in (Commitment, Disbursement, Charge, AnnualReport)]
     return f"SELECT {', '.join(newest)}"
 

@@ -25,6 +25,8 @@ from functools import reduce
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
 
@@ -32,7 +34,7 @@ from axes.models import Axis, Line, pick
 
 from .filters import facet_years
 from .geo import region_count
-from .models import Municipality, Organization, Population, Project, Region
+from .models import SEARCH_CONFIG, Municipality, Organization, Population, Project, Region, search_prefixes
 
 # Dimensions counted by the index: those from the project's own columns, then the linked rows (id arrays).
 COLUMNS = {
@@ -54,7 +56,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNPUBLISHED_AT = np.iinfo(np.int64).max  # no publication date: first in a descending order, as PostgreSQL sorts NULL
 REBUILD_AFTER = 2_000  # changed projects beyond which a fresh build is cheaper than patching
 REBUILD_EVERY = 60 * 60  # seconds: a process idle longer builds afresh (the log keeps a day)
-KEEP_LOG = "1 day"
+KEEP_LOG, KEEP_LOG_SECONDS = "1 day", 24 * 60 * 60
 ORGANIZATION_FACETS = 40  # the organizations with most projects
 WORDS_TESTED_AT_MOST = 20_000  # projects a narrowed search tests its words on at once (its list and facets)
 WORDS_PROBED_AT_MOST = 80_000  # projects a narrowed search probes, newest first, for its newest bound + 1 matches
@@ -62,6 +64,12 @@ ESTIMATE_SLACK = 2  # the planner's estimate of a search's matches was up to twi
 # Testing one project for the words, with its relevance, costs about as much as reading 4 matches from the GIN index
 # (at 100,000 projects: 16,387 tested in 155 ms, 43,758 matches read in 98 ms): a probe is chosen when cheaper.
 PROBE_COST = 4
+# Words whose projects the index keeps (a search for them is then counted in memory): the stems that PostgreSQL's
+# statistics of the search vectors (most_common_elems, from ANALYZE) find in at least WORDS_AT_LEAST projects, the
+# WORDS_KEPT_AT_MOST most frequent. A rarer word's matches are read from the GIN index in about 10 ms.
+WORDS_AT_LEAST = 5_000
+WORDS_KEPT_AT_MOST = 200
+WORDS_PATCHED_AT_MOST = 50_000  # changed projects beyond which a rebuild reads the kept words afresh
 # The change that means "the whole catalogue was replaced" (as the trigger logs a TRUNCATE), for writes the trigger
 # cannot see: a restore loads its rows before it creates the triggers (manage.py restore).
 REPLACED = (
@@ -88,6 +96,80 @@ def _rows(ids=None):
         "beneficiaries_reached",
         "published_at",
     )
+
+
+def _frequent_stems():
+    """The stems the index keeps the projects of (WORDS_AT_LEAST), most frequent first: none before the table's
+    first ANALYZE."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT elements.stem FROM pg_stats, pg_class, "
+            "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elements(stem, share) "
+            "WHERE pg_stats.schemaname = current_schema() AND pg_stats.tablename = 'projects_project' "
+            "AND pg_stats.attname = 'search_vector' AND pg_class.oid = 'projects_project'::regclass "
+            "AND elements.stem IS NOT NULL AND elements.share * pg_class.reltuples >= %s "
+            "ORDER BY elements.share DESC, elements.stem LIMIT %s",
+            [WORDS_AT_LEAST, WORDS_KEPT_AT_MOST],
+        )
+        return [stem for (stem,) in cursor.fetchall()]
+
+
+def _prefix(stem):
+    """The tsquery of the words starting with `stem` (read as it is: no configuration stems it again)."""
+    return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+def _word_sets(stems):
+    """{stem: the published projects whose search vector holds a word starting with it}, read from the GIN index."""
+    found = {}
+    if not stems:
+        return found
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
+        before = cursor.fetchone()[0]
+        for stem in stems:
+            words = RawSQL("search_vector @@ %s::tsquery", [_prefix(stem)], output_field=BooleanField())
+            projects = Project.objects.published().filter(words).order_by()
+            found[stem] = BitMap(projects.values_list("pk", flat=True))
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
+    return found
+
+
+def _stems_of(ids):
+    """{id: the stems in the search vector} of the published projects of `ids`."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import F, Func, TextField
+
+    words = Func(F("search_vector"), function="tsvector_to_array", output_field=ArrayField(TextField()))
+    return dict(Project.objects.published().filter(pk__in=ids).order_by().values_list("pk", words))
+
+
+def _patched_words(words, touched):
+    """The kept words `words` with the projects `touched` (a BitMap) as the database shows them now."""
+    if not words or not touched:
+        return words
+    stems = _stems_of(list(touched))
+    patched = {}
+    for stem, bitmap in words.items():
+        now = BitMap(pk for pk, lexemes in stems.items() if any(lexeme.startswith(stem) for lexeme in lexemes))
+        patched[stem] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
+    return patched
+
+
+def _carried_words(previous, ids):
+    """For a rebuild: the previous index's kept words brought up to date with the changed projects `ids` (every
+    change since it was current is among them), or None when they must be read afresh: no previous index or
+    none kept yet, the table emptied, idle longer than the log is kept, or more projects changed than are
+    re-read at once (their words are read into memory)."""
+    if (
+        previous is None
+        or not previous.words
+        or None in ids
+        or time.monotonic() - previous.checked > KEEP_LOG_SECONDS
+        or len(ids) > WORDS_PATCHED_AT_MOST
+    ):
+        return None
+    return _patched_words(previous.words, BitMap(ids))
 
 
 def _cents(amount):
@@ -133,10 +215,13 @@ class Index:
         self.arrays = {name: np.full(0, -1, dtype=np.int64) for name in self.ARRAYS}
         # Per linked dimension, its (project id, value id) pairs as two arrays: counted in one pass (bincount).
         self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in LINKED}
+        self.words = {}  # {stem: projects with a word starting with it} of the frequent stems (WORDS_AT_LEAST)
 
     # --- building and patching ---------------------------------------------------------------------------------
     @classmethod
-    def build(cls, horizon):
+    def build(cls, horizon, words=None):
+        """The index read afresh from the database; its kept words `words` when the caller has them current
+        (_carried_words), else read too (the slow part: every match of every kept word)."""
         index = cls(horizon)
         rows = list(_rows())
         size = max((row[0] for row in rows), default=0) + 1
@@ -153,6 +238,7 @@ class Index:
         starts = index.arrays["start"]
         for year in YEARS:
             index.years[year] = BitMap(np.flatnonzero((starts >= 0) & (starts <= year) & (ends >= year)).tolist())
+        index.words = _word_sets(_frequent_stems()) if words is None else words
         return index
 
     @staticmethod
@@ -221,6 +307,7 @@ class Index:
         for year, bitmap in self.years.items():
             now = BitMap(pk for pk, row in rows.items() if 0 <= copy.arrays["start"][pk] <= year <= ends[pk])
             copy.years[year] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
+        copy.words = _patched_words(self.words, touched)
         return copy
 
     # --- reading ----------------------------------------------------------------------------------------------
@@ -230,6 +317,17 @@ class Index:
             return self.years.get(int(values), BitMap())
         found = self.sets[dimension]
         return BitMap.union(BitMap(), *(found[value] for value in values if value in found))
+
+    def matches(self, words, prefixes):
+        """The published projects a search matches, when the index can tell: its words `words` (the websearch half
+        of projects.models.search_query, as PostgreSQL parsed it) are plain stems, all required, the same as those
+        of its prefix half `prefixes`, and the index keeps each of them. The search then matches the projects with,
+        for each stem, a word starting with it (the websearch half matches no project the prefix half misses).
+        None otherwise (a phrase, OR, an exclusion, a rarer word)."""
+        stems = _plain(words, "'")
+        if not stems or stems != _plain(prefixes, "':*") or any(stem not in self.words for stem in stems):
+            return None
+        return BitMap.intersection(*(self.words[stem] for stem in stems))
 
     def totals(self, chosen):
         """ProjectQuerySet.totals() of the projects `chosen`: projects, known money (None when none is known) in
@@ -302,6 +400,19 @@ class Index:
         return figures, apart
 
 
+def _plain(tsquery, end):
+    """The set of stems of a tsquery's text that is only quoted stems ending in `end`, joined by &; None otherwise."""
+    stems = set()
+    for term in tsquery.split(" & "):
+        if not (term.startswith("'") and term.endswith(end)) or len(term) <= len(end):
+            return None
+        stem = term[1 : -len(end)]
+        if "'" in stem.replace("''", "") or "\\" in stem:
+            return None
+        stems.add(stem.replace("''", "'"))
+    return stems
+
+
 _shared = None  # the index of the committed catalogue, shared by the requests of this process
 _private = None  # (key, index) of the last transaction that had written: its own view
 _lock = threading.Lock()
@@ -327,7 +438,7 @@ def current():
     """The index as this request's transaction sees the catalogue: the shared one brought up to date, or, for a
     transaction that has written, a private copy with its changes."""
     global _shared, _private
-    base = _shared
+    base = previous = _shared
     if base is not None and time.monotonic() - base.checked > REBUILD_EVERY:
         base = None
     horizon, ids, newest, own = _changes(base.horizon if base else 0)
@@ -339,7 +450,7 @@ def current():
         if shared:
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM projects_cataloguechange WHERE at < now() - interval '{KEEP_LOG}'")
-        index = Index.build(horizon)
+        index = Index.build(horizon, _carried_words(previous, ids))
     elif ids:
         index = base.patched(ids, horizon)
     else:
@@ -356,8 +467,8 @@ def current():
 
 def reset():
     """Forget the shared index (the next use builds it): for tests that empty the database behind its back."""
-    global _shared
-    _shared = None
+    global _shared, _private
+    _shared = _private = None
 
 
 # --- The catalogue's filters on the index --------------------------------------------------------------------
@@ -415,6 +526,22 @@ def ranked(filterset, limit=None, among=None):
     return ids, np.fromiter((rank for _pk, rank in rows), dtype=np.float64, count=len(rows))
 
 
+def indexed_matches(filterset, index):
+    """The published projects the search words of a valid ProjectFilter match, when the index keeps them
+    (Index.matches; PostgreSQL parses the words as the search does); None otherwise."""
+    query = filterset.form.cleaned_data["q"].strip()
+    prefixes = search_prefixes(query)
+    if not index.words or not prefixes:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT websearch_to_tsquery(%s::regconfig, %s)::text, to_tsquery(%s::regconfig, %s)::text",
+            [SEARCH_CONFIG, query, SEARCH_CONFIG, prefixes],
+        )
+        words, stems = cursor.fetchone()
+    return index.matches(words, stems)
+
+
 def estimated_matches(filterset):
     """PostgreSQL's estimate of the published projects the search words match (the planner's statistics of the
     search vectors; no row is read): it tells which words are surely broader than the bound, so that they are not
@@ -445,7 +572,12 @@ class Catalogue:
         self.ranks = None  # the search's matches and their relevance, when no more than the bound
         self.uncounted = set()  # chosen filters whose facet is not counted (see _narrowed)
         self.newest = None  # the newest bound + 1 of a narrowed search broader than the bound (see _narrowed)
-        if filterset.searching and self.chosen:
+        known = indexed_matches(filterset, self.index) if filterset.searching else None
+        if known is not None:
+            if not self._known(filterset, known, whole):
+                self.selected = None
+                return
+        elif filterset.searching and self.chosen:
             if not self._narrowed(filterset, whole):
                 self.selected = None
                 return
@@ -463,6 +595,20 @@ class Catalogue:
         self.selected = selection(self.index, self.chosen)
         if self.ranks is not None:  # a search no broader than the bound: counted here, no COUNT asked of the database
             filterset.known_matches(len(self.selected))
+
+    def _known(self, filterset, matches, whole):
+        """Words whose matches the index keeps (Index.matches): every facet is counted in memory, and the relevance
+        of the list's projects is read only when it is within the bound (it orders them). Whether the list is
+        counted, as _narrowed answers."""
+        self.chosen["q"] = matches
+        listed = selection(self.index, self.chosen)
+        if len(listed) <= filterset.bound:
+            self.ranks = ranked(filterset, among=_ids(listed).tolist())
+            return True
+        filterset.known_matches(filterset.bound + 1)
+        if not whole and len(self.chosen) > 1:  # narrowed by other filters: listed newest first by the index
+            self.newest = self.index.newest_first(listed)[: filterset.bound + 1]
+        return whole
 
     def _narrowed(self, filterset, whole):
         """Words narrowed by other filters: whether the list is counted (False: broader than the bound, listed

@@ -91,8 +91,7 @@ TEXT_ORDERS = {"title", "-title", "updated_at", "-updated_at"}
 @functools.cache
 def _version_sql():
     names = [newest_change_sql(model) for model in (Axis, Line, Organization)]
-    table = CatalogueChange._meta.db_table
-    return f"SELECT (SELECT id FROM {table} ORDER BY id DESC LIMIT 1), GREATEST({', '.join(names)})"
+    return f"SELECT {CatalogueChange.newest_sql()}, GREATEST({', '.join(names)})"
 
 
 def catalogue_version():

@@ -44,6 +44,7 @@ from .projects import (  # noqa: F401
     money_by_sector,
     own_project_ids,
     partner_organization_ids,
+    search_prefixes,
 )
 from .results import (  # noqa: F401
     AT_RISK,

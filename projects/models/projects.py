@@ -113,12 +113,16 @@ def search_query(query):
     between forms ("joven" stems to "jov", "jóvenes" to "joven")."""
     from django.contrib.postgres.search import SearchQuery
 
-    words = re.findall(r"\w+", query)[:12]
+    prefixes = search_prefixes(query)
     found = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-    if words:
-        prefixes = " & ".join(f"{word}:*" for word in words)
+    if prefixes:
         found |= SearchQuery(prefixes, config=SEARCH_CONFIG, search_type="raw")
     return found
+
+
+def search_prefixes(query):
+    """The prefix half of search_query: every word of the query, stemmed and matched as a prefix, all required."""
+    return " & ".join(f"{word}:*" for word in re.findall(r"\w+", query)[:12])
 
 
 @functools.cache
@@ -691,7 +695,17 @@ class CatalogueChange(models.Model):
     project_id = models.BigIntegerField(null=True)
     xid = models.BigIntegerField(db_index=True)
     at = models.DateTimeField()
+    # Only the project's own text (its search vector) changed (migration 0013): the counting index re-reads its
+    # words; the caches of pages and figures, which check such an edit themselves, skip the entry (newest_sql).
+    text_only = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name = _("cambio del catálogo")
         verbose_name_plural = _("cambios del catálogo")
+        indexes = [models.Index(fields=["-id"], condition=Q(text_only=False), name="catalogue_change_newest")]
+
+    @classmethod
+    def newest_sql(cls):
+        """SQL of the id of the newest entry but those of a change of text only: what cached pages and figures
+        are keyed by."""
+        return f"(SELECT id FROM {cls._meta.db_table} WHERE NOT text_only ORDER BY id DESC LIMIT 1)"
