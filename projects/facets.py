@@ -25,7 +25,7 @@ from functools import reduce
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import BooleanField
+from django.db.models import BooleanField, FloatField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
@@ -70,6 +70,9 @@ PROBE_COST = 4
 WORDS_AT_LEAST = 5_000
 WORDS_KEPT_AT_MOST = 200
 WORDS_PATCHED_AT_MOST = 50_000  # changed projects beyond which a rebuild reads the kept words afresh
+# Matches whose relevance to their word alone the index keeps (8 bytes each: at 100,000 projects the 200 words have
+# 6.5 million matches), so that a search of one kept word is ranked without the database.
+RANKS_KEPT_AT_MOST = 20_000_000
 # The change that means "the whole catalogue was replaced" (as the trigger logs a TRUNCATE), for writes the trigger
 # cannot see: a restore loads its rows before it creates the triggers (manage.py restore).
 REPLACED = (
@@ -120,47 +123,82 @@ def _prefix(stem):
 
 
 def _word_sets(stems):
-    """{stem: the published projects whose search vector holds a word starting with it}, read from the GIN index."""
-    found = {}
+    """(sets, relevance) of the kept stems: {stem: the published projects whose search vector holds a word starting
+    with it}, read from the GIN index, and, within RANKS_KEPT_AT_MOST, {stem: (their ids, the relevance of each to a
+    search of that word alone)} as sorted arrays."""
+    sets, relevance, kept = {}, {}, 0
     if not stems:
-        return found
+        return sets, relevance
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)")
         before = cursor.fetchone()[0]
         for stem in stems:
             words = RawSQL("search_vector @@ %s::tsquery", [_prefix(stem)], output_field=BooleanField())
             projects = Project.objects.published().filter(words).order_by()
-            found[stem] = BitMap(projects.values_list("pk", flat=True))
+            if kept >= RANKS_KEPT_AT_MOST:
+                sets[stem] = BitMap(projects.values_list("pk", flat=True))
+                continue
+            rank = RawSQL("ts_rank(search_vector, %s::tsquery)", [_alone(stem)], output_field=FloatField())
+            rows = list(projects.values_list("pk", rank))
+            ids = np.fromiter((pk for pk, _rank in rows), dtype=np.int64, count=len(rows))
+            ranks = np.fromiter((r for _pk, r in rows), dtype=np.float32, count=len(rows))
+            order = np.argsort(ids)
+            ids, ranks = ids[order], ranks[order]
+            sets[stem] = BitMap(ids.tolist())
+            relevance[stem] = (ids.astype(np.int32) if len(ids) and ids[-1] < 2**31 else ids, ranks)
+            kept += len(rows)
         cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
-    return found
+    return sets, relevance
 
 
-def _stems_of(ids):
-    """{id: the stems in the search vector} of the published projects of `ids`."""
-    from django.contrib.postgres.fields import ArrayField
-    from django.db.models import F, Func, TextField
-
-    words = Func(F("search_vector"), function="tsvector_to_array", output_field=ArrayField(TextField()))
-    return dict(Project.objects.published().filter(pk__in=ids).order_by().values_list("pk", words))
+def _alone(stem):
+    """The tsquery of a search of one word whose stem is `stem`, as projects.models.search_query builds it (the
+    websearch half OR the prefix half): what its relevance is computed against."""
+    return "'" + stem.replace("\\", "\\\\").replace("'", "''") + "' | " + _prefix(stem)
 
 
-def _patched_words(words, touched):
-    """The kept words `words` with the projects `touched` (a BitMap) as the database shows them now."""
-    if not words or not touched:
-        return words
-    stems = _stems_of(list(touched))
-    patched = {}
-    for stem, bitmap in words.items():
-        now = BitMap(pk for pk, lexemes in stems.items() if any(lexeme.startswith(stem) for lexeme in lexemes))
-        patched[stem] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
-    return patched
+def _fresh(stems, ids):
+    """{id: {stem: relevance to a search of that word alone}} of the published projects of `ids`, for each kept stem
+    one of its words starts with (PostgreSQL tests the prefix, as the search does); {} for the others."""
+    fresh = {pk: {} for pk in ids}
+    if not stems or not ids:
+        return fresh
+    projects = Project.objects.published().filter(among_ids(ids)).values("id", "search_vector")
+    sql, params = projects.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, s.stem, ts_rank(p.search_vector, s.alone::tsquery) "
+            f"FROM ({sql}) AS p CROSS JOIN unnest(%s::text[], %s::text[], %s::text[]) AS s(stem, prefix, alone) "
+            "WHERE p.search_vector @@ s.prefix::tsquery",
+            [*params, list(stems), [_prefix(stem) for stem in stems], [_alone(stem) for stem in stems]],
+        )
+        for pk, stem, rank in cursor.fetchall():
+            fresh[pk][stem] = rank
+    return fresh
+
+
+def _patched_words(index, touched):
+    """(sets, relevance, fresh) of the kept words of `index` with the projects `touched` (a BitMap) as the database
+    shows them now: their sets patched, their relevance recorded apart (fresh) beside the arrays read with the
+    words; past WORDS_PATCHED_AT_MOST recorded projects the arrays are let go (searches rank in PostgreSQL again)."""
+    if not index.words or not touched:
+        return index.words, index.relevance, index.fresh
+    fresh = _fresh(list(index.words), list(touched))
+    sets = {}
+    for stem, bitmap in index.words.items():
+        now = BitMap(pk for pk, ranks in fresh.items() if stem in ranks)
+        sets[stem] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
+    fresh = {**index.fresh, **fresh}
+    if len(fresh) > WORDS_PATCHED_AT_MOST:
+        return sets, {}, {}
+    return sets, index.relevance, fresh
 
 
 def _carried_words(previous, ids):
     """For a rebuild: the previous index's kept words brought up to date with the changed projects `ids` (every
     change since it was current is among them), or None when they must be read afresh: no previous index or
     none kept yet, the table emptied, idle longer than the log is kept, or more projects changed than are
-    re-read at once (their words are read into memory)."""
+    re-read at once."""
     if (
         previous is None
         or not previous.words
@@ -169,7 +207,7 @@ def _carried_words(previous, ids):
         or len(ids) > WORDS_PATCHED_AT_MOST
     ):
         return None
-    return _patched_words(previous.words, BitMap(ids))
+    return _patched_words(previous, BitMap(ids))
 
 
 def _cents(amount):
@@ -216,6 +254,8 @@ class Index:
         # Per linked dimension, its (project id, value id) pairs as two arrays: counted in one pass (bincount).
         self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in LINKED}
         self.words = {}  # {stem: projects with a word starting with it} of the frequent stems (WORDS_AT_LEAST)
+        self.relevance = {}  # {stem: (ids, relevance to the word alone)}, as read with the words (_word_sets)
+        self.fresh = {}  # {id: {stem: relevance}} of the projects changed since (_patched_words)
 
     # --- building and patching ---------------------------------------------------------------------------------
     @classmethod
@@ -238,7 +278,10 @@ class Index:
         starts = index.arrays["start"]
         for year in YEARS:
             index.years[year] = BitMap(np.flatnonzero((starts >= 0) & (starts <= year) & (ends >= year)).tolist())
-        index.words = _word_sets(_frequent_stems()) if words is None else words
+        if words is None:
+            index.words, index.relevance = _word_sets(_frequent_stems())
+        else:
+            index.words, index.relevance, index.fresh = words
         return index
 
     @staticmethod
@@ -307,7 +350,7 @@ class Index:
         for year, bitmap in self.years.items():
             now = BitMap(pk for pk, row in rows.items() if 0 <= copy.arrays["start"][pk] <= year <= ends[pk])
             copy.years[year] = (bitmap - touched) | now if bitmap.intersect(touched) or now else bitmap
-        copy.words = _patched_words(self.words, touched)
+        copy.words, copy.relevance, copy.fresh = _patched_words(self, touched)
         return copy
 
     # --- reading ----------------------------------------------------------------------------------------------
@@ -328,6 +371,25 @@ class Index:
         if not stems or stems != _plain(prefixes, "':*") or any(stem not in self.words for stem in stems):
             return None
         return BitMap.intersection(*(self.words[stem] for stem in stems))
+
+    def relevance_of(self, words, prefixes, chosen):
+        """(ids, relevances) of the projects `chosen` (all matches of the search) for a search of one kept word
+        (`words`, `prefixes`: its two halves as PostgreSQL parsed them, see matches), as ranked() reads them from
+        the database; None when the index has not kept them."""
+        stem = words[1:-1]
+        if not (words == f"'{stem}'" and "'" not in stem and prefixes == f"'{stem}':*" and stem in self.relevance):
+            return None
+        ids = _ids(chosen)
+        kept, relevance = self.relevance[stem]
+        at = np.minimum(np.searchsorted(kept, ids), max(len(kept) - 1, 0))
+        found = kept[at] == ids if len(kept) else np.zeros(len(ids), dtype=bool)
+        ranks = np.where(found, relevance[at] if len(kept) else 0, np.nan).astype(np.float32)
+        changed = [pk for pk in self.fresh if pk in chosen]  # changed since the arrays were read: recorded apart
+        for position, pk in zip(np.searchsorted(ids, changed).tolist(), changed, strict=True):
+            ranks[position] = self.fresh[pk].get(stem, np.nan)
+        if np.isnan(ranks).any():
+            return None
+        return ids, ranks.astype(np.float64)
 
     def totals(self, chosen):
         """ProjectQuerySet.totals() of the projects `chosen`: projects, known money (None when none is known) in
@@ -534,20 +596,26 @@ def among_ids(ids):
     return RawSQL(f'"{Project._meta.db_table}"."id" = ANY(%s::bigint[])', [literal], output_field=BooleanField())
 
 
-def indexed_matches(filterset, index):
-    """The published projects the search words of a valid ProjectFilter match, when the index keeps them
-    (Index.matches; PostgreSQL parses the words as the search does); None otherwise."""
+def parsed_search(filterset):
+    """The two halves of the search of a valid ProjectFilter (projects.models.search_query) as PostgreSQL parses
+    them: (websearch, prefixes) texts of tsquery; None for words with no prefix half."""
     query = filterset.form.cleaned_data["q"].strip()
     prefixes = search_prefixes(query)
-    if not index.words or not prefixes:
+    if not prefixes:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT websearch_to_tsquery(%s::regconfig, %s)::text, to_tsquery(%s::regconfig, %s)::text",
             [SEARCH_CONFIG, query, SEARCH_CONFIG, prefixes],
         )
-        words, stems = cursor.fetchone()
-    return index.matches(words, stems)
+        return cursor.fetchone()
+
+
+def indexed_matches(filterset, index):
+    """The published projects the search words of a valid ProjectFilter match, when the index keeps them
+    (Index.matches); None otherwise."""
+    parsed = parsed_search(filterset) if index.words else None
+    return index.matches(*parsed) if parsed else None
 
 
 def estimated_matches(filterset):
@@ -580,7 +648,8 @@ class Catalogue:
         self.ranks = None  # the search's matches and their relevance, when no more than the bound
         self.uncounted = set()  # chosen filters whose facet is not counted (see _narrowed)
         self.newest = None  # the newest bound + 1 of a narrowed search broader than the bound (see _narrowed)
-        known = indexed_matches(filterset, self.index) if filterset.searching else None
+        self.parsed = parsed_search(filterset) if filterset.searching and self.index.words else None
+        known = self.index.matches(*self.parsed) if self.parsed else None
         if known is not None:
             if not self._known(filterset, known, whole):
                 self.selected = None
@@ -606,12 +675,15 @@ class Catalogue:
 
     def _known(self, filterset, matches, whole):
         """Words whose matches the index keeps (Index.matches): every facet is counted in memory, and the relevance
-        of the list's projects is read only when it is within the bound (it orders them). Whether the list is
-        counted, as _narrowed answers."""
+        of the list's projects is needed only when it is within the bound (it orders them): kept with the word for
+        a search of one word (Index.relevance_of), else read from the database. Whether the list is counted, as
+        _narrowed answers."""
         self.chosen["q"] = matches
         listed = selection(self.index, self.chosen)
         if len(listed) <= filterset.bound:
-            self.ranks = ranked(filterset, among=_ids(listed).tolist())
+            self.ranks = self.index.relevance_of(*self.parsed, listed)
+            if self.ranks is None:
+                self.ranks = ranked(filterset, among=_ids(listed).tolist())
             return True
         filterset.known_matches(filterset.bound + 1)
         if not whole and len(self.chosen) > 1:  # narrowed by other filters: listed newest first by the index

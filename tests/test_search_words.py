@@ -8,6 +8,7 @@ import csv
 import io
 import re
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -122,7 +123,11 @@ def test_pages_of_kept_words_list_count_and_facet_as_the_database_does(client, k
     else:
         assert codes == expected and response.context["page"].paginator.count == len(expected)
         assert not response.context["broad"]
-        assert all(re.search(r'\."id" = ANY\(', sql) for sql in search_queries(queries)), search_queries(queries)
+        searched = search_queries(queries)
+        if len(known_stems(params["q"])) == 1:  # one word: ranked by the relevance kept with it, no search query
+            assert searched == []
+        else:
+            assert searched and all(re.search(r'\."id" = ANY\(', sql) for sql in searched), searched
         shown = response.context["facets"]
         checked = 0
         for dimension in ("municipality", "status"):
@@ -135,6 +140,25 @@ def test_pages_of_kept_words_list_count_and_facet_as_the_database_does(client, k
                 assert count == reference_queryset(one).search(words).count(), (dimension, value)
                 checked += 1
         assert checked >= 2
+
+
+def known_stems(query):
+    filterset = ProjectFilter(QueryDict(f"q={query}"), queryset=Project.objects.published())
+    assert filterset.is_valid()
+    return facets._plain(facets.parsed_search(filterset)[0], "'")
+
+
+def assert_kept_relevance_is_the_databases(word):
+    """The relevance the index keeps for every match of a one-word search equals what PostgreSQL ranks."""
+    filterset = ProjectFilter(QueryDict(f"q={word}"), queryset=Project.objects.published())
+    assert filterset.is_valid()
+    index = facets.current()
+    parsed = facets.parsed_search(filterset)
+    ids, ranks = index.relevance_of(*parsed, index.matches(*parsed))
+    expected_ids, expected_ranks = facets.ranked(filterset)
+    order = np.argsort(expected_ids)
+    assert ids.tolist() == expected_ids[order].tolist() and len(ids) > 1
+    assert ranks.astype(np.float32).tolist() == expected_ranks[order].astype(np.float32).tolist()
 
 
 @pytest.mark.parametrize("query", ["q=ajedrez", "q=ajedrez&municipality=08019"])
@@ -172,6 +196,8 @@ def test_the_kept_words_follow_every_commit_and_forget_a_rollback(reference_data
     assert quiet.pk in facets.current().words["ajedrez"] and set(known("ajedrez")) == matches_of("ajedrez")
     # "escuelitas" is kept under "escuel" (a search for "escuela" matches every word starting with its stem)
     assert quiet.pk in facets.current().words["escuel"] and set(known("escuela")) == matches_of("escuela")
+    assert_kept_relevance_is_the_databases("ajedrez")  # the changed project's recorded apart
+    assert_kept_relevance_is_the_databases("escuela")
     with pytest.raises(RuntimeError), transaction.atomic():
         Project.objects.filter(pk=quiet.pk).update(description="<p>Lectura.</p>")
         assert quiet.pk not in facets.current().words["ajedrez"]  # its own change, in a private copy
@@ -182,6 +208,7 @@ def test_the_kept_words_follow_every_commit_and_forget_a_rollback(reference_data
     assert quiet.pk not in facets.current().words["ajedrez"]
     Project.objects.filter(pk=quiet.pk).update(publication_state="published", title="Ajedrez y lectura")
     assert quiet.pk in facets.current().words["ajedrez"] and set(known("ajedrez")) == matches_of("ajedrez")
+    assert_kept_relevance_is_the_databases("ajedrez")  # its title weighs more now
     # A rebuild (more changes than patching takes) carries the kept words over, brought up to date, rather than
     # reading every match of every word again; an emptied table reads them afresh.
     monkeypatch.setattr(facets, "REBUILD_AFTER", 0)
@@ -191,6 +218,14 @@ def test_the_kept_words_follow_every_commit_and_forget_a_rollback(reference_data
     index = facets.current()
     assert quiet.pk not in index.words["ajedrez"] and set(known("ajedrez")) == matches_of("ajedrez")
     assert set(index.words["escuel"]) == matches_of("escuela") and len(index.words["escuel"]) == 4
+    assert_kept_relevance_is_the_databases("ajedrez")
+    # Past WORDS_PATCHED_AT_MOST recorded projects the kept relevance is let go: ranked by the database again.
+    monkeypatch.setattr(facets, "REBUILD_AFTER", 2_000)
+    monkeypatch.setattr(facets, "WORDS_PATCHED_AT_MOST", 0)
+    Project.objects.filter(pk=quiet.pk).update(title="Círculos de lectura y ajedrez")
+    index = facets.current()
+    assert index.relevance == {} and set(known("ajedrez")) == matches_of("ajedrez")
+    monkeypatch.setattr(facets, "WORDS_PATCHED_AT_MOST", 50_000)
     monkeypatch.setattr(facets, "_word_sets", read_afresh)
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE projects_project CASCADE")
