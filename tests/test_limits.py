@@ -1,17 +1,20 @@
 """Issue 13, limits that hold: counters shared by every worker (the database when no Redis), one sign-in policy for
 the workspace and the admin, a per-address limit across accounts, and Retry-After on every 429."""
 
+import atexit
 import contextlib
+import functools
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
 from projects.models import Counter
@@ -122,6 +125,28 @@ def sign_in_attempt(port, username, password):
     )
 
 
+@functools.cache
+def static_root():
+    """A STATIC_ROOT of this test process's own. Never the project's staticfiles/: collectstatic rewrites files
+    there while another pytest-xdist worker's test client may be listing it (WhiteNoise does when it starts)."""
+    root = tempfile.mkdtemp(prefix="ficosec-static-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def collected_static(env):
+    """`static_root()`, with the static files collected into it the first time (as `make serve` does)."""
+    root = static_root()
+    if not (Path(root) / "staticfiles.json").exists():
+        subprocess.run(
+            [str(BASE_DIR / ".venv/bin/python"), "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=BASE_DIR,
+            env={**env, "STATIC_ROOT": root},
+            check=True,
+        )
+    return root
+
+
 @contextlib.contextmanager
 def gunicorn(**settings):
     """`make serve`'s server (gunicorn.conf.py, DEBUG off, no REDIS_URL) with 2 workers on the test database;
@@ -140,11 +165,7 @@ def gunicorn(**settings):
         **settings,
     }
     env.pop("REDIS_URL", None)
-    python = str(BASE_DIR / ".venv/bin/python")
-    if not (Path(django_settings.STATIC_ROOT) / "staticfiles.json").exists():
-        subprocess.run(
-            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True
-        )
+    env["STATIC_ROOT"] = collected_static(env)
     args = ["-c", "gunicorn.conf.py", "--no-control-socket", "-w", "2"]
     with serving(args, env, lambda: request(port, "GET", "/healthz")[0] == 200):
         yield port
