@@ -231,3 +231,29 @@ def test_the_kept_words_follow_every_commit_and_forget_a_rollback(reference_data
         cursor.execute("TRUNCATE projects_project CASCADE")
     assert not any(facets.current().words.values())  # (no stem either, once the statistics say so)
     facets.reset()
+
+
+@pytest.mark.parametrize("query", ["ajedrez", "torneo ajedrez"])
+def test_a_kept_word_search_page_asks_the_same_queries_however_many_projects_match(client, kept_words, org_a, query):
+    """The query count of a kept-word search page is pinned and does not grow with its matches: 24 more matching
+    projects (recorded by the change log, patched into the kept words) ask nothing more."""
+
+    def drawn():
+        cache.clear()  # the page drawn, not served from the cache
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/proyectos/?q={query}")
+        assert response.status_code == 200 and known(query) is not None  # the kept words' path
+        return response.context["page"].paginator.count, len(captured)
+
+    client.get(f"/proyectos/?q={query}")  # the counting index built, with its kept words
+    count, few = drawn()
+    for n in range(24):
+        make_project(f"FIC-2026-{n:03d}", f"Torneo de ajedrez {n}", org_a, "published")
+    facets.current()  # the new projects patched in (their words re-read), as the first visitor after them does
+    more, many = drawn()
+    assert more == count + 24 == len(matches_of(query))
+    # The catalogue's freshness stamps (2: the change log with the framework's history; the newest project change);
+    # the demo banner's flag; the counting index brought up to date (its changes); the words parsed; the page's rows
+    # and their municipalities (2); the axes, lines, regions, municipalities and organizations named in the facets
+    # (5); the municipalities of the filter form's choice; with several words, the page's own relevance.
+    assert few == many <= (14 if " " in query else 13), many
