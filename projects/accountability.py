@@ -1,7 +1,8 @@
 """The public accountability figures ("¿A dónde va el dinero?"): committed, paid and proven money of the published
 projects, by year, axis, funder sector, cash or in kind and award type, the leverage of FICOSEC's money, and the
-reconciliation with the totals FICOSEC published. One function computes them (a fixed handful of aggregate queries,
-whatever the number of rows); the page, its CSV and the API all read it, so their numbers cannot differ. What is
+reconciliation with the totals FICOSEC published. One function computes them (two aggregate queries over the money
+facts that PostgreSQL keeps per project from the ledger, MoneyFact, whatever the number of invoices); the page, its
+CSV and the API all read it, so their numbers cannot differ. What is
 cached is language-neutral (numbers, keys, both names of each axis); the labels are put on for each request, in its
 language, so an English visit never leaves English labels on the Spanish page (nor the other way round).
 
@@ -14,8 +15,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from axes.models import Axis, pick
@@ -27,6 +27,7 @@ from .models import (
     Charge,
     Commitment,
     Disbursement,
+    MoneyFact,
     Project,
     Sector,
     sector_expression,
@@ -43,24 +44,10 @@ def ratio(numerator, denominator):
     return (Decimal(numerator) / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def published(queryset, path):
-    return queryset.filter(**{f"{path}__publication_state": Project.Publication.PUBLISHED})
-
-
-def grouped(queryset, path, date_field, amount="amount", year=None):
-    """Rows of (year, axis id, sector of the funder, cash/in kind, award type, amount) for the published projects."""
-    queryset = published(queryset, path).annotate(
-        y=ExtractYear(date_field), funder_sector=sector_expression(f"{path.rsplit('project', 1)[0]}organization__")
-    )
-    if year:
-        queryset = queryset.filter(y=year)
-    return queryset.values(
-        "y", "funder_sector", ax=F(f"{path}__axis"), aw=F(f"{path}__award_type"), k=F(kind_path(path))
-    ).annotate(total=Sum(amount))
-
-
-def kind_path(path):
-    return path.replace("project", "kind") if path != "project" else "kind"
+def facts(year=None):
+    """The money facts (MoneyFact: what the ledger's triggers keep per project) of the published projects."""
+    queryset = MoneyFact.objects.filter(project__publication_state=Project.Publication.PUBLISHED)
+    return queryset.filter(year=year) if year else queryset
 
 
 @functools.cache
@@ -117,50 +104,50 @@ def labelled(data):
 
 def tally(year=None):
     """The figures without labels: what can be cached for every language."""
-    commitments = grouped(Commitment.objects.all(), "project", "date", year=year)
-    paid = grouped(
-        Disbursement.objects.filter(actual_date__isnull=False), "commitment__project", "actual_date", year=year
-    )
-    proven = grouped(Charge.objects.all(), "disbursement__commitment__project", "proof__issued_on", year=year)
     table = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))  # (dimension, key) -> measures
     leverage = defaultdict(lambda: {"ficosec": ZERO, "others_cash": ZERO, "others_in_kind": ZERO})
-    for measure, rows in (("committed", commitments), ("paid", paid), ("proven", proven)):
-        for row in rows:
-            keys = [
-                ("total", ""),
-                ("year", row["y"]),
-                ("axis", row["ax"]),
-                ("sector", row["funder_sector"]),
-                ("kind", row["k"]),
-                ("award", row["aw"] or ""),
-            ]
-            for key in keys:
-                table[key][measure] += row["total"]
-            if measure == "committed":
-                part = (
-                    "ficosec"
-                    if row["funder_sector"] == Sector.FICOSEC
-                    else ("others_cash" if row["k"] == Commitment.Kind.CASH else "others_in_kind")
-                )
-                for key in (("total", ""), ("year", row["y"]), ("axis", row["ax"])):
-                    leverage[key][part] += row["total"]
+    sums = facts(year).values(
+        "measure", "year", "kind", funder_sector=sector_expression("organization__"), ax=F("project__axis")
+    )
+    for row in sums.annotate(aw=F("project__award_type"), total=Sum("amount")):
+        keys = [
+            ("total", ""),
+            ("year", row["year"]),
+            ("axis", row["ax"]),
+            ("sector", row["funder_sector"]),
+            ("kind", row["kind"]),
+            ("award", row["aw"] or ""),
+        ]
+        for key in keys:
+            table[key][row["measure"]] += row["total"]
+        if row["measure"] == "committed":
+            part = (
+                "ficosec"
+                if row["funder_sector"] == Sector.FICOSEC
+                else ("others_cash" if row["kind"] == Commitment.Kind.CASH else "others_in_kind")
+            )
+            for key in (("total", ""), ("year", row["year"]), ("axis", row["ax"])):
+                leverage[key][part] += row["total"]
 
-    # Projects per award type (for the share of projects), per year (for the reconciliation) and per axis.
-    counted = published(Commitment.objects.all(), "project").annotate(y=ExtractYear("date"))
-    if year:
-        counted = counted.filter(y=year)
-    projects = {
-        ("award", row["project__award_type"] or ""): row["n"]
-        for row in counted.values("project__award_type").annotate(n=Count("project", distinct=True))
-    }
-    projects |= {
-        ("year", row["y"]): row["n"] for row in counted.values("y").annotate(n=Count("project", distinct=True))
-    }
-    projects |= {
-        ("axis", row["project__axis"]): row["n"]
-        for row in counted.values("project__axis").annotate(n=Count("project", distinct=True))
-    }
-    projects[("total", "")] = counted.aggregate(n=Count("project", distinct=True))["n"]
+    # Projects with a commitment: per award type (for the share of projects), per year (for the reconciliation), per
+    # axis and in all, counted in one pass.
+    committed = facts(year).filter(measure=MoneyFact.Measure.COMMITTED)
+    sql, params = committed.values_list(
+        "project", "year", "project__award_type", "project__axis"
+    ).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT GROUPING(award, year, axis), award, year, axis, COUNT(DISTINCT project)
+                FROM ({sql}) AS committed (project, year, award, axis)
+                GROUP BY GROUPING SETS ((award), (year), (axis), ())""",
+            params,
+        )
+        counted = cursor.fetchall()
+    by = {0b011: "award", 0b101: "year", 0b110: "axis", 0b111: "total"}  # GROUPING: 1 for each column not grouped by
+    projects = {("total", ""): 0}
+    for grouping, award, year_, axis, n in counted:
+        dimension = by[grouping]
+        projects[(dimension, {"award": award or "", "year": year_, "axis": axis, "total": ""}[dimension])] = n
 
     axes = {axis.pk: axis for axis in Axis.objects.all()}
     links = {

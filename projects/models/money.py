@@ -386,3 +386,28 @@ class AnnualReport(models.Model):
 
     def __str__(self):
         return str(self.year)
+
+
+class MoneyFact(models.Model):
+    """What the public money figures (projects.accountability) add up: a project's committed, paid and proven money
+    per year, funder (the commitment's organization) and kind, each in the year it counts in (a commitment in the
+    year of its date, a disbursement in the year it was paid, a proof in the year of its invoice). Written only by
+    PostgreSQL (migration 0014: triggers on commitments, disbursements, charges and an invoice's date re-add the
+    projects a statement touched), so it follows the ledger whatever the write path; never written by Django. The
+    project's publication, axis and award type are read beside it, so a change of them needs nothing here."""
+
+    class Measure(models.TextChoices):
+        COMMITTED = "committed", _("comprometido")
+        PAID = "paid", _("ministrado")
+        PROVEN = "proven", _("comprobado")
+
+    project = models.ForeignKey(Project, on_delete=models.DO_NOTHING, related_name="+")
+    measure = models.CharField(max_length=10, choices=Measure.choices)
+    year = models.IntegerField()
+    organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    kind = models.CharField(max_length=10, choices=Commitment.Kind.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("cifra de dinero")
+        verbose_name_plural = _("cifras de dinero")
