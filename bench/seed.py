@@ -40,6 +40,7 @@ from projects.models import (
     ExpenseProof,
     Indicator,
     Measurement,
+    MoneyFact,
     Municipality,
     Organization,
     Participation,
@@ -137,6 +138,7 @@ def counts():
         Project.municipalities.through,
         *LEDGER_MODELS,
         CatalogueChange,  # the change log the trigger fills while seeding (one row per project written)
+        MoneyFact,  # the money facts the ledger's triggers keep (migration 0014)
     ]
     with connection.cursor() as cursor:
         result = {}
@@ -175,6 +177,7 @@ def vacuum():
         Project.municipalities.through,
         *LEDGER_MODELS,
         CatalogueChange,  # the trigger logged every project written: read on every catalogue request
+        MoneyFact,  # what the money figures add up
     ]
     with connection.cursor() as cursor:
         for model in tables:

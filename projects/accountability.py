@@ -27,6 +27,7 @@ from .models import (
     Charge,
     Commitment,
     Disbursement,
+    ExpenseProof,
     MoneyFact,
     Project,
     Sector,
@@ -35,7 +36,7 @@ from .models import (
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-MEASURES = ("committed", "paid", "proven")
+MEASURES = MoneyFact.Measure.values
 
 
 def ratio(numerator, denominator):
@@ -53,7 +54,7 @@ def facts(year=None):
 @functools.cache
 def _stamp_sql():
     newest = [CatalogueChange.newest_sql()]
-    newest += [newest_change_sql(model) for model in (Commitment, Disbursement, Charge, AnnualReport)]
+    newest += [newest_change_sql(model) for model in (Commitment, Disbursement, Charge, ExpenseProof, AnnualReport)]
     return f"SELECT {', '.join(newest)}"
 
 

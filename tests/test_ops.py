@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
@@ -13,7 +15,7 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test import override_settings
 
-from projects.models import ApiKey, Project
+from projects.models import ApiKey, Commitment, Project
 
 from .conftest import make_project
 
@@ -70,6 +72,7 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
     project._history_user = editor
     project.save()
     key, _raw = ApiKey.issue("Llave respaldada", created_by=coordinator, organization=org_a)
+    Commitment.objects.create(project=project, organization=org_a, amount=Decimal("1234.50"), date=date(2024, 5, 1))
     dump = tmp_path / "respaldo.dump"
     call_command("backup", output=str(dump))
     assert dump.stat().st_size > 0
@@ -106,6 +109,11 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
                 "projects_catalogue_truncate",
                 "projects_catalogue_update",
             ]
+            # The money facts came back as they were, and so did the triggers that keep them (migration 0014).
+            cursor.execute("SELECT measure, year, amount FROM projects_moneyfact")
+            assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"))]
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_%_money_%'")
+            assert cursor.fetchone()[0] == 3 * 4 + 1  # commitments, disbursements, charges; an invoice's date
         restored.close()
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')

@@ -404,10 +404,15 @@ class MoneyFact(models.Model):
     project = models.ForeignKey(Project, on_delete=models.DO_NOTHING, related_name="+")
     measure = models.CharField(max_length=10, choices=Measure.choices)
     year = models.IntegerField()
-    organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
+    organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, related_name="+")
     kind = models.CharField(max_length=10, choices=Commitment.Kind.choices)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
 
     class Meta:
         verbose_name = _("cifra de dinero")
         verbose_name_plural = _("cifras de dinero")
+        constraints = [  # one row per sum: a sum added twice fails rather than counts twice
+            models.UniqueConstraint(
+                fields=["project", "measure", "year", "organization", "kind"], name="money_fact_once"
+            )
+        ]
