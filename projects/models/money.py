@@ -401,7 +401,8 @@ class MoneyFact(models.Model):
         PAID = "paid", _("ministrado")
         PROVEN = "proven", _("comprobado")
 
-    project = models.ForeignKey(Project, on_delete=models.DO_NOTHING, related_name="+")
+    # (no index of its own: the unique constraint's index below leads with the project)
+    project = models.ForeignKey(Project, on_delete=models.DO_NOTHING, related_name="+", db_index=False)
     measure = models.CharField(max_length=10, choices=Measure.choices)
     year = models.IntegerField()
     organization = models.ForeignKey(Organization, on_delete=models.DO_NOTHING, related_name="+")
