@@ -216,12 +216,14 @@ def test_the_lockout_and_the_api_budget_hold_across_two_gunicorn_workers(gunicor
 
 @pytest.mark.parametrize("worker_class", [None, "sync"])
 def test_a_download_longer_than_the_worker_timeout_is_not_cut(worker_class):
-    """gunicorn.conf.py's threaded workers: an answer that streams for 5 s reaches its end under a 1 s timeout.
-    The same server with sync workers (the control) cuts it: the timeout is real, and the setting is what helps."""
+    """gunicorn.conf.py's threaded workers: an answer that streams for 5 s reaches its end under a 2 s timeout.
+    The same server with sync workers (the control) cuts it: the timeout is real, and the setting is what helps.
+    (A threaded worker tells the arbiter it is alive once per second of waiting for events, so a 1 s timeout left it
+    no margin: CI once saw it killed on a busy machine, three rows short.)"""
     from . import slow_download
 
     port = free_port()
-    args = ["-c", "gunicorn.conf.py", "--no-control-socket", "-w", "1", "--timeout", "1", "--bind", f"127.0.0.1:{port}"]
+    args = ["-c", "gunicorn.conf.py", "--no-control-socket", "-w", "1", "--timeout", "2", "--bind", f"127.0.0.1:{port}"]
     if worker_class:
         args += ["--worker-class", worker_class, "--threads", "1"]
     env = {
