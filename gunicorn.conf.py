@@ -1,7 +1,9 @@
 """gunicorn settings for the production-like server (`make serve`) and for deployments (docs/deployment.md)."""
 
+import gc
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -36,3 +38,23 @@ def when_ready(server):
         server.log.warning("catalogue index not built at start: %s", error)
     finally:
         connections.close_all()
+    settle()
+
+
+def settle():
+    """Load what every worker would otherwise load on its first requests (the project's compiled templates, the
+    translation catalogues of every language), then freeze everything alive (gc.freeze, as Python's documentation
+    advises right before fork): the collector of each worker then never walks the start-up objects again. Without
+    it a full collection walked them every few requests, pausing a page for 60 to 120 ms (100,000 projects, cold
+    pages: p50 50 -> 41 ms, p95 93 -> 80 ms in one process, bench/HISTORY.md stop 20)."""
+    from django.conf import settings
+    from django.template.loader import get_template
+    from django.utils import translation
+
+    for folder in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(folder).rglob("*.html")):
+            get_template(path.relative_to(folder).as_posix())
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Proyectos")
+    gc.freeze()

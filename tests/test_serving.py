@@ -1,0 +1,29 @@
+"""gunicorn.conf.py's start-up in the master, before the workers are forked: what it loads and freezes."""
+
+import gc
+import runpy
+from pathlib import Path
+
+from django.template import engines
+from django.utils.translation import trans_real
+
+CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+def test_settling_compiles_the_templates_loads_every_catalogue_and_leaves_the_collector_little_to_walk():
+    settle = runpy.run_path(str(CONFIG))["settle"]
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    trans_real._translations.pop("en", None)
+    walked_before = len(gc.get_objects())
+    try:
+        settle()
+        frozen, walked_after = gc.get_freeze_count(), len(gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert "projects/public/project_list.html" in loader.get_template_cache
+    assert "includes/project_card.html" in loader.get_template_cache
+    assert {"es-mx", "en"} <= set(trans_real._translations)
+    # Everything alive was frozen: a full collection in a worker walks only what the worker itself makes.
+    assert frozen >= walked_before
+    assert walked_after < walked_before / 20
