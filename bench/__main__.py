@@ -800,6 +800,7 @@ def search_sql(args):
     result = {}
     cases = (
         ("selective", SELECTIVE_WORD, {}),
+        *((("unkept", word, {}),) if (word := unkept_word()) else ()),
         ("common", COMMON_WORD, {}),
         ("narrowed", COMMON_WORD, {"year": narrowing_year(COMMON_WORD)}),
     )
@@ -863,6 +864,27 @@ def search_sql(args):
             "runs": runs,
         }
     return result
+
+
+def unkept_word(within=10_000):
+    """The stem the counting index does not keep (projects.facets.WORDS_AT_LEAST) that PostgreSQL's statistics find
+    in most projects, up to `within`: the costliest search of a word in up to 10,000 projects, read from the GIN
+    index. None when every such stem is kept."""
+    from django.db import connection
+
+    from projects import facets
+
+    kept = set(facets.current().words)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT elements.stem FROM pg_stats, pg_class, "
+            "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elements(stem, share) "
+            "WHERE pg_stats.tablename = 'projects_project' AND pg_stats.attname = 'search_vector' "
+            "AND pg_class.oid = 'projects_project'::regclass AND elements.stem ~ '^[a-z]+$' "
+            "AND elements.share * pg_class.reltuples <= %s ORDER BY elements.share DESC",
+            [within],
+        )
+        return next((stem for (stem,) in cursor.fetchall() if stem not in kept), None)
 
 
 def narrowing_year(word):
@@ -1064,7 +1086,11 @@ def judge(results, args):
         ]
     if "sql" in results:
         search = max(row["p95_ms"] for name, row in results["sql"].items() if name.endswith("_total"))
-        selective = results["sql"]["selective_total"]
+        # The selective word and the costliest word the index does not keep (bench.unkept_word): the worse of the two.
+        selective = max(
+            (row for name, row in results["sql"].items() if name in ("selective_total", "unkept_total")),
+            key=lambda row: row["median_ms"],
+        )
         targets += [
             {
                 "target": "search p95 <= 100 ms at 100k (SQL)",
@@ -1073,7 +1099,8 @@ def judge(results, args):
             },
             {
                 "target": f"a word in up to 10,000 projects <= {SEARCH_SELECTIVE_MS} ms of SQL (matches + page)",
-                "figure": f"median {selective['median_ms']:.1f} ms, p95 {selective['p95_ms']:.1f} ms at {args.scale:,}",
+                "figure": f"«{selective['word']}»: median {selective['median_ms']:.1f} ms, "
+                f"p95 {selective['p95_ms']:.1f} ms at {args.scale:,}",
                 "met": selective["median_ms"] <= SEARCH_SELECTIVE_MS and args.scale >= 100_000,
             },
         ]

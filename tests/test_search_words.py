@@ -61,7 +61,7 @@ def test_no_word_is_kept_before_the_statistics_or_below_the_threshold(chess_cata
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE projects_project")
     facets.reset()
-    assert facets.current().words == {}  # WORDS_AT_LEAST: 5,000 projects
+    assert facets.current().words == {}  # WORDS_AT_LEAST: 2,500 projects
     monkeypatch.setattr(facets, "WORDS_AT_LEAST", 2)
     monkeypatch.setattr(facets, "WORDS_KEPT_AT_MOST", 3)
     facets.reset()
