@@ -47,14 +47,17 @@ def settle():
     advises right before fork): the collector of each worker then never walks the start-up objects again. Without
     it a full collection walked them every few requests, pausing a page for 60 to 120 ms (100,000 projects, cold
     pages: p50 50 -> 41 ms, p95 93 -> 80 ms in one process, bench/HISTORY.md stop 20)."""
-    from django.conf import settings
-    from django.template.loader import get_template
-    from django.utils import translation
+    from django.apps import apps
 
-    for folder in settings.TEMPLATES[0]["DIRS"]:
-        for path in sorted(Path(folder).rglob("*.html")):
-            get_template(path.relative_to(folder).as_posix())
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("Proyectos")
+    if apps.ready:  # not for an app without Django (bench/floor.py runs with this file too)
+        from django.conf import settings
+        from django.template.loader import get_template
+        from django.utils import translation
+
+        for folder in settings.TEMPLATES[0]["DIRS"]:
+            for path in sorted(Path(folder).rglob("*.html")):
+                get_template(path.relative_to(folder).as_posix())
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                translation.gettext("Proyectos")
     gc.freeze()

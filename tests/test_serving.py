@@ -2,6 +2,8 @@
 
 import gc
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 from django.template import engines
@@ -27,3 +29,14 @@ def test_settling_compiles_the_templates_loads_every_catalogue_and_leaves_the_co
     # Everything alive was frozen: a full collection in a worker walks only what the worker itself makes.
     assert frozen >= walked_before
     assert walked_after < walked_before / 20
+
+
+def test_settling_an_app_without_django_freezes_it_and_loads_nothing():
+    """bench/floor.py's bare WSGI app runs under the same gunicorn.conf.py: Django is not set up there."""
+    script = (
+        "import gc, runpy; runpy.run_path(%r)['settle'](); "
+        "from django.apps import apps; print(apps.ready, gc.get_freeze_count() > 0)" % str(CONFIG)
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]
