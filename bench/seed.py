@@ -39,6 +39,7 @@ from projects.models import (
     Disbursement,
     ExpenseProof,
     Indicator,
+    LatestMeasurement,
     Measurement,
     MoneyFact,
     Municipality,
@@ -139,6 +140,7 @@ def counts():
         *LEDGER_MODELS,
         CatalogueChange,  # the change log the trigger fills while seeding (one row per project written)
         MoneyFact,  # the money facts the ledger's triggers keep (migration 0014)
+        LatestMeasurement,  # each indicator's latest measurement, kept by the measurements' triggers (0015)
     ]
     with connection.cursor() as cursor:
         result = {}
@@ -178,6 +180,7 @@ def vacuum():
         *LEDGER_MODELS,
         CatalogueChange,  # the trigger logged every project written: read on every catalogue request
         MoneyFact,  # what the money figures add up
+        LatestMeasurement,  # what the evidence page's roll-up reads
     ]
     with connection.cursor() as cursor:
         for model in tables:

@@ -114,6 +114,11 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
             assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"))]
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_%_money_%'")
             assert cursor.fetchone()[0] == 3 * 4 + 1  # commitments, disbursements, charges; an invoice's date
+            # The latest measurement of make_project's indicator, and its four triggers (migration 0015).
+            cursor.execute("SELECT date, value FROM projects_latestmeasurement")
+            assert cursor.fetchall() == [(date(2024, 3, 31), Decimal("40.0000"))]
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_measurement_latest_%'")
+            assert cursor.fetchone()[0] == 4
         restored.close()
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')

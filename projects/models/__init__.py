@@ -27,7 +27,7 @@ from .governance import (  # noqa: F401, E402
     ConflictDeclaration,
     Recusal,
 )
-from .indicators import Indicator, Measurement  # noqa: F401
+from .indicators import Indicator, LatestMeasurement, Measurement  # noqa: F401
 from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
 from .limits import Counter  # noqa: F401
 from .money import AlreadyCharged, AnnualReport, Charge, Commitment, Disbursement, ExpenseProof, MoneyFact  # noqa: F401

@@ -193,8 +193,8 @@ class Measurement(models.Model):
             ),
         ]
         indexes = [
-            # The latest value of every indicator in one ordered read of the index (the evidence page's roll-up,
-            # progress_status_counts), with no sort of all measurements and no visit to the table.
+            # The latest value of an indicator in one read of the index, with no visit to the table: what the
+            # trigger keeping LatestMeasurement (migration 0015) and Indicator.overdue read.
             models.Index(fields=["indicator", "-date"], include=["value"], name="measurement_latest"),
         ]
 
@@ -225,3 +225,18 @@ class Measurement(models.Model):
         self.reported_by_key = api_key
         self.save()
         return self
+
+
+class LatestMeasurement(models.Model):
+    """Each indicator's latest measurement (its value and date): what the evidence page's roll-up
+    (progress_status_counts) reads for every indicator, instead of picking the latest of every measurement on each
+    request. Written only by PostgreSQL (migration 0015: statement triggers on measurements re-read the latest of the
+    indicators a statement touched), so it follows every write path; never written by Django."""
+
+    indicator = models.OneToOneField(Indicator, on_delete=models.DO_NOTHING, primary_key=True, related_name="+")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("última medición")
+        verbose_name_plural = _("últimas mediciones")

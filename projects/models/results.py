@@ -65,19 +65,16 @@ def progress_status_counts(projects, today=None):
     """{(axis id, status): number of indicators} over the indicators of `projects` (a queryset), by
     progress_status's rule written in SQL: the evidence page's roll-up counts hundreds of thousands of indicators in
     one pass of the database instead of loading each with its project, periods and latest measurement.
-    tests/test_results.py holds both to the same answers. Latest measurements (the measurement_latest index) and
-    last ended periods are read set-wise (DISTINCT ON), never per indicator."""
+    tests/test_results.py holds both to the same answers. Latest measurements are those PostgreSQL keeps
+    (LatestMeasurement); last ended periods are read set-wise (DISTINCT ON), never per indicator."""
     today = today or timezone.localdate()
-    pks, pk_params = projects.values("pk").query.sql_with_params()
+    pks, pk_params = projects.order_by().values("pk").query.sql_with_params()
     start, end = ("COALESCE(p.{}, p.{})".format(*fields) for fields in (Project.START, Project.END))
     frequencies = Indicator.Frequency.values
     due = " ".join("WHEN %s THEN %s::date" for _months in frequencies)  # Indicator.late: one bound per frequency
     due_params = [value for months in frequencies for value in (months, months_before(today, months))]
     sql = f"""
-        WITH latest AS (
-            SELECT DISTINCT ON (indicator_id) indicator_id, value, date
-            FROM projects_measurement ORDER BY indicator_id, date DESC
-        ), ended AS (
+        WITH ended AS (
             SELECT DISTINCT ON (indicator_id) indicator_id, target
             FROM projects_period WHERE "end" <= %s AND target IS NOT NULL ORDER BY indicator_id, "end" DESC
         ), facts AS (
@@ -87,7 +84,7 @@ def progress_status_counts(projects, today=None):
                    p.status = %s AND COALESCE(latest.date, {start}) < CASE i.frequency {due} END AS overdue
             FROM projects_indicator i
             JOIN projects_project p ON p.id = i.project_id
-            LEFT JOIN latest ON latest.indicator_id = i.id
+            LEFT JOIN projects_latestmeasurement latest ON latest.indicator_id = i.id
             LEFT JOIN ended ON ended.indicator_id = i.id
             WHERE i.project_id IN ({pks})
         ), progress AS (  -- Indicator.progress of the latest value, and expected_progress
