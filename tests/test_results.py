@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from projects import geo
 from projects.models import Municipality, Participation, Project, Region
@@ -608,12 +609,12 @@ def test_the_evidence_page_query_count_does_not_grow_with_evaluations(client, or
 
 
 def test_the_evidence_page_asks_a_fixed_number_of_queries(client, published_project, django_assert_num_queries):
-    """The time of the last change (the roll-up's cache key), the axes, the projects by axis and level (levels,
-    money, people: one grouped read), what works (one union over the axes), the indicators' roll-up, the
-    evaluations and their public projects, and the site's demo flag."""
+    """The time of the last change to a project and to an indicator or measurement (the roll-up's cache key), the
+    axes, the projects by axis and level (levels, money, people: one grouped read), what works (one union over the
+    axes), the indicators' roll-up, the evaluations and their public projects, and the site's demo flag."""
     client.get("/evidencia/")  # the first request also reads the site's demo flag, kept for later ones
     cache.clear()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert client.get("/evidencia/").status_code == 200
 
 
@@ -685,3 +686,17 @@ def test_the_municipality_page_names_its_busiest_implementers_and_the_indicators
         codes = {project.code for project in page_response.context["page"]}
         shown = {indicator.project.code for indicator in page_response.context["indicators"]}
         assert shown == codes  # each listed project has one indicator; none of another page
+
+
+def test_the_roll_up_follows_a_new_measurement_at_once(client, published_project):
+    """A partner's report adds a measurement and touches no project: the roll-up, cached until what it reads
+    changes, must count it on the next request."""
+    from projects.models import Measurement
+
+    before = client.get("/evidencia/").context["portfolio"]  # counted, and cached
+    indicator = published_project.indicators.get()  # measured 40 of 100 on 2024-03-31
+    Measurement.objects.create(indicator=indicator, date=timezone.localdate(), value=indicator.target)
+    after = client.get("/evidencia/").context["portfolio"]
+    assert before["on_track"] == 0
+    assert after["on_track"] == 1
+    assert sum(after.values()) == sum(before.values())

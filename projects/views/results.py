@@ -1,18 +1,24 @@
 """Public pages about where the projects work and what they achieve: the map by municipality and a page for each
 municipality."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ficosec.history import newest_change_sql
+
 from .. import facets, geo, privacy
 from ..models import (
     STATUS_LABELS,
     Indicator,
+    Measurement,
     Municipality,
     Organization,
     Participation,
@@ -169,16 +175,26 @@ def public_breakdown(indicator, latest):
 # --- Roll-up: indicators on track, per axis and for the portfolio -------------------------------------------
 
 
+@functools.cache
+def _measured_sql():
+    return f"SELECT {', '.join(newest_change_sql(model) for model in (Indicator, Measurement))}"
+
+
 def rollup(today=None):
     """{axis id or None (portfolio): {status: count}} over the indicators of published projects, by the one rule
-    (counted in the database: progress_status_counts). Cached until any project changes."""
+    (counted in the database: progress_status_counts). Cached for the day until a project changes (figures.stamp)
+    or an indicator or measurement does (their newest history row: a partner's report through the API touches no
+    project)."""
     from django.core.cache import cache
 
     from .. import figures
     from ..models import progress_status_counts
 
     today = today or timezone.localdate()
-    key = f"results-rollup:{figures.stamp()}:{today.isoformat()}"
+    with connection.cursor() as cursor:
+        cursor.execute(_measured_sql())
+        measured = "-".join(str(moment.timestamp() if moment else 0) for moment in cursor.fetchone())
+    key = f"results-rollup:{figures.stamp()}:{measured}:{today.isoformat()}"
     counts = cache.get(key)
     if counts is None:
         counts = {}
