@@ -1,6 +1,7 @@
 """gunicorn settings for the production-like server (`make serve`) and for deployments (docs/deployment.md)."""
 
 import gc
+import logging
 import multiprocessing
 import os
 from pathlib import Path
@@ -56,7 +57,10 @@ def settle():
 
         for folder in settings.TEMPLATES[0]["DIRS"]:
             for path in sorted(Path(folder).rglob("*.html")):
-                get_template(path.relative_to(folder).as_posix())
+                try:
+                    get_template(path.relative_to(folder).as_posix())
+                except Exception as error:  # a broken template fails its own page, not the server's start
+                    logging.getLogger("gunicorn.error").warning("template %s not compiled at start: %s", path, error)
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
                 translation.gettext("Proyectos")

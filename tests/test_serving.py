@@ -16,7 +16,8 @@ def test_settling_compiles_the_templates_loads_every_catalogue_and_leaves_the_co
     settle = runpy.run_path(str(CONFIG))["settle"]
     loader = engines["django"].engine.template_loaders[0]
     loader.reset()
-    trans_real._translations.pop("en", None)
+    for code in ("es-mx", "en"):
+        trans_real._translations.pop(code, None)
     walked_before = len(gc.get_objects())
     try:
         settle()
@@ -40,3 +41,22 @@ def test_settling_an_app_without_django_freezes_it_and_loads_nothing():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_the_master_settles_once_the_index_is_built(monkeypatch):
+    """when_ready (gunicorn's hook in the master, before the fork) builds the counting index, then settles."""
+    import django.db
+
+    from projects import facets
+
+    hook = runpy.run_path(str(CONFIG))["when_ready"]
+    built = []
+    monkeypatch.setattr(facets, "current", lambda: built.append(True))
+    monkeypatch.setattr(django.db.connections, "close_all", lambda: None)
+    try:
+        hook(server=None)
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert built == [True]
+    assert frozen > 0
