@@ -84,11 +84,29 @@ def test_a_deleted_project_and_a_truncated_table_leave_nothing_behind(two_indica
     assert_kept()
 
 
+def test_a_statement_touching_more_than_64_indicators_is_followed_too(published_project):
+    """Past 64 indicators a statement takes one lock for every indicator instead of one each (a COPY, a bulk write)."""
+    indicators = Indicator.objects.bulk_create(
+        Indicator(project=published_project, name=f"Indicador {n}", unit="personas", target=10) for n in range(70)
+    )
+    Measurement.objects.bulk_create(
+        Measurement(indicator=indicator, date=date(2024, 1 + n % 12, 1), value=n)
+        for n, indicator in enumerate(indicators)
+    )
+    assert_kept()
+    assert len(kept()) == 71  # make_project's indicator too
+    Measurement.objects.filter(indicator__in=indicators).update(date=date(2025, 5, 5))
+    assert_kept()
+    Measurement.objects.filter(indicator__in=indicators[:66]).delete()
+    assert_kept()
+    assert len(kept()) == 5
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_measuring_one_indicator_at_once_leave_the_later_date(reference_data, published_project):
     """The second writer waits for the first (a lock per indicator taken by the trigger), then reads both. Without
-    the lock each would see only its own measurement, and the one committing last, here the earlier date, would be
-    kept as the latest."""
+    the lock each sees only its own measurement: the second's insert of the indicator's row then collides with the
+    first's (checked: a primary key violation), and without that key it would keep the earlier date."""
     indicator = published_project.indicators.get()
     assert at_once(
         lambda: Measurement.objects.create(indicator=indicator, date=date(2025, 6, 30), value=70),
