@@ -867,24 +867,39 @@ def search_sql(args):
 
 
 def unkept_word(within=10_000):
-    """The stem the counting index does not keep (projects.facets.WORDS_AT_LEAST) that PostgreSQL's statistics find
-    in most projects, up to `within`: the costliest search of a word in up to 10,000 projects, read from the GIN
-    index. None when every such stem is kept."""
+    """The stem the counting index does not keep (projects.facets.WORDS_AT_LEAST) whose search, as the catalogue
+    runs it (the word or any word starting with it), matches most published projects up to `within`: the costliest
+    search of a word in up to 10,000 projects, read from the GIN index. Candidates come from PostgreSQL's statistics
+    of the search vectors, most frequent first; one is taken only when the search parses it back to itself (no other
+    stem, no stop word) and its published matches are counted within the bound. None when no stem qualifies."""
     from django.db import connection
 
     from projects import facets
+    from projects.models import Project
+    from projects.models.common import SEARCH_CONFIG
 
     kept = set(facets.current().words)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT elements.stem FROM pg_stats, pg_class, "
             "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elements(stem, share) "
-            "WHERE pg_stats.tablename = 'projects_project' AND pg_stats.attname = 'search_vector' "
-            "AND pg_class.oid = 'projects_project'::regclass AND elements.stem ~ '^[a-z]+$' "
-            "AND elements.share * pg_class.reltuples <= %s ORDER BY elements.share DESC",
+            "WHERE pg_stats.schemaname = current_schema() AND pg_stats.tablename = 'projects_project' "
+            "AND pg_stats.attname = 'search_vector' AND pg_class.oid = 'projects_project'::regclass "
+            "AND elements.stem ~ '^[a-z]+$' AND elements.share * pg_class.reltuples <= %s "
+            "ORDER BY elements.share DESC",
             [within],
         )
-        return next((stem for (stem,) in cursor.fetchall() if stem not in kept), None)
+        stems = [stem for (stem,) in cursor.fetchall() if stem not in kept]
+        for stem in stems:
+            cursor.execute(
+                "SELECT websearch_to_tsquery(%s, %s)::text, to_tsquery(%s, %s)::text",
+                [SEARCH_CONFIG, stem, SEARCH_CONFIG, f"{stem}:*"],
+            )
+            if cursor.fetchone() != (f"'{stem}'", f"'{stem}':*"):
+                continue
+            if Project.objects.published().search(stem).count() <= within:
+                return stem
+    return None
 
 
 def narrowing_year(word):
