@@ -879,17 +879,12 @@ def unkept_word(within=10_000):
     from projects.models.common import SEARCH_CONFIG
 
     kept = set(facets.current().words)
+    stems = [
+        stem
+        for stem, projects in facets.stem_estimates()
+        if projects <= within and stem not in kept and re.fullmatch("[a-z]+", stem)
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT elements.stem FROM pg_stats, pg_class, "
-            "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elements(stem, share) "
-            "WHERE pg_stats.schemaname = current_schema() AND pg_stats.tablename = 'projects_project' "
-            "AND pg_stats.attname = 'search_vector' AND pg_class.oid = 'projects_project'::regclass "
-            "AND elements.stem ~ '^[a-z]+$' AND elements.share * pg_class.reltuples <= %s "
-            "ORDER BY elements.share DESC",
-            [within],
-        )
-        stems = [stem for (stem,) in cursor.fetchall() if stem not in kept]
         for stem in stems:
             cursor.execute(
                 "SELECT websearch_to_tsquery(%s, %s)::text, to_tsquery(%s, %s)::text",

@@ -103,20 +103,23 @@ def _rows(ids=None):
     )
 
 
-def _frequent_stems():
-    """The stems the index keeps the projects of (WORDS_AT_LEAST), most frequent first: none before the table's
-    first ANALYZE."""
+def stem_estimates():
+    """[(stem, the projects PostgreSQL's statistics estimate hold it)] for the stems of the search vectors'
+    most_common_elems (from ANALYZE), most frequent first: empty before the table's first ANALYZE."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT elements.stem FROM pg_stats, pg_class, "
+            "SELECT elements.stem, elements.share * pg_class.reltuples FROM pg_stats, pg_class, "
             "unnest(most_common_elems::text::text[], most_common_elem_freqs) AS elements(stem, share) "
             "WHERE pg_stats.schemaname = current_schema() AND pg_stats.tablename = 'projects_project' "
             "AND pg_stats.attname = 'search_vector' AND pg_class.oid = 'projects_project'::regclass "
-            "AND elements.stem IS NOT NULL AND elements.share * pg_class.reltuples >= %s "
-            "ORDER BY elements.share DESC, elements.stem LIMIT %s",
-            [WORDS_AT_LEAST, WORDS_KEPT_AT_MOST],
+            "AND elements.stem IS NOT NULL ORDER BY elements.share DESC, elements.stem"
         )
-        return [stem for (stem,) in cursor.fetchall()]
+        return cursor.fetchall()
+
+
+def _frequent_stems():
+    """The stems the index keeps the projects of (WORDS_AT_LEAST, WORDS_KEPT_AT_MOST), most frequent first."""
+    return [stem for stem, projects in stem_estimates() if projects >= WORDS_AT_LEAST][:WORDS_KEPT_AT_MOST]
 
 
 def _prefix(stem):
