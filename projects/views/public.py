@@ -134,6 +134,7 @@ def catalogue_page(request):
 def active_filters(request, filterset):
     """(label, value label, query string without it) for each active filter value: one click removes it."""
     chips = []
+    cleaned = getattr(filterset.form, "cleaned_data", {})  # the chosen rows of each valid filter, read once
     for name, field in filterset.form.fields.items():
         if name == "ordering":
             continue
@@ -143,11 +144,11 @@ def active_filters(request, filterset):
             rest = request.GET.copy()
             rest.setlist(name, [v for v in rest.getlist(name) if v != value])
             rest.pop("page", None)
-            if hasattr(field, "queryset"):  # the chosen row only (its choices would read every row)
-                choices = {
-                    str(getattr(obj, field.to_field_name)): str(obj)
-                    for obj in field.queryset.filter(**{f"{field.to_field_name}__in": [value]})
-                }
+            if hasattr(field, "queryset"):  # the rows the form chose (its choices would read every row)
+                rows = cleaned.get(name)
+                if rows is None:  # an invalid filter: the chosen row only
+                    rows = field.queryset.filter(**{f"{field.to_field_name}__in": [value]})
+                choices = {str(getattr(obj, field.to_field_name)): str(obj) for obj in rows}
             else:
                 choices = {str(k): v for k, v in getattr(field, "choices", []) if k != ""}
             chips.append((field.label, choices.get(value, value), rest.urlencode()))
