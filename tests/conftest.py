@@ -2,6 +2,7 @@
 
 import os
 import random
+from contextlib import contextmanager
 
 import pytest
 
@@ -108,26 +109,33 @@ def award_by_committee(project, method="invitation", held_on=date(2023, 12, 1), 
     return AwardDecision.objects.create(project=project, session=session, method=method, amount=amount, **fields)
 
 
-@pytest.fixture
-def ficosec_org(db):
-    return Organization.objects.create(
+# The organizations most tests need: FICOSEC and two civil-society partners (fixtures below, or written once for a
+# group of tests by a fixture that shares its rows, see rolled_back).
+ORGANIZATIONS = {
+    "ficosec": dict(
         name="Fideicomiso para la Competitividad y Seguridad Ciudadana",
         acronym="FICOSEC",
         kind="foundation",
         is_ficosec=True,
-    )
+    ),
+    "alfa": dict(name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB7"),
+    "beta": dict(name="Red Beta por la Paz, A.C.", acronym="BETA", kind="osc", rfc="RBP110202CD1"),
+}
+
+
+@pytest.fixture
+def ficosec_org(db):
+    return Organization.objects.create(**ORGANIZATIONS["ficosec"])
 
 
 @pytest.fixture
 def org_a(db):
-    return Organization.objects.create(
-        name="Centro Comunitario Alfa, A.C.", acronym="ALFA", kind="osc", rfc="CCA100101AB7"
-    )
+    return Organization.objects.create(**ORGANIZATIONS["alfa"])
 
 
 @pytest.fixture
 def org_b(db):
-    return Organization.objects.create(name="Red Beta por la Paz, A.C.", acronym="BETA", kind="osc", rfc="RBP110202CD1")
+    return Organization.objects.create(**ORGANIZATIONS["beta"])
 
 
 @pytest.fixture
@@ -225,23 +233,37 @@ def pytest_collection_modifyitems(items):
             {"transactional_db", "live_server"} & set(item.fixturenames)
         )
 
-    # Stable: the order within each group is kept, but the long fuzz runs (on a database of their own, committing
-    # nothing to the test database) start first, so that every other test runs beside them (pytest-xdist).
-    items.sort(key=lambda item: (commits(item), "test_fuzz.py" not in item.nodeid))
+    # Stable: the order within each group is kept, but the longest tests of each group start it (pytest-xdist hands
+    # out tests in this order): the fuzz runs (on a database of their own, committing nothing to the test database)
+    # first of all, so that every other test runs beside them; the whole-site browser audits first of the committing
+    # tests, so that the run does not end with one worker busy on them and the other idle.
+    items.sort(key=lambda item: (commits(item), not any(f"/{name}::" in item.nodeid for name in LONGEST)))
+
+
+# The modules of the longest tests, as `make test ARGS=--durations=20` lists them.
+LONGEST = ("test_fuzz.py", "test_lighthouse.py", "test_accessibility.py")
+
+
+@contextmanager
+def rolled_back(django_db_blocker):
+    """For a fixture of a wider scope (class, module) whose rows its tests share: a transaction around them, rolled
+    back after the last one. Its tests also ask for `db`: each runs in a savepoint within, so that no test sees
+    another's writes."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
-    """The demo data set (projects.demo, as `load_demo` loads it), once per test module, inside a transaction that
-    is rolled back after the module: tests that use it also ask for `db` (each runs in a savepoint within)."""
-    from django.db import transaction
-
+    """The demo data set (projects.demo, as `load_demo` loads it), once per test module (see rolled_back)."""
     from projects import demo
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with rolled_back(django_db_blocker):
         demo.load(force=True)
         yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)

@@ -17,12 +17,13 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from axes.models import Axis, Line
+from projects import facets
 from projects.facets import Catalogue, facet_counts
 from projects.filters import ProjectFilter, facet_years, year_condition
 from projects.models import Municipality, Organization, Participation, Population, Project, Region
 from projects.models.projects import FACT_COLUMNS
 
-from .conftest import make_project
+from .conftest import ORGANIZATIONS, make_project, rolled_back
 
 CODE_HEADER = "clave"  # projects.exports.COLUMNS
 
@@ -119,9 +120,16 @@ def reference_queryset(params):
     return projects
 
 
-@pytest.fixture
-def varied_catalogue(org_a, org_b, ficosec_org):
-    """24 published projects (and 4 drafts) spread over axes, lines, places, partners, statuses, populations, years."""
+@pytest.fixture(scope="class")
+def varied_catalogue(django_db_setup, django_db_blocker):
+    """24 published projects (and 4 drafts) spread over axes, lines, places, partners, statuses, populations, years:
+    written once for the tests of a class (TestOnAVariedCatalogue), which share them (conftest.rolled_back)."""
+    with rolled_back(django_db_blocker):
+        partners = [Organization.objects.create(**ORGANIZATIONS[key]) for key in ("alfa", "beta", "ficosec")]
+        yield varied_projects(*partners)
+
+
+def varied_projects(org_a, org_b, ficosec_org):
     rng = random.Random(18)
     axes, lines = list(Axis.objects.all()), list(Line.objects.all())
     places = list(Municipality.objects.filter(inegi_code__in=["08037", "08019", "08017", "08021", "08032", "08011"]))
@@ -181,51 +189,6 @@ FACET_OF = {
 }
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_list_and_facet_counts_equal_plain_sql_over_the_link_tables(varied_catalogue, seed):
-    rng = random.Random(seed)
-    params = random_params(rng, varied_catalogue)
-    filterset = ProjectFilter(params, queryset=Project.objects.published())
-    assert filterset.is_valid(), filterset.errors
-    expected = reference_queryset(params)
-    assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
-
-    # The list's count, its totals and its map, as the page shows them (projects.facets), against plain SQL.
-    counted = Catalogue(filterset)
-    assert counted.count == expected.count()
-    totals = counted.totals()
-    reference = expected.totals()
-    assert {key: totals[key] for key in reference} == reference
-    assert totals["reached"] == expected.aggregate(s=Sum("beneficiaries_reached"))["s"]
-    assert counted.municipality_figures() == reference_map(expected)
-
-    facets = facet_counts(filterset)
-    checked = 0
-    for dimension in FACET_OF:
-        others = params.copy()
-        others.pop(dimension, None)
-        base = reference_queryset(others)
-        for value, _label, count, selected in facets.get(dimension, []):
-            one = others.copy()
-            one.setlist(dimension, [value])
-            assert count == reference_queryset(one).filter(pk__in=base.values("pk")).count(), (
-                dimension,
-                value,
-                dict(params),
-            )
-            assert selected == (value in params.getlist(dimension))
-            checked += 1
-        # Every value with projects is offered (organizations: the most frequent ones).
-        offered = {value for value, *_rest in facets.get(dimension, [])}
-        if dimension in ("line", "municipality", "status", "axis"):
-            for value in (FACET_VALUES[dimension])():
-                one = others.copy()
-                one.setlist(dimension, [value])
-                if reference_queryset(one).exists():
-                    assert value in offered, (dimension, value)
-    assert checked >= 5
-
-
 def reference_map(projects):
     """The map's figures from the link tables: statewide projects (in every region with municipalities) apart, the
     others' money split evenly among their municipalities (rounded to the cent as the page shows it)."""
@@ -264,30 +227,6 @@ def test_the_years_facet_reaches_next_year_whatever_the_date(today):
     with mock.patch.object(timezone, "localdate", return_value=today):
         years = list(facet_years())
     assert years[0] == 2012 and years[-1] == today.year + 1
-
-
-@pytest.mark.parametrize("url", ["/proyectos/", "/proyectos/?axis={axis}&year=2024&population=youth", "/"])
-def test_pages_count_with_the_index_which_reads_only_columns_of_the_facts_index(client, varied_catalogue, url):
-    """Facet counts, totals, the map and the home's figures come from projects.facets: the page asks the database
-    for no COUNT, SUM or unnest over the project rows, and the index's own read of the projects reads only columns
-    of the project_facts index (an index-only scan, as the benchmark's EXPLAIN shows at 100k)."""
-    from django.test.utils import CaptureQueriesContext
-
-    cache.clear()  # the figures are cached until a project changes
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url.format(axis=Axis.objects.order_by("number").first().slug))
-        assert response.status_code == 200 and response.context["map"]
-    on_projects = [q["sql"] for q in captured.captured_queries if 'FROM "projects_project"' in q["sql"]]
-    counting = [sql for sql in on_projects if any(word in sql for word in ("COUNT(", "SUM(", "unnest"))]
-    assert counting == []
-    index_reads = [  # the reads of the arrays, not of a page's rows (those read the title)
-        sql for sql in on_projects if '"projects_project"."organization_ids"' in sql and '"title"' not in sql
-    ]
-    assert index_reads  # inside the test's transaction the index is read for the request (see projects.facets)
-    indexed = set(FACT_COLUMNS) | {"publication_state"}
-    for sql in index_reads:
-        read = set(re.findall(r'"projects_project"\."(\w+)"', sql))
-        assert read <= indexed, (read - indexed, sql[:300])
 
 
 def test_links_changed_from_either_side_or_by_moving_a_participation_refresh_the_arrays(org_a, org_b, ficosec_org):
@@ -604,30 +543,6 @@ def test_a_single_broad_word_is_searched_once(client, chess_catalogue, monkeypat
     assert len([q for q in queries.captured_queries if "@@" in q["sql"]]) == 2  # the matches, then the page
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_the_index_lists_and_downloads_newest_first_as_postgresql_orders_them(client, varied_catalogue, seed):
-    """The default order comes from the index (publication dates by id, no sort in SQL): the pages a visitor
-    follows and the CSV download list exactly what ORDER BY published_at DESC, id DESC lists, ties and a project
-    without a date (PostgreSQL puts it first) included."""
-    published = list(Project.objects.published().order_by("pk"))
-    same = published[3].published_at
-    Project.objects.filter(pk__in=[p.pk for p in published[4:9]]).update(published_at=same)  # ties, broken by id
-    Project.objects.filter(pk=published[10].pk).update(published_at=None)
-    params = random_params(random.Random(seed), varied_catalogue)
-    expected = list(ProjectFilter(params, queryset=Project.objects.published()).qs.values_list("code", flat=True))
-    assert expected and list(ProjectFilter(params, queryset=Project.objects.published()).qs.query.order_by) == [
-        "-published_at",
-        "-pk",
-    ]
-    cache.clear()
-    query = params.urlencode()
-    codes, _response = listed_codes(client, query)
-    assert codes == expected
-    download = client.get(f"/proyectos/descarga.csv?{query}")
-    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
-    assert [row[CODE_HEADER] for row in rows] == expected
-
-
 @pytest.mark.parametrize("query", ["q=ajedrez", "q=ajedrez&municipality=08019"])
 def test_the_download_of_a_search_broader_than_the_bound_lists_every_match_newest_first(
     client, chess_catalogue, monkeypatch, query
@@ -661,3 +576,101 @@ def test_the_words_matches_are_read_from_the_gin_index_and_the_planner_setting_i
         assert cursor.fetchone()[0] == "on"
         cursor.execute("EXPLAIN SELECT count(*) FROM projects_project WHERE title LIKE '%%ajedrez%%'")
         assert "Seq Scan" in "\n".join(row[0] for row in cursor.fetchall())
+
+
+class TestOnAVariedCatalogue:
+    """The index's counts, pages and downloads against plain SQL over one varied catalogue, written once for the
+    class (varied_catalogue)."""
+
+    @pytest.mark.parametrize("seed", range(12))
+    def test_list_and_facet_counts_equal_plain_sql_over_the_link_tables(self, varied_catalogue, seed):
+        rng = random.Random(seed)
+        params = random_params(rng, varied_catalogue)
+        filterset = ProjectFilter(params, queryset=Project.objects.published())
+        assert filterset.is_valid(), filterset.errors
+        expected = reference_queryset(params)
+        assert sorted(filterset.qs.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True))
+
+        # The list's count, its totals and its map, as the page shows them (projects.facets), against plain SQL.
+        counted = Catalogue(filterset)
+        assert counted.count == expected.count()
+        totals = counted.totals()
+        reference = expected.totals()
+        assert {key: totals[key] for key in reference} == reference
+        assert totals["reached"] == expected.aggregate(s=Sum("beneficiaries_reached"))["s"]
+        assert counted.municipality_figures() == reference_map(expected)
+
+        facets = facet_counts(filterset)
+        checked = 0
+        for dimension in FACET_OF:
+            others = params.copy()
+            others.pop(dimension, None)
+            base = reference_queryset(others)
+            for value, _label, count, selected in facets.get(dimension, []):
+                one = others.copy()
+                one.setlist(dimension, [value])
+                assert count == reference_queryset(one).filter(pk__in=base.values("pk")).count(), (
+                    dimension,
+                    value,
+                    dict(params),
+                )
+                assert selected == (value in params.getlist(dimension))
+                checked += 1
+            # Every value with projects is offered (organizations: the most frequent ones).
+            offered = {value for value, *_rest in facets.get(dimension, [])}
+            if dimension in ("line", "municipality", "status", "axis"):
+                for value in (FACET_VALUES[dimension])():
+                    one = others.copy()
+                    one.setlist(dimension, [value])
+                    if reference_queryset(one).exists():
+                        assert value in offered, (dimension, value)
+        assert checked >= 5
+
+    @pytest.mark.parametrize("url", ["/proyectos/", "/proyectos/?axis={axis}&year=2024&population=youth", "/"])
+    def test_pages_count_with_the_index_which_reads_only_columns_of_the_facts_index(
+        self, client, varied_catalogue, url
+    ):
+        """Facet counts, totals, the map and the home's figures come from projects.facets: the page asks the database
+        for no COUNT, SUM or unnest over the project rows, and the index's own read of the projects reads only columns
+        of the project_facts index (an index-only scan, as the benchmark's EXPLAIN shows at 100k)."""
+        from django.test.utils import CaptureQueriesContext
+
+        cache.clear()  # the figures are cached until a project changes
+        facets.reset()  # and the index is built once for the class's transaction: read it again, within the request
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url.format(axis=Axis.objects.order_by("number").first().slug))
+            assert response.status_code == 200 and response.context["map"]
+        on_projects = [q["sql"] for q in captured.captured_queries if 'FROM "projects_project"' in q["sql"]]
+        counting = [sql for sql in on_projects if any(word in sql for word in ("COUNT(", "SUM(", "unnest"))]
+        assert counting == []
+        index_reads = [  # the reads of the arrays, not of a page's rows (those read the title)
+            sql for sql in on_projects if '"projects_project"."organization_ids"' in sql and '"title"' not in sql
+        ]
+        assert index_reads  # inside the test's transaction the index is read for the request (see projects.facets)
+        indexed = set(FACT_COLUMNS) | {"publication_state"}
+        for sql in index_reads:
+            read = set(re.findall(r'"projects_project"\."(\w+)"', sql))
+            assert read <= indexed, (read - indexed, sql[:300])
+
+    @pytest.mark.parametrize("seed", range(4))
+    def test_the_index_lists_and_downloads_newest_first_as_postgresql_orders_them(self, client, varied_catalogue, seed):
+        """The default order comes from the index (publication dates by id, no sort in SQL): the pages a visitor
+        follows and the CSV download list exactly what ORDER BY published_at DESC, id DESC lists, ties and a project
+        without a date (PostgreSQL puts it first) included."""
+        published = list(Project.objects.published().order_by("pk"))
+        same = published[3].published_at
+        Project.objects.filter(pk__in=[p.pk for p in published[4:9]]).update(published_at=same)  # ties, broken by id
+        Project.objects.filter(pk=published[10].pk).update(published_at=None)
+        params = random_params(random.Random(seed), varied_catalogue)
+        expected = list(ProjectFilter(params, queryset=Project.objects.published()).qs.values_list("code", flat=True))
+        assert expected and list(ProjectFilter(params, queryset=Project.objects.published()).qs.query.order_by) == [
+            "-published_at",
+            "-pk",
+        ]
+        cache.clear()
+        query = params.urlencode()
+        codes, _response = listed_codes(client, query)
+        assert codes == expected
+        download = client.get(f"/proyectos/descarga.csv?{query}")
+        rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+        assert [row[CODE_HEADER] for row in rows] == expected
