@@ -290,10 +290,16 @@ def demo_flag_off():
     cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)
 
 
-@pytest.fixture
-def chess_catalogue(org_a, ficosec_org):
+@pytest.fixture(scope="class")
+def chess_catalogue(django_db_setup, django_db_blocker):
     """31 published projects that mention chess more or less (title, summary, description, several times), in two
-    places, and a draft that mentions it most of all."""
+    places, and a draft that mentions it most of all; ALFA implements them and FICOSEC exists (ORGANIZATIONS).
+    Written once for the tests of a class, which share them (rolled_back); a test outside a class has its own."""
+    with rolled_back(django_db_blocker):
+        yield chess_projects(*(Organization.objects.create(**ORGANIZATIONS[key]) for key in ("alfa", "ficosec")))
+
+
+def chess_projects(org_a, ficosec_org):
     rng = random.Random(7)
     places = list(Municipality.objects.filter(inegi_code__in=["08037", "08019"]))
     for n in range(32):

@@ -323,27 +323,6 @@ def listed_codes(client, query):
     return codes, response
 
 
-@pytest.mark.parametrize(
-    "query", ["q=ajedrez", "q=ajedrez&municipality=08019", "q=torneo ajedrez", "q=ajedrez&orden=relevancia&page=1"]
-)
-def test_a_search_is_listed_in_the_order_postgresql_ranks_it_with_one_search_query(client, chess_catalogue, query):
-    """The index orders the matches by the relevance read with their ids (one pass over the matches, with another
-    filter too when the words are within the bound): the same order, page after page, as ORDER BY rank of the
-    database, drafts never included."""
-    params = QueryDict(query.replace(" ", "+"), mutable=True)
-    expected = ProjectFilter(params, queryset=Project.objects.published()).qs
-    reference = list(expected.values_list("code", "rank"))
-    assert len({rank for _code, rank in reference}) > 3  # the ranks do differ: the order is not by id alone
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        codes, response = listed_codes(client, query.replace(" ", "+"))
-    assert codes == [code for code, _rank in reference] and "FIC-2025-531" not in codes
-    assert response.context["order"] == "relevance" and response.context["page"].paginator.count == len(reference)
-    searching = search_queries(queries)
-    pages = 2 if len(reference) > 20 else 1
-    assert len(searching) == pages and not any("COUNT(" in sql for sql in searching), searching
-
-
 def search_queries(queries):
     return [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
 
@@ -352,230 +331,6 @@ def only_cut_or_given_ids(searching):
     """Whether every search query was cut at a limit, tested on given ids or only planned (EXPLAIN, the estimate):
     none read all the words' matches."""
     return all(sql.startswith("EXPLAIN ") or re.search(r"LIMIT \d+|\.\"id\" = ANY\(", sql) for sql in searching)
-
-
-@pytest.mark.parametrize("query", ["q=ajedrez&municipality=08019", "q=ajedrez&municipality=08037&orden=relevancia"])
-def test_a_broad_word_narrowed_by_filters_within_the_bound_is_tested_on_those_projects_only(
-    client, chess_catalogue, monkeypatch, query
-):
-    """A word that alone matches more than the bound, with filters that alone select no more than the bound: the
-    page counts and ranks the list exactly as SQL does, yet no query reads all the word's matches (each is cut at
-    the bound + 1 or tested on given ids: 480,000 rows at 1M projects otherwise). The chosen filter's facet, whose
-    list (the word alone) is broader than the bound, lists its chosen value uncounted and says so; the other
-    facets count the list."""
-    from projects import filters
-
-    params = QueryDict(query, mutable=True)
-    reference = list(ProjectFilter(params, queryset=Project.objects.published()).qs.values_list("code", "rank"))
-    alone = Project.objects.published().search("ajedrez").count()
-    code = params["municipality"]
-    here = Project.objects.published().filter(municipalities__inegi_code=code).count()
-    monkeypatch.setattr(filters, "BROAD_SEARCH", here)  # the filter alone is within the bound; the word is not
-    assert len(reference) <= here < alone
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        codes, response = listed_codes(client, query)
-    assert not response.context["broad"] and response.context["order"] == "relevance"
-    assert codes == [code for code, _rank in reference] and response.context["page"].paginator.count == len(reference)
-    searching = search_queries(queries)
-    assert searching and not any("COUNT(" in sql or "ORDER BY" in sql for sql in searching), searching
-    assert only_cut_or_given_ids(searching), searching
-    facets_shown = response.context["facets"]
-    assert [(value, count, on) for value, _label, count, on in facets_shown["municipality"]] == [(code, None, True)]
-    assert "Sin cuentas" in response.content.decode()
-    listed = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code=code)
-    years = {value: count for value, _label, count, _on in facets_shown["year"]}
-    assert years and all(count == listed.filter(year_condition(int(year))).count() for year, count in years.items()), (
-        years
-    )
-    assert sum(count for _v, _l, count, _on in facets_shown["status"]) == len(reference)
-
-
-def test_words_the_planner_estimates_broad_are_not_read_alone_first(client, chess_catalogue, monkeypatch):
-    """With the planner's estimate above the slack (forced here: every word presumed broad), a narrowed search does
-    not read the words alone up to the bound: one query tests them on the filter's projects, the list is still
-    exactly SQL's, and the chosen filter's facet (the words alone) is uncounted rather than read."""
-    from projects import facets, filters
-
-    query = "q=ajedrez&municipality=08019"
-    here = Project.objects.published().filter(municipalities__inegi_code="08019").count()
-    monkeypatch.setattr(filters, "BROAD_SEARCH", here)
-    monkeypatch.setattr(facets, "ESTIMATE_SLACK", 0)
-    reference = list(
-        ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs.values_list("code", flat=True)
-    )
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"/proyectos/?{query}")
-    assert [p.code for p in response.context["page"]] == reference[:20]
-    assert response.context["page"].paginator.count == len(reference)
-    searching = search_queries(queries)
-    assert len(searching) == 2 and "EXPLAIN" in searching[0] and "LIMIT" not in searching[1], searching
-    shown = response.context["facets"]["municipality"]
-    assert [(value, count) for value, _label, count, _on in shown] == [("08019", None)]
-
-
-def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_within_the_bound(
-    client, chess_catalogue, monkeypatch
-):
-    """Two filters: the facet of the status counts the word with each status among the municipality's projects
-    (that list is within the bound, and tested too); the municipality's facet (the word with that status
-    everywhere) is broader, and uncounted."""
-    from projects import filters
-
-    chosen = Project.objects.published().filter(municipalities__inegi_code="08019")
-    status = chosen.values_list("status", flat=True).first()
-    query = f"q=ajedrez&municipality=08019&status={status}"
-    alone = Project.objects.published().search("ajedrez").count()
-    with_status = Project.objects.published().filter(status=status).count()
-    monkeypatch.setattr(filters, "BROAD_SEARCH", chosen.count())
-    assert with_status > chosen.count() and alone > chosen.count()  # the status alone and the word are broad
-    cache.clear()
-    response = client.get(f"/proyectos/?{query}")
-    expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
-    assert response.context["page"].paginator.count == expected.count() > 0
-    shown = response.context["facets"]
-    statuses = {value: count for value, _label, count, _on in shown["status"]}
-    words_here = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code="08019")
-    assert statuses == {
-        value: n for value, _label in Project.Status.choices if (n := words_here.filter(status=value).count())
-    }
-    assert [(value, count) for value, _l, count, _on in shown["municipality"]] == [("08019", None)]
-
-
-@pytest.mark.parametrize(
-    ("tested_at_most", "probed_at_most", "probe_cost"), [(2, 100, 0), (2, 4, 0), (3, 12, 0), (2, 100, 10**9)]
-)
-def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_and_ranked_as_sql_does(
-    client, chess_catalogue, monkeypatch, tested_at_most, probed_at_most, probe_cost
-):
-    """A word and a filter each broader than what is tested at once, whose list is within the bound. Probed newest
-    first in chunks (all of the filter's projects within WORDS_PROBED_AT_MOST): the list is counted and ranked as
-    SQL does with no query reading all the word's matches, and the chosen filter's facet is uncounted. Beyond
-    WORDS_PROBED_AT_MOST, or when the probe would cost more than reading the matches (PROBE_COST), the word's
-    matches are read once as a set: the same list, and every facet counted."""
-    from projects import facets, filters
-
-    published = Project.objects.published()
-    matches = published.search("ajedrez")
-    sizes = {
-        code: (
-            matches.filter(municipalities__inegi_code=code).count(),
-            published.filter(municipalities__inegi_code=code).count(),
-        )
-        for code in ("08019", "08037")
-    }
-    code, (listed, here) = next((code, size) for code, size in sizes.items() if size[0] < size[1])
-    monkeypatch.setattr(filters, "BROAD_SEARCH", listed)  # the list within the bound; the filter and the word not
-    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", tested_at_most)
-    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)  # (3, 12): the cap inside a chunk (3, 6, 12)
-    monkeypatch.setattr(facets, "PROBE_COST", probe_cost)  # 0: probing is cheaper; 10**9: reading the set is
-    assert matches.count() > listed and 12 < here < 100
-    query = f"q=ajedrez&municipality={code}"
-    reference = list(ProjectFilter(QueryDict(query), queryset=published).qs.values_list("code", flat=True))
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        codes, response = listed_codes(client, query)
-    assert codes == reference and response.context["order"] == "relevance" and not response.context["broad"]
-    assert response.context["page"].paginator.count == listed
-    municipality = {value: count for value, _label, count, _on in response.context["facets"]["municipality"]}
-    if probed_at_most > here and not probe_cost:
-        assert municipality == {code: None} and only_cut_or_given_ids(search_queries(queries))
-    else:
-        for other in ("08019", "08037"):
-            assert municipality.get(other, 0) == matches.filter(municipalities__inegi_code=other).count()
-
-
-@pytest.mark.parametrize("probed_at_most", [80_000, 2])
-def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newest_matches(
-    client, chess_catalogue, monkeypatch, probed_at_most
-):
-    """Probed newest first until more than the bound match: the page lists the newest matches exactly as SQL's
-    newest-first order does, says "more than the bound", counts nothing, and no query reads all the matches. Past
-    the probe's cap (2 here) the matches are read as a set: the same page, still ordered by the index (no ORDER BY
-    in SQL)."""
-    from projects import facets, filters
-
-    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
-    monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2 if probed_at_most > 2 else 1)
-    monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
-    monkeypatch.setattr(facets, "PROBE_COST", 0)  # probing presumed cheaper than reading the matches as a set
-    query = "q=ajedrez&municipality=08019"
-    expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
-    newest = list(expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4])
-    assert expected.count() > 4
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(f"/proyectos/?{query}")
-    assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
-    assert [p.code for p in response.context["page"]] == newest and response.context["facets"] == {}
-    assert "Más de 3 proyectos" in response.content.decode()
-    searching = search_queries(queries)
-    assert not any("ORDER BY" in sql for sql in searching), searching
-    assert only_cut_or_given_ids(searching) == (probed_at_most > 2), searching
-
-
-def test_a_broad_word_still_broad_after_a_filter_is_listed_newest_first_up_to_the_bound(
-    client, chess_catalogue, monkeypatch
-):
-    from projects import filters
-
-    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
-    response = client.get("/proyectos/?q=ajedrez&municipality=08019")
-    expected = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code="08019")
-    assert expected.count() > 4
-    assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
-    assert response.context["facets"] == {} and response.context["order"] == "-published_at"
-    newest = expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4]
-    assert [p.code for p in response.context["page"]] == list(newest)
-
-
-def test_a_single_broad_word_is_searched_once(client, chess_catalogue, monkeypatch):
-    """Words that alone match more than the bound: one search query (not a second one to count them)."""
-    from projects import filters
-
-    monkeypatch.setattr(filters, "BROAD_SEARCH", 5)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/proyectos/?q=ajedrez")
-    assert response.context["broad"] and response.context["page"].paginator.count == 6
-    expected = Project.objects.published().search("ajedrez").order_by("-published_at", "-pk")
-    assert [p.code for p in response.context["page"]] == list(expected.values_list("code", flat=True)[:6])
-    assert len([q for q in queries.captured_queries if "@@" in q["sql"]]) == 2  # the matches, then the page
-
-
-@pytest.mark.parametrize("query", ["q=ajedrez", "q=ajedrez&municipality=08019"])
-def test_the_download_of_a_search_broader_than_the_bound_lists_every_match_newest_first(
-    client, chess_catalogue, monkeypatch, query
-):
-    """A download lists the whole list: a search too broad to rank is read as a set and ordered by the index
-    (newest first, as the page lists it), every match included, with no ORDER BY asked of the database."""
-    from projects import filters
-
-    monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
-    params = QueryDict(query, mutable=True)
-    expected = ProjectFilter(params, queryset=Project.objects.published()).qs.order_by("-published_at", "-pk")
-    expected = list(expected.values_list("code", flat=True))
-    assert len(expected) > 4
-    with CaptureQueriesContext(connection) as queries:
-        download = client.get(f"/proyectos/descarga.csv?{query}")
-        rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
-    assert [row[CODE_HEADER] for row in rows] == expected
-    assert not any("@@" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
-
-
-def test_the_words_matches_are_read_from_the_gin_index_and_the_planner_setting_is_put_back(client, chess_catalogue):
-    """searched() turns sequential scans off for its one query (a common word would otherwise be tested on every
-    vector): within an enclosing transaction (this test's) the setting is as it was afterwards, and a query that
-    needs a sequential scan is planned as usual."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW enable_seqscan")
-        assert cursor.fetchone()[0] == "on"
-        response = client.get("/proyectos/?q=ajedrez&municipality=08019")
-        assert response.status_code == 200 and response.context["page"].paginator.count > 0
-        cursor.execute("SHOW enable_seqscan")
-        assert cursor.fetchone()[0] == "on"
-        cursor.execute("EXPLAIN SELECT count(*) FROM projects_project WHERE title LIKE '%%ajedrez%%'")
-        assert "Seq Scan" in "\n".join(row[0] for row in cursor.fetchall())
 
 
 class TestOnAVariedCatalogue:
@@ -674,3 +429,248 @@ class TestOnAVariedCatalogue:
         download = client.get(f"/proyectos/descarga.csv?{query}")
         rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
         assert [row[CODE_HEADER] for row in rows] == expected
+
+
+class TestOnAChessCatalogue:
+    """Searches narrowed, ranked, listed and downloaded over one catalogue that mentions chess more or less, written
+    once for the class (conftest.chess_catalogue)."""
+
+    @pytest.mark.parametrize(
+        "query", ["q=ajedrez", "q=ajedrez&municipality=08019", "q=torneo ajedrez", "q=ajedrez&orden=relevancia&page=1"]
+    )
+    def test_a_search_is_listed_in_the_order_postgresql_ranks_it_with_one_search_query(
+        self, client, chess_catalogue, query
+    ):
+        """The index orders the matches by the relevance read with their ids (one pass over the matches, with another
+        filter too when the words are within the bound): the same order, page after page, as ORDER BY rank of the
+        database, drafts never included."""
+        params = QueryDict(query.replace(" ", "+"), mutable=True)
+        expected = ProjectFilter(params, queryset=Project.objects.published()).qs
+        reference = list(expected.values_list("code", "rank"))
+        assert len({rank for _code, rank in reference}) > 3  # the ranks do differ: the order is not by id alone
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            codes, response = listed_codes(client, query.replace(" ", "+"))
+        assert codes == [code for code, _rank in reference] and "FIC-2025-531" not in codes
+        assert response.context["order"] == "relevance" and response.context["page"].paginator.count == len(reference)
+        searching = search_queries(queries)
+        pages = 2 if len(reference) > 20 else 1
+        assert len(searching) == pages and not any("COUNT(" in sql for sql in searching), searching
+
+    @pytest.mark.parametrize("query", ["q=ajedrez&municipality=08019", "q=ajedrez&municipality=08037&orden=relevancia"])
+    def test_a_broad_word_narrowed_by_filters_within_the_bound_is_tested_on_those_projects_only(
+        self, client, chess_catalogue, monkeypatch, query
+    ):
+        """A word that alone matches more than the bound, with filters that alone select no more than the bound: the
+        page counts and ranks the list exactly as SQL does, yet no query reads all the word's matches (each is cut at
+        the bound + 1 or tested on given ids: 480,000 rows at 1M projects otherwise). The chosen filter's facet, whose
+        list (the word alone) is broader than the bound, lists its chosen value uncounted and says so; the other
+        facets count the list."""
+        from projects import filters
+
+        params = QueryDict(query, mutable=True)
+        reference = list(ProjectFilter(params, queryset=Project.objects.published()).qs.values_list("code", "rank"))
+        alone = Project.objects.published().search("ajedrez").count()
+        code = params["municipality"]
+        here = Project.objects.published().filter(municipalities__inegi_code=code).count()
+        monkeypatch.setattr(filters, "BROAD_SEARCH", here)  # the filter alone is within the bound; the word is not
+        assert len(reference) <= here < alone
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            codes, response = listed_codes(client, query)
+        assert not response.context["broad"] and response.context["order"] == "relevance"
+        assert codes == [code for code, _rank in reference]
+        assert response.context["page"].paginator.count == len(reference)
+        searching = search_queries(queries)
+        assert searching and not any("COUNT(" in sql or "ORDER BY" in sql for sql in searching), searching
+        assert only_cut_or_given_ids(searching), searching
+        facets_shown = response.context["facets"]
+        assert [(value, count, on) for value, _label, count, on in facets_shown["municipality"]] == [(code, None, True)]
+        assert "Sin cuentas" in response.content.decode()
+        listed = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code=code)
+        years = {value: count for value, _label, count, _on in facets_shown["year"]}
+        assert years
+        assert all(count == listed.filter(year_condition(int(year))).count() for year, count in years.items()), years
+        assert sum(count for _v, _l, count, _on in facets_shown["status"]) == len(reference)
+
+    def test_words_the_planner_estimates_broad_are_not_read_alone_first(self, client, chess_catalogue, monkeypatch):
+        """With the planner's estimate above the slack (forced here: every word presumed broad), a narrowed search does
+        not read the words alone up to the bound: one query tests them on the filter's projects, the list is still
+        exactly SQL's, and the chosen filter's facet (the words alone) is uncounted rather than read."""
+        from projects import facets, filters
+
+        query = "q=ajedrez&municipality=08019"
+        here = Project.objects.published().filter(municipalities__inegi_code="08019").count()
+        monkeypatch.setattr(filters, "BROAD_SEARCH", here)
+        monkeypatch.setattr(facets, "ESTIMATE_SLACK", 0)
+        reference = list(
+            ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs.values_list("code", flat=True)
+        )
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/proyectos/?{query}")
+        assert [p.code for p in response.context["page"]] == reference[:20]
+        assert response.context["page"].paginator.count == len(reference)
+        searching = search_queries(queries)
+        assert len(searching) == 2 and "EXPLAIN" in searching[0] and "LIMIT" not in searching[1], searching
+        shown = response.context["facets"]["municipality"]
+        assert [(value, count) for value, _label, count, _on in shown] == [("08019", None)]
+
+    def test_a_broad_word_narrowed_by_two_filters_counts_the_facet_whose_list_is_within_the_bound(
+        self, client, chess_catalogue, monkeypatch
+    ):
+        """Two filters: the facet of the status counts the word with each status among the municipality's projects
+        (that list is within the bound, and tested too); the municipality's facet (the word with that status
+        everywhere) is broader, and uncounted."""
+        from projects import filters
+
+        chosen = Project.objects.published().filter(municipalities__inegi_code="08019")
+        status = chosen.values_list("status", flat=True).first()
+        query = f"q=ajedrez&municipality=08019&status={status}"
+        alone = Project.objects.published().search("ajedrez").count()
+        with_status = Project.objects.published().filter(status=status).count()
+        monkeypatch.setattr(filters, "BROAD_SEARCH", chosen.count())
+        assert with_status > chosen.count() and alone > chosen.count()  # the status alone and the word are broad
+        cache.clear()
+        response = client.get(f"/proyectos/?{query}")
+        expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
+        assert response.context["page"].paginator.count == expected.count() > 0
+        shown = response.context["facets"]
+        statuses = {value: count for value, _label, count, _on in shown["status"]}
+        words_here = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code="08019")
+        assert statuses == {
+            value: n for value, _label in Project.Status.choices if (n := words_here.filter(status=value).count())
+        }
+        assert [(value, count) for value, _l, count, _on in shown["municipality"]] == [("08019", None)]
+
+    @pytest.mark.parametrize(
+        ("tested_at_most", "probed_at_most", "probe_cost"), [(2, 100, 0), (2, 4, 0), (3, 12, 0), (2, 100, 10**9)]
+    )
+    def test_a_broad_word_narrowed_by_a_broad_filter_to_within_the_bound_is_counted_and_ranked_as_sql_does(
+        self, client, chess_catalogue, monkeypatch, tested_at_most, probed_at_most, probe_cost
+    ):
+        """A word and a filter each broader than what is tested at once, whose list is within the bound. Probed newest
+        first in chunks (all of the filter's projects within WORDS_PROBED_AT_MOST): the list is counted and ranked as
+        SQL does with no query reading all the word's matches, and the chosen filter's facet is uncounted. Beyond
+        WORDS_PROBED_AT_MOST, or when the probe would cost more than reading the matches (PROBE_COST), the word's
+        matches are read once as a set: the same list, and every facet counted."""
+        from projects import facets, filters
+
+        published = Project.objects.published()
+        matches = published.search("ajedrez")
+        sizes = {
+            code: (
+                matches.filter(municipalities__inegi_code=code).count(),
+                published.filter(municipalities__inegi_code=code).count(),
+            )
+            for code in ("08019", "08037")
+        }
+        code, (listed, here) = next((code, size) for code, size in sizes.items() if size[0] < size[1])
+        monkeypatch.setattr(filters, "BROAD_SEARCH", listed)  # the list within the bound; the filter and the word not
+        monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", tested_at_most)
+        # (3, 12): the cap inside a chunk (3, 6, 12)
+        monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
+        monkeypatch.setattr(facets, "PROBE_COST", probe_cost)  # 0: probing is cheaper; 10**9: reading the set is
+        assert matches.count() > listed and 12 < here < 100
+        query = f"q=ajedrez&municipality={code}"
+        reference = list(ProjectFilter(QueryDict(query), queryset=published).qs.values_list("code", flat=True))
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            codes, response = listed_codes(client, query)
+        assert codes == reference and response.context["order"] == "relevance" and not response.context["broad"]
+        assert response.context["page"].paginator.count == listed
+        municipality = {value: count for value, _label, count, _on in response.context["facets"]["municipality"]}
+        if probed_at_most > here and not probe_cost:
+            assert municipality == {code: None} and only_cut_or_given_ids(search_queries(queries))
+        else:
+            for other in ("08019", "08037"):
+                assert municipality.get(other, 0) == matches.filter(municipalities__inegi_code=other).count()
+
+    @pytest.mark.parametrize("probed_at_most", [80_000, 2])
+    def test_a_broad_word_narrowed_by_a_broad_filter_stays_broad_and_lists_its_newest_matches(
+        self, client, chess_catalogue, monkeypatch, probed_at_most
+    ):
+        """Probed newest first until more than the bound match: the page lists the newest matches exactly as SQL's
+        newest-first order does, says "more than the bound", counts nothing, and no query reads all the matches. Past
+        the probe's cap (2 here) the matches are read as a set: the same page, still ordered by the index (no ORDER BY
+        in SQL)."""
+        from projects import facets, filters
+
+        monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+        monkeypatch.setattr(facets, "WORDS_TESTED_AT_MOST", 2 if probed_at_most > 2 else 1)
+        monkeypatch.setattr(facets, "WORDS_PROBED_AT_MOST", probed_at_most)
+        monkeypatch.setattr(facets, "PROBE_COST", 0)  # probing presumed cheaper than reading the matches as a set
+        query = "q=ajedrez&municipality=08019"
+        expected = ProjectFilter(QueryDict(query), queryset=Project.objects.published()).qs
+        newest = list(expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4])
+        assert expected.count() > 4
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/proyectos/?{query}")
+        assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
+        assert [p.code for p in response.context["page"]] == newest and response.context["facets"] == {}
+        assert "Más de 3 proyectos" in response.content.decode()
+        searching = search_queries(queries)
+        assert not any("ORDER BY" in sql for sql in searching), searching
+        assert only_cut_or_given_ids(searching) == (probed_at_most > 2), searching
+
+    def test_a_broad_word_still_broad_after_a_filter_is_listed_newest_first_up_to_the_bound(
+        self, client, chess_catalogue, monkeypatch
+    ):
+        from projects import filters
+
+        monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+        response = client.get("/proyectos/?q=ajedrez&municipality=08019")
+        expected = Project.objects.published().search("ajedrez").filter(municipalities__inegi_code="08019")
+        assert expected.count() > 4
+        assert response.context["broad"] and response.context["page"].paginator.count == 4  # the bound + 1
+        assert response.context["facets"] == {} and response.context["order"] == "-published_at"
+        newest = expected.order_by("-published_at", "-pk").values_list("code", flat=True)[:4]
+        assert [p.code for p in response.context["page"]] == list(newest)
+
+    def test_a_single_broad_word_is_searched_once(self, client, chess_catalogue, monkeypatch):
+        """Words that alone match more than the bound: one search query (not a second one to count them)."""
+        from projects import filters
+
+        monkeypatch.setattr(filters, "BROAD_SEARCH", 5)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/proyectos/?q=ajedrez")
+        assert response.context["broad"] and response.context["page"].paginator.count == 6
+        expected = Project.objects.published().search("ajedrez").order_by("-published_at", "-pk")
+        assert [p.code for p in response.context["page"]] == list(expected.values_list("code", flat=True)[:6])
+        assert len([q for q in queries.captured_queries if "@@" in q["sql"]]) == 2  # the matches, then the page
+
+    @pytest.mark.parametrize("query", ["q=ajedrez", "q=ajedrez&municipality=08019"])
+    def test_the_download_of_a_search_broader_than_the_bound_lists_every_match_newest_first(
+        self, client, chess_catalogue, monkeypatch, query
+    ):
+        """A download lists the whole list: a search too broad to rank is read as a set and ordered by the index
+        (newest first, as the page lists it), every match included, with no ORDER BY asked of the database."""
+        from projects import filters
+
+        monkeypatch.setattr(filters, "BROAD_SEARCH", 3)
+        params = QueryDict(query, mutable=True)
+        expected = ProjectFilter(params, queryset=Project.objects.published()).qs.order_by("-published_at", "-pk")
+        expected = list(expected.values_list("code", flat=True))
+        assert len(expected) > 4
+        with CaptureQueriesContext(connection) as queries:
+            download = client.get(f"/proyectos/descarga.csv?{query}")
+            rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+        assert [row[CODE_HEADER] for row in rows] == expected
+        assert not any("@@" in q["sql"] and "ORDER BY" in q["sql"] for q in queries.captured_queries)
+
+    def test_the_words_matches_are_read_from_the_gin_index_and_the_planner_setting_is_put_back(
+        self, client, chess_catalogue
+    ):
+        """searched() turns sequential scans off for its one query (a common word would otherwise be tested on every
+        vector): within an enclosing transaction (this test's) the setting is as it was afterwards, and a query that
+        needs a sequential scan is planned as usual."""
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
+            response = client.get("/proyectos/?q=ajedrez&municipality=08019")
+            assert response.status_code == 200 and response.context["page"].paginator.count > 0
+            cursor.execute("SHOW enable_seqscan")
+            assert cursor.fetchone()[0] == "on"
+            cursor.execute("EXPLAIN SELECT count(*) FROM projects_project WHERE title LIKE '%%ajedrez%%'")
+            assert "Seq Scan" in "\n".join(row[0] for row in cursor.fetchall())
