@@ -416,6 +416,7 @@ class Catalogue:
                 "municipality_ids",
                 "region_ids",
                 "organization_ids",
+                "implementer_ids",
             ],
             constants={"sensitive_site": False, "site_name": ""},
         )
@@ -693,6 +694,7 @@ class Catalogue:
             ids(m.pk for m in places),
             ids(m.region_id for m in places if m.region_id),
             ids(o.id for o, *_rest in participations),
+            ids(o.id for o, _cents, role, _kind in participations if role == "implementer"),
         )
         self.ledger.write_project(
             pk,

@@ -50,6 +50,9 @@ LINKED = {
     "municipality": "municipality_ids",
     "organization": "organization_ids",
 }
+# Counted per value like the linked dimensions, but not a filter of the catalogue: the organizations that implement
+# each project (a municipality's page names its busiest implementers, Index.linked_counts).
+PAIRED = {**LINKED, "implementer": "implementer_ids"}
 YEARS = range(2000, 2101)  # the years ProjectFilter.year accepts
 OPEN = 9999  # a start or end year not known: never started / never finished
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -85,7 +88,8 @@ REPLACED = (
 
 def _rows(ids=None):
     """(id, axis, status, prevention, award, evidence, populations, start year, end year, lines, regions,
-    municipalities, organizations, total, ficosec, reached, published at) of the published projects (of `ids`)."""
+    municipalities, organizations, implementers, total, ficosec, reached, published at) of the published projects
+    (of `ids`)."""
     projects = Project.objects.published()
     if ids is not None:
         projects = projects.filter(pk__in=ids)
@@ -95,7 +99,7 @@ def _rows(ids=None):
         "populations",
         ExtractYear(Project.dates()["start"]),
         ExtractYear(Project.dates()["end"]),
-        *LINKED.values(),
+        *PAIRED.values(),
         "total_amount",
         "ficosec_amount",
         "beneficiaries_reached",
@@ -220,9 +224,9 @@ def _cents(amount):
 
 
 def _pairs(rows):
-    """{linked dimension: (project ids, value ids)} of these rows (see _rows), as arrays."""
+    """{paired dimension: (project ids, value ids)} of these rows (see _rows), as arrays."""
     found = {}
-    for position, dimension in enumerate(LINKED, start=4 + len(COLUMNS)):
+    for position, dimension in enumerate(PAIRED, start=4 + len(COLUMNS)):
         projects = [row[0] for row in rows for _value in row[position] or ()]
         values = [value for row in rows for value in row[position] or ()]
         found[dimension] = (np.asarray(projects, dtype=np.int64), np.asarray(values, dtype=np.int64))
@@ -256,8 +260,9 @@ class Index:
         # Per project id: money in cents (-1: unknown), people reached (-1), its number of places and of regions,
         # its start year (OPEN if none), when it was published (microseconds; UNPUBLISHED_AT if not known).
         self.arrays = {name: np.full(0, -1, dtype=np.int64) for name in self.ARRAYS}
-        # Per linked dimension, its (project id, value id) pairs as two arrays: counted in one pass (bincount).
-        self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in LINKED}
+        # Per linked dimension (and the implementers), its (project id, value id) pairs as two arrays: counted in one
+        # pass (bincount).
+        self.pairs = {dimension: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for dimension in PAIRED}
         self.words = {}  # {stem: projects with a word starting with it} of the frequent stems (WORDS_AT_LEAST)
         self.relevance = {}  # {stem: (ids, relevance to the word alone)}, as read with the words (_word_sets)
         self.fresh = {}  # {id: {stem: relevance}} of the projects changed since (_patched_words)
@@ -431,7 +436,8 @@ class Index:
         return ids[np.lexsort((-ids, -self.arrays["published"][ids]))].tolist()
 
     def linked_counts(self, dimension, chosen):
-        """{value id: number of the projects `chosen` linked to it} of a linked dimension (none for 0)."""
+        """{value id: number of the projects `chosen` linked to it} of a linked dimension or the implementers (none
+        for 0)."""
         projects, values = self.pairs[dimension]
         counts = np.bincount(values[self._mask(chosen)[projects]])
         found = np.flatnonzero(counts)
@@ -907,13 +913,19 @@ def _linked_rows(dimension, counts):
     if dimension == "municipality":
         rows = Municipality.objects.filter(pk__in=counts).order_by("name")
         return [(row.inegi_code, row.name, counts[row.pk]) for row in rows]
-    # Organizations: the most frequent first (ties by name); names are read only for the candidates.
+    return [(row.slug, row.name, row.here) for row in busiest(counts, ORGANIZATION_FACETS)]
+
+
+def busiest(counts, limit):
+    """The `limit` organizations with the most projects in `counts` ({organization id: projects}, as linked_counts
+    gives them), most first (ties by name), each with its number of projects as `here`: their slugs and names are
+    read, only for the candidates."""
     ranked = sorted(counts.values(), reverse=True)
-    floor = ranked[ORGANIZATION_FACETS - 1] if len(ranked) >= ORGANIZATION_FACETS else 0
-    candidates = [pk for pk, n in counts.items() if n >= floor]
-    rows = Organization.objects.filter(pk__in=candidates).only("slug", "name")
-    ordered = sorted(rows, key=lambda row: (-counts[row.pk], row.name))[:ORGANIZATION_FACETS]
-    return [(row.slug, row.name, counts[row.pk]) for row in ordered]
+    floor = ranked[limit - 1] if len(ranked) >= limit else 0
+    rows = list(Organization.objects.filter(pk__in=[pk for pk, n in counts.items() if n >= floor]).only("slug", "name"))
+    for row in rows:
+        row.here = counts[row.pk]
+    return sorted(rows, key=lambda row: (-row.here, row.name))[:limit]
 
 
 def map_figures(index=None):

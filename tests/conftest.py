@@ -294,7 +294,8 @@ def demo_flag_off():
 def chess_catalogue(django_db_setup, django_db_blocker):
     """31 published projects that mention chess more or less (title, summary, description, several times), in two
     places, and a draft that mentions it most of all; ALFA implements them and FICOSEC exists (ORGANIZATIONS).
-    Written once for the tests of a class, which share them (rolled_back); a test outside a class has its own."""
+    Written once for the tests of a class, which share them (rolled_back); a test outside a class has its own
+    (a test that commits, for a live server, writes chess_projects itself)."""
     with rolled_back(django_db_blocker):
         yield chess_projects(*(Organization.objects.create(**ORGANIZATIONS[key]) for key in ("alfa", "ficosec")))
 

@@ -44,12 +44,19 @@ def link_table_ids(project):
         "organization_ids": sorted(
             set(Participation.objects.filter(project=project).values_list("organization_id", flat=True))
         ),
+        "implementer_ids": sorted(
+            set(
+                Participation.objects.filter(project=project, role="implementer").values_list(
+                    "organization_id", flat=True
+                )
+            )
+        ),
     }
 
 
 def stored_ids(project):
     return Project.objects.filter(pk=project.pk).values(
-        "line_ids", "municipality_ids", "region_ids", "organization_ids"
+        "line_ids", "municipality_ids", "region_ids", "organization_ids", "implementer_ids"
     )[0]
 
 
@@ -69,9 +76,18 @@ def test_the_arrays_follow_every_write_that_changes_links(org_a, org_b, ficosec_
     assert stored_ids(project) == link_table_ids(project)
     assert len(stored_ids(project)["municipality_ids"]) == 2 and len(stored_ids(project)["line_ids"]) == 2
 
-    # A partner joins and leaves.
+    # A partner joins, becomes an implementer, goes back to being an ally and leaves.
     joined = Participation.objects.create(project=project, organization=org_b, role="ally", amount=Decimal("0"))
     assert org_b.pk in stored_ids(project)["organization_ids"]
+    assert stored_ids(project)["implementer_ids"] == [org_a.pk]
+    joined.role = "implementer"
+    joined.save()
+    assert stored_ids(project)["implementer_ids"] == sorted([org_a.pk, org_b.pk]) == link_table_ids(project)[
+        "implementer_ids"
+    ]
+    joined.role = "ally"
+    joined.save()
+    assert stored_ids(project)["implementer_ids"] == [org_a.pk]
     joined.delete()
     assert org_b.pk not in stored_ids(project)["organization_ids"]
 

@@ -687,6 +687,15 @@ def test_the_municipality_page_names_its_busiest_implementers_and_the_indicators
         shown = {indicator.project.code for indicator in page_response.context["indicators"]}
         assert shown == codes  # each listed project has one indicator; none of another page
 
+    # The counts follow a change of role (the project's implementer_ids, logged for the counting index): BETA only
+    # funds one of its two projects now, and ties with GAMMA's one project.
+    changed = Participation.objects.get(project__code="FIC-2024-620", organization=org_b)
+    changed.role = Participation.Role.FUNDER
+    changed.save()
+    monkeypatch.setattr(results, "IMPLEMENTERS", 3)
+    listed = [(org.name, org.here) for org in client.get("/municipios/juarez/").context["implementers"]]
+    assert listed == [(org_a.name, 20), (org_c.name, 1), (org_b.name, 1)]  # ties by name: Colectivo, then Red
+
 
 def test_the_roll_up_follows_a_new_measurement_at_once(client, published_project):
     """A partner's report adds a measurement and touches no project: the roll-up, cached until what it reads

@@ -50,10 +50,11 @@ FACT_COLUMNS = [
     "municipality_ids",
     "region_ids",
     "organization_ids",
+    "implementer_ids",
     "published_at",  # the default order: the index lists the newest first without asking the database to sort
 ]
 # The columns ProjectQuerySet.refresh_derived() writes (besides updated_at); never typed.
-LINKED_ID_COLUMNS = ["line_ids", "municipality_ids", "region_ids", "organization_ids"]
+LINKED_ID_COLUMNS = ["line_ids", "municipality_ids", "region_ids", "organization_ids", "implementer_ids"]
 DERIVED_COLUMNS = ["total_amount", "ficosec_amount", "search_places", "search_organizations", *LINKED_ID_COLUMNS]
 
 
@@ -251,14 +252,18 @@ class ProjectQuerySet(models.QuerySet):
 
 
 def linked_ids():
-    """The derived id arrays of a project ({column: expression}): its lines, municipalities, their regions and its
-    organizations, sorted and without repeats."""
+    """The derived id arrays of a project ({column: expression}): its lines, municipalities, their regions, its
+    organizations and those of them that implement it, sorted and without repeats."""
     places = Project.municipalities.through.objects.filter(project=models.OuterRef("pk"))
     sources = {
         "line_ids": (Project.lines.through.objects.filter(project=models.OuterRef("pk")), "line_id"),
         "municipality_ids": (places, "municipality_id"),
         "region_ids": (places.exclude(municipality__region=None), "municipality__region_id"),
         "organization_ids": (Participation.objects.filter(project=models.OuterRef("pk")), "organization_id"),
+        "implementer_ids": (
+            Participation.objects.filter(project=models.OuterRef("pk"), role=Participation.Role.IMPLEMENTER),
+            "organization_id",
+        ),
     }
     empty = Value([], output_field=ArrayField(models.BigIntegerField()))
     return {
@@ -416,6 +421,7 @@ class Project(Workflow, Editing, models.Model):
     municipality_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     region_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
     organization_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)
+    implementer_ids = ArrayField(models.BigIntegerField(), default=list, editable=False)  # organization_ids' doers
     search_vector = models.GeneratedField(
         expression=search_vector("search_organizations", "search_places"),
         output_field=SearchVectorField(),

@@ -20,8 +20,6 @@ from ..models import (
     Indicator,
     Measurement,
     Municipality,
-    Organization,
-    Participation,
     Project,
     period_of,
     progress_status,
@@ -42,7 +40,8 @@ def municipality_detail(request, slug):
     published = Project.objects.published()
     projects = published.filter(municipality_ids__contains=[municipality.pk])
     index = facets.current()
-    here = index.totals(index.union("municipality", [municipality.pk]))  # its projects, and their money unsplit
+    chosen = index.union("municipality", [municipality.pk])
+    here = index.totals(chosen)  # its projects, and their money unsplit
     paginator = Paginator(projects.select_related("axis").prefetch_related("municipalities"), 20)
     paginator.count = here["projects"]
     everywhere = facets.map_figures(index)
@@ -50,14 +49,7 @@ def municipality_detail(request, slug):
     figures = local.get(municipality.pk, {"projects": 0, "money": 0})
     inhabitants = geo.population().get(municipality.inegi_code)
     # The organizations that implement most of its projects (a big municipality has thousands), with their number
-    implementers = (
-        Organization.objects.filter(
-            participations__project__in=projects.values("pk"),
-            participations__role=Participation.Role.IMPLEMENTER,
-        )
-        .annotate(here=Count("participations"))
-        .order_by("-here", "name")[:IMPLEMENTERS]
-    )
+    implementers = facets.busiest(index.linked_counts("implementer", chosen), IMPLEMENTERS)
     page = paginator.get_page(request.GET.get("page"))
     # The indicators of the projects listed on this page (all of a big municipality's would be a sort of thousands)
     indicators = (

@@ -4,6 +4,8 @@ import pytest
 
 from projects.models import Participation
 
+from ..conftest import chess_projects
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCROLLS_SIDEWAYS = "document.documentElement.scrollWidth > window.innerWidth"
@@ -62,6 +64,12 @@ def test_every_kind_of_page_fits_a_phone_without_sideways_scrolling(
     found += overflowing(page, live_server.url, workspace_pages(published_project))
     context.close()
     assert found == []
+
+
+@pytest.fixture
+def chess_catalogue(seeded, org_a, ficosec_org):
+    """conftest's chess catalogue, committed for the live server (its shared, rolled-back version serves classes)."""
+    return chess_projects(org_a, ficosec_org)
 
 
 @pytest.mark.parametrize("width", [320, 360])
