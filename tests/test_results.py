@@ -658,6 +658,34 @@ def test_the_municipality_page_counts_sums_and_pages_exactly_its_published_proje
     assert sorted(seen) == sorted(expected.values_list("code", flat=True))
 
 
+def test_the_municipality_page_asks_the_same_queries_however_many_projects_and_implementers(
+    client, org_a, ficosec_org
+):
+    """Its count, money, map and busiest implementers come from the counting index: more projects, each with an
+    implementer of its own, ask nothing more (the implementers' names are one read)."""
+    from projects.models import Organization
+
+    def queries():
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/municipios/juarez/")
+            assert response.status_code == 200
+        return len(captured), len(response.context["implementers"])
+
+    make_project("FIC-2024-700", "Uno", org_a, "published", ficosec=ficosec_org)
+    queries()  # the counting index built in the test's transaction
+    few, named = queries()
+    for n in range(24):
+        doer = Organization.objects.create(name=f"Implementadora {n:02}", kind="osc")
+        make_project(f"FIC-2024-{701 + n}", f"Proyecto {n}", doer, "published", ficosec=ficosec_org)
+    queries()  # the new projects patched into the index, as the first visitor after them does
+    many, named_many = queries()
+    assert (named, named_many) == (1, 20)  # IMPLEMENTERS
+    # The municipality; the index brought up to date (its changes); the map's municipalities; the page's rows and
+    # their municipalities (2); the implementers' names; the indicators of the listed projects; the demo flag.
+    assert few == many == 8
+
+
 def test_the_municipality_page_names_its_busiest_implementers_and_the_indicators_of_the_projects_it_lists(
     client, org_a, org_b, ficosec_org, monkeypatch
 ):
