@@ -42,6 +42,8 @@ from projects.models import (
     LatestMeasurement,
     Measurement,
     MoneyFact,
+    MoneyFigure,
+    MoneyProjectCount,
     Municipality,
     Organization,
     Participation,
@@ -140,6 +142,8 @@ def counts():
         *LEDGER_MODELS,
         CatalogueChange,  # the change log the trigger fills while seeding (one row per project written)
         MoneyFact,  # the money facts the ledger's triggers keep (migration 0014)
+        MoneyFigure,  # their sums at the public figures' grain, kept by deltas (0017)
+        MoneyProjectCount,  # the projects with a commitment per year, axis and award type (0017)
         LatestMeasurement,  # each indicator's latest measurement, kept by the measurements' triggers (0015)
     ]
     with connection.cursor() as cursor:
@@ -179,7 +183,9 @@ def vacuum():
         Project.municipalities.through,
         *LEDGER_MODELS,
         CatalogueChange,  # the trigger logged every project written: read on every catalogue request
-        MoneyFact,  # what the money figures add up
+        MoneyFact,  # what the money figures' sums are kept from
+        MoneyFigure,  # what the money figures read (0017)
+        MoneyProjectCount,
         LatestMeasurement,  # what the evidence page's roll-up reads
     ]
     with connection.cursor() as cursor:

@@ -1,9 +1,9 @@
 """The public accountability figures ("¿A dónde va el dinero?"): committed, paid and proven money of the published
 projects, by year, axis, funder sector, cash or in kind and award type, the leverage of FICOSEC's money, and the
-reconciliation with the totals FICOSEC published. One function computes them (two aggregate queries over the money
-facts that PostgreSQL keeps per project from the ledger, MoneyFact, whatever the number of invoices); the page, its
-CSV and the API all read it, so their numbers cannot differ. What is
-cached is language-neutral (numbers, keys, both names of each axis); the labels are put on for each request, in its
+reconciliation with the totals FICOSEC published. One function computes them (two reads of the sums PostgreSQL keeps
+from the ledger at the figures' grain, MoneyFigure and MoneyProjectCount: a few thousand rows, whatever the number of
+projects and invoices); the page, its CSV and the API all read it, so their numbers cannot differ. What is cached
+is language-neutral (numbers, keys, both names of each axis); the labels are put on for each request, in its
 language, so an English visit never leaves English labels on the Spanish page (nor the other way round).
 
 Years: a commitment counts in the year of its date, a disbursement in the year it was paid (actual date), a proof in
@@ -15,7 +15,6 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from axes.models import Axis, pick
@@ -29,9 +28,11 @@ from .models import (
     Disbursement,
     ExpenseProof,
     MoneyFact,
+    MoneyFigure,
+    MoneyProjectCount,
+    Organization,
     Project,
     Sector,
-    sector_expression,
 )
 
 ZERO = Decimal("0.00")
@@ -43,12 +44,6 @@ def ratio(numerator, denominator):
     if not denominator:
         return None
     return (Decimal(numerator) / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def facts(year=None):
-    """The money facts (MoneyFact: what the ledger's triggers keep per project) of the published projects."""
-    queryset = MoneyFact.objects.filter(project__publication_state=Project.Publication.PUBLISHED)
-    return queryset.filter(year=year) if year else queryset
 
 
 @functools.cache
@@ -104,51 +99,39 @@ def labelled(data):
 
 
 def tally(year=None):
-    """The figures without labels: what can be cached for every language."""
+    """The figures without labels: what can be cached for every language. Read from the sums PostgreSQL keeps at
+    their grain (MoneyFigure, MoneyProjectCount: a few thousand rows whatever the number of projects)."""
     table = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))  # (dimension, key) -> measures
     leverage = defaultdict(lambda: {"ficosec": ZERO, "others_cash": ZERO, "others_in_kind": ZERO})
-    sums = facts(year).values(
-        "measure", "year", "kind", funder_sector=sector_expression("organization__"), ax=F("project__axis")
-    )
-    for row in sums.annotate(aw=F("project__award_type"), total=Sum("amount")):
-        keys = [
-            ("total", ""),
-            ("year", row["year"]),
-            ("axis", row["ax"]),
-            ("sector", row["funder_sector"]),
-            ("kind", row["kind"]),
-            ("award", row["aw"] or ""),
-        ]
+    cells = MoneyFigure.objects.filter(facts__gt=0)
+    cells = cells.filter(year=year) if year else cells
+    for measure, year_, kind, is_ficosec, funder_kind, axis, award, amount in cells.values_list(
+        "measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type", "amount"
+    ):
+        sector = Organization.sector_of(is_ficosec, funder_kind)
+        keys = [("total", ""), ("year", year_), ("axis", axis), ("sector", sector), ("kind", kind), ("award", award)]
         for key in keys:
-            table[key][row["measure"]] += row["total"]
-        if row["measure"] == "committed":
+            table[key][measure] += amount
+        if measure == MoneyFact.Measure.COMMITTED:
             part = (
                 "ficosec"
-                if row["funder_sector"] == Sector.FICOSEC
-                else ("others_cash" if row["kind"] == Commitment.Kind.CASH else "others_in_kind")
+                if sector == Sector.FICOSEC
+                else ("others_cash" if kind == Commitment.Kind.CASH else "others_in_kind")
             )
-            for key in (("total", ""), ("year", row["year"]), ("axis", row["ax"])):
-                leverage[key][part] += row["total"]
+            for key in (("total", ""), ("year", year_), ("axis", axis)):
+                leverage[key][part] += amount
 
-    # Projects with a commitment: per award type (for the share of projects), per year (for the reconciliation), per
-    # axis and in all, counted in one pass.
-    committed = facts(year).filter(measure=MoneyFact.Measure.COMMITTED)
-    sql, params = committed.values_list(
-        "project", "year", "project__award_type", "project__axis"
-    ).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT GROUPING(award, year, axis), award, year, axis, COUNT(DISTINCT project)
-                FROM ({sql}) AS committed (project, year, award, axis)
-                GROUP BY GROUPING SETS ((award), (year), (axis), ())""",
-            params,
-        )
-        counted = cursor.fetchall()
-    by = {0b011: "award", 0b101: "year", 0b110: "axis", 0b111: "total"}  # GROUPING: 1 for each column not grouped by
+    # Projects with a commitment (in the chosen year, or in any): per award type, axis and in all; per year.
+    chosen = year or MoneyProjectCount.ANY_YEAR
+    counts = MoneyProjectCount.objects.filter(projects__gt=0)
+    counts = counts.filter(year=year) if year else counts
     projects = {("total", ""): 0}
-    for grouping, award, year_, axis, n in counted:
-        dimension = by[grouping]
-        projects[(dimension, {"award": award or "", "year": year_, "axis": axis, "total": ""}[dimension])] = n
+    for year_, axis, award, n in counts.values_list("year", "axis", "award_type", "projects"):
+        if year_ != MoneyProjectCount.ANY_YEAR:
+            projects[("year", year_)] = projects.get(("year", year_), 0) + n
+        if year_ == chosen:
+            for key in (("total", ""), ("axis", axis), ("award", award)):
+                projects[key] = projects.get(key, 0) + n
 
     axes = {axis.pk: axis for axis in Axis.objects.all()}
     links = {

@@ -499,11 +499,13 @@ def test_the_money_page_runs_the_same_queries_for_a_big_ledger_as_for_a_small_on
     assert Charge.objects.count() > 36
     big = queries_of(client, "/dinero/")
     # The cache key (stamp: the newest catalogue change and the newest ledger history rows, in one query: 1), the
-    # figures (committed, paid and proven by year, axis, sector, kind and award, from the money facts the ledger's
-    # triggers keep: 1; projects per award type, year, axis and in all: 1), the axes' names (1) and the annual
-    # reports (1). The ledger itself is not read.
+    # figures (committed, paid and proven by year, axis, sector, kind and award, from the sums PostgreSQL keeps at
+    # their grain: 1; projects with a commitment per year, axis and award type: 1), the axes' names (1) and the
+    # annual reports (1). Neither the ledger nor the per-project money facts are read.
     assert len(big) == len(small) == 5
-    assert sum("projects_moneyfact" in sql for sql in big) == 2
+    assert sum("projects_moneyfigure" in sql for sql in big) == sum("projects_moneyprojectcount" in sql for sql in big)
+    assert sum("projects_moneyfigure" in sql for sql in big) == 1
+    assert not any("projects_moneyfact" in sql for sql in big)
     assert not any(table in sql for sql in big for table in ("projects_charge", "projects_disbursement"))
     assert len(queries_of(client, "/dinero/?anio=2024")) == 5
 
@@ -627,9 +629,9 @@ def test_the_money_figures_outlive_a_title_edit_and_follow_a_change_of_axis(clie
     from axes.models import Axis
 
     cache.clear()
-    assert any("projects_moneyfact" in sql for sql in queries_of(client, "/dinero/"))
+    assert any("projects_moneyfigure" in sql for sql in queries_of(client, "/dinero/"))
     Project.objects.filter(pk=published_project.pk).update(title="Un título nuevo", updated_at=timezone.now())
-    assert not any("projects_moneyfact" in sql for sql in queries_of(client, "/dinero/"))  # from the cache
+    assert not any("projects_moneyfigure" in sql for sql in queries_of(client, "/dinero/"))  # from the cache
     before = accountability.compute()
     axis_rows = {row["key"]: row["committed"] for row in before["rows"] if row["dimension"] == "axis"}
     other = Axis.objects.exclude(pk=published_project.axis_id).order_by("number").first()

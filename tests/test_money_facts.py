@@ -1,8 +1,10 @@
-"""Issue 18: the public money figures add up projects_moneyfact, which PostgreSQL's triggers keep per project from the
-ledger (migration 0014). Proven against the ledger itself, summed here row by row: after every kind of write
-(insert; update of each column the sums read, moves to another commitment, disbursement or project included;
-delete; bulk writes; a project deleted; a ledger table truncated), and with two transactions writing one project's
-ledger at the same time, or one of them moving it."""
+"""Issue 18: the public money figures read the sums PostgreSQL keeps at their grain (projects_moneyfigure and
+projects_moneyprojectcount, migration 0017), kept by deltas from projects_moneyfact, which the ledger's triggers keep
+per project (migration 0014). Proven against the ledger itself, summed here row by row, and against plain SQL sums of
+the facts: after every kind of write (insert; update of each column the sums read, moves to another commitment,
+disbursement or project included; delete; bulk writes; a project deleted, published, withdrawn or moved to another
+axis or award type; a funder's kind changed; a ledger table truncated), and with two transactions writing one
+project's ledger at the same time, or one of them moving it or changing its axis."""
 
 import threading
 from collections import defaultdict
@@ -14,7 +16,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from projects import accountability
-from projects.models import AwardDecision, Charge, Commitment, Disbursement, ExpenseProof, MoneyFact
+from projects.models import (
+    AwardDecision,
+    Charge,
+    Commitment,
+    Disbursement,
+    ExpenseProof,
+    MoneyFact,
+    MoneyFigure,
+    MoneyProjectCount,
+    Organization,
+    Project,
+)
 
 from .conftest import make_project
 from .test_money import invoice
@@ -45,8 +58,40 @@ def kept_sums():
     return kept
 
 
+GRAIN = "f.measure, f.year, f.kind, o.is_ficosec, o.kind, p.axis_id, p.award_type"
+PUBLISHED_FACTS = """FROM projects_moneyfact f JOIN projects_project p ON p.id = f.project_id
+    JOIN projects_organization o ON o.id = f.organization_id WHERE p.publication_state = 'published'"""
+
+
+def plain_figures():
+    """{grain: (amount, facts)} and {(year or 0, axis, award type): projects with a commitment}, summed here in plain
+    SQL from the money facts of the published projects."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {GRAIN}, SUM(f.amount), COUNT(*) {PUBLISHED_FACTS} GROUP BY {GRAIN}")
+        sums = {tuple(row[:7]): (row[7], row[8]) for row in cursor.fetchall()}
+        cursor.execute(
+            f"""SELECT f.year, p.axis_id, p.award_type, COUNT(DISTINCT p.id) {PUBLISHED_FACTS}
+                AND f.measure = 'committed'
+                GROUP BY GROUPING SETS ((f.year, p.axis_id, p.award_type), (p.axis_id, p.award_type))"""
+        )
+        counts = {(year or 0, axis, award): n for year, axis, award, n in cursor.fetchall()}
+    return sums, counts
+
+
+def kept_figures():
+    cells = MoneyFigure.objects.values_list(
+        "measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type", "amount", "facts"
+    )
+    assert all(facts > 0 or (facts == 0 and amount == 0) for *_key, amount, facts in cells)
+    sums = {tuple(key): (amount, facts) for *key, amount, facts in cells if facts}
+    counted = MoneyProjectCount.objects.values_list("year", "axis", "award_type", "projects")
+    assert all(n >= 0 for *_key, n in counted)
+    return sums, {tuple(key): n for *key, n in counted if n}
+
+
 def assert_kept():
     assert kept_sums() == ledger_sums()
+    assert kept_figures() == plain_figures()
 
 
 @pytest.fixture
@@ -216,4 +261,67 @@ def test_an_invoice_charged_while_its_commitment_moves_to_another_project_is_cou
         lambda: ExpenseProof.record(invoice("mientras-se-mueve", total="1160.00"), first),
     )
     assert MoneyFact.objects.get(measure="proven").project_id == other.pk
+    assert_kept()
+
+
+def test_a_projects_publication_axis_and_award_and_a_funders_kind_move_its_sums(two_projects, ficosec_org, org_b):
+    """The sums at the figures' grain follow what they are filed under, not only the ledger: the project's
+    publication (withdrawn: out; published again: back), axis and award type, and the funder's kind and FICOSEC
+    flag. A title edit moves nothing."""
+    from axes.models import Axis
+
+    project, other, _commitment, _paid = two_projects
+    Commitment.objects.create(project=other, organization=org_b, amount=Decimal("500.00"), date=date(2023, 4, 1))
+    projects = Project.objects.filter(pk__in=[project.pk, other.pk])
+    steps = [
+        lambda: projects.filter(pk=project.pk).update(title="Sólo el título"),
+        lambda: projects.filter(pk=project.pk).update(axis=Axis.objects.exclude(pk=project.axis_id).first()),
+        lambda: projects.update(award_type=Project.Award.DIRECT),
+        lambda: projects.filter(pk=other.pk).update(publication_state=Project.Publication.DRAFT, axis=None),
+        lambda: projects.filter(pk=other.pk).update(
+            publication_state=Project.Publication.PUBLISHED, axis=Axis.objects.get(number=2)
+        ),
+        lambda: projects.filter(pk=project.pk).update(publication_state=Project.Publication.DRAFT),
+        lambda: projects.filter(pk=project.pk).update(
+            publication_state=Project.Publication.PUBLISHED, axis=Axis.objects.get(number=1)
+        ),
+        lambda: Organization.objects.filter(pk=org_b.pk).update(kind=Organization.Kind.COMPANY),
+        lambda: Organization.objects.filter(pk=ficosec_org.pk).update(is_ficosec=False),
+        lambda: Organization.objects.filter(pk=ficosec_org.pk).update(is_ficosec=True),
+    ]
+    for n, step in enumerate(steps):
+        before = kept_figures()
+        step()
+        assert (kept_figures() != before) is (n != 0), f"step {n}"
+        assert_kept()
+    committed = {
+        row["key"]: row["committed"] for row in accountability.compute()["rows"] if row["dimension"] == "sector"
+    }
+    assert committed["private"] == Decimal("500.00")  # org_b's commitment, now a company's
+
+
+def test_a_truncated_catalogue_leaves_no_sums(two_projects):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE projects_project CASCADE")
+    assert not MoneyFigure.objects.exists() and not MoneyProjectCount.objects.exists()
+    assert kept_figures() == plain_figures() == ({}, {})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("axis_first", [True, False])
+def test_an_axis_change_and_a_ledger_write_on_one_project_at_once_file_every_peso_once(
+    reference_data, published_project, ficosec_org, org_a, axis_first
+):
+    """The axis change waits for the ledger write's money lock on the project (or the other way round), then reads
+    what it committed: without the lock, the sums would subtract under the old axis what was never added there."""
+    from axes.models import Axis
+
+    commitment, first, _second = concurrent_ledger(published_project, ficosec_org, org_a)
+    move = lambda: Project.objects.filter(pk=published_project.pk).update(  # noqa: E731
+        axis=Axis.objects.exclude(pk=published_project.axis_id).first()
+    )
+    write = lambda: ExpenseProof.record(invoice("eje-y-factura", total="1160.00"), first)  # noqa: E731
+    assert at_once(*((move, write) if axis_first else (write, move)))
+    assert MoneyFact.objects.filter(measure="proven").exists()
     assert_kept()

@@ -113,7 +113,12 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
             cursor.execute("SELECT measure, year, amount FROM projects_moneyfact")
             assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"))]
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_%_money_%'")
-            assert cursor.fetchone()[0] == 3 * 4 + 1  # commitments, disbursements, charges; an invoice's date
+            # commitments, disbursements, charges; an invoice's date (0014); a project's and an organization's
+            # update, the facts' truncation (0017)
+            assert cursor.fetchone()[0] == 3 * 4 + 1 + 3
+            # The sums at the figures' grain came back too (migration 0017).
+            cursor.execute("SELECT measure, year, amount, facts FROM projects_moneyfigure")
+            assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"), 1)]
             # The latest measurement of make_project's indicator, and its four triggers (migration 0015).
             cursor.execute("SELECT date, value FROM projects_latestmeasurement")
             assert cursor.fetchall() == [(date(2024, 3, 31), Decimal("40.0000"))]

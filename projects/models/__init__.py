@@ -30,7 +30,17 @@ from .governance import (  # noqa: F401, E402
 from .indicators import Indicator, LatestMeasurement, Measurement  # noqa: F401
 from .keys import ApiKey, KeyUser, WorkflowStep  # noqa: F401
 from .limits import Counter  # noqa: F401
-from .money import AlreadyCharged, AnnualReport, Charge, Commitment, Disbursement, ExpenseProof, MoneyFact  # noqa: F401
+from .money import (  # noqa: F401
+    AlreadyCharged,
+    AnnualReport,
+    Charge,
+    Commitment,
+    Disbursement,
+    ExpenseProof,
+    MoneyFact,
+    MoneyFigure,
+    MoneyProjectCount,
+)
 from .organizations import Organization, Sector, sector_expression, unique_slug  # noqa: F401
 from .places import Municipality, Region  # noqa: F401
 from .projects import (  # noqa: F401

@@ -417,3 +417,54 @@ class MoneyFact(models.Model):
                 fields=["project", "measure", "year", "organization", "kind"], name="money_fact_once"
             )
         ]
+
+
+class MoneyFigure(models.Model):
+    """The money facts of the published projects summed at the grain of the public figures (measure, year, kind, the
+    funder's kind and whether it is FICOSEC, the project's axis and award type): what projects.accountability reads,
+    a few thousand rows whatever the number of projects. Written only by PostgreSQL (migration 0017), by deltas: a
+    ledger write subtracts the old facts of the projects it touched and adds the new ones (projects_money_refresh),
+    a change of a project's publication, axis or award type moves its facts between rows, and a change of an
+    organization's kind moves its facts too. A row whose facts all left keeps facts = 0 (it is never read)."""
+
+    measure = models.CharField(max_length=10, choices=MoneyFact.Measure.choices)
+    year = models.IntegerField()
+    kind = models.CharField(max_length=10, choices=Commitment.Kind.choices)
+    funder_is_ficosec = models.BooleanField()
+    funder_kind = models.CharField(max_length=20, choices=Organization.Kind.choices)
+    axis = models.ForeignKey("axes.Axis", on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False)
+    award_type = models.CharField(max_length=20, choices=Project.Award.choices, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    facts = models.IntegerField()  # the money facts summed here
+
+    class Meta:
+        verbose_name = _("suma de dinero")
+        verbose_name_plural = _("sumas de dinero")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type"],
+                nulls_distinct=False,
+                name="money_figure_once",
+            )
+        ]
+
+
+class MoneyProjectCount(models.Model):
+    """The published projects with a commitment, per year of commitment (year 0: in any year), axis and award type:
+    the figures' share of projects, kept by the same deltas as MoneyFigure (migration 0017)."""
+
+    ANY_YEAR = 0
+
+    year = models.IntegerField()
+    axis = models.ForeignKey("axes.Axis", on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False)
+    award_type = models.CharField(max_length=20, choices=Project.Award.choices, blank=True)
+    projects = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("proyectos con dinero")
+        verbose_name_plural = _("proyectos con dinero")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "axis", "award_type"], nulls_distinct=False, name="money_project_count_once"
+            )
+        ]

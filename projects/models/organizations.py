@@ -147,7 +147,12 @@ class Organization(CopiedIntoProjects):
 
     @property
     def sector(self):
-        return Sector.FICOSEC if self.is_ficosec else self.SECTOR_BY_KIND[self.kind]
+        return self.sector_of(self.is_ficosec, self.kind)
+
+    @classmethod
+    def sector_of(cls, is_ficosec, kind):
+        """The funder sector of an organization that is FICOSEC (or not) and of this kind."""
+        return Sector.FICOSEC if is_ficosec else cls.SECTOR_BY_KIND[kind]
 
     def save(self, *args, **kwargs):
         self.rfc = self.rfc.strip().upper()
