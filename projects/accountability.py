@@ -103,11 +103,8 @@ def tally(year=None):
     their grain (MoneyFigure, MoneyProjectCount: a few thousand rows whatever the number of projects)."""
     table = defaultdict(lambda: dict.fromkeys(MEASURES, ZERO))  # (dimension, key) -> measures
     leverage = defaultdict(lambda: {"ficosec": ZERO, "others_cash": ZERO, "others_in_kind": ZERO})
-    cells = MoneyFigure.objects.filter(facts__gt=0)
-    cells = cells.filter(year=year) if year else cells
-    for measure, year_, kind, is_ficosec, funder_kind, axis, award, amount in cells.values_list(
-        "measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type", "amount"
-    ):
+    cells = MoneyFigure.cells(**({"year": year} if year else {}))
+    for measure, year_, kind, is_ficosec, funder_kind, axis, award, amount, _facts in cells:
         sector = Organization.sector_of(is_ficosec, funder_kind)
         keys = [("total", ""), ("year", year_), ("axis", axis), ("sector", sector), ("kind", kind), ("award", award)]
         for key in keys:
@@ -123,10 +120,8 @@ def tally(year=None):
 
     # Projects with a commitment (in the chosen year, or in any): per award type, axis and in all; per year.
     chosen = year or MoneyProjectCount.ANY_YEAR
-    counts = MoneyProjectCount.objects.filter(projects__gt=0)
-    counts = counts.filter(year=year) if year else counts
     projects = {("total", ""): 0}
-    for year_, axis, award, n in counts.values_list("year", "axis", "award_type", "projects"):
+    for year_, axis, award, n in MoneyProjectCount.cells(**({"year": year} if year else {})):
         if year_ != MoneyProjectCount.ANY_YEAR:
             projects[("year", year_)] = projects.get(("year", year_), 0) + n
         if year_ == chosen:

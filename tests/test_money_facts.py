@@ -1,10 +1,12 @@
 """Issue 18: the public money figures read the sums PostgreSQL keeps at their grain (projects_moneyfigure and
-projects_moneyprojectcount, migration 0017), kept by deltas from projects_moneyfact, which the ledger's triggers keep
-per project (migration 0014). Proven against the ledger itself, summed here row by row, and against plain SQL sums of
-the facts: after every kind of write (insert; update of each column the sums read, moves to another commitment,
-disbursement or project included; delete; bulk writes; a project deleted, published, withdrawn or moved to another
-axis or award type; a funder's kind changed; a ledger table truncated), and with two transactions writing one
-project's ledger at the same time, or one of them moving it or changing its axis."""
+projects_moneyprojectcount, migration 0017), kept by deltas (each a row of its own since 0019) from
+projects_moneyfact, which the ledger's triggers keep per project (migration 0014). Proven against the ledger itself,
+summed here row by row, and against plain SQL sums of the facts: after every kind of write (insert; update of each
+column the sums read, moves to another commitment, disbursement or project included; delete; bulk writes; a project
+deleted, published, withdrawn or moved to another axis or award type; a funder's kind changed; a ledger table
+truncated), and with two transactions writing one project's ledger at the same time, or one of them moving it or
+changing its axis; two projects' ledgers written at once without waiting; and the locks of a ledger write, a
+publication change and a funder's kind change taken in one order, so that none of them deadlocks with another."""
 
 import threading
 from collections import defaultdict
@@ -13,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from projects import accountability
@@ -79,12 +82,14 @@ def plain_figures():
 
 
 def kept_figures():
-    cells = MoneyFigure.objects.values_list(
-        "measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type", "amount", "facts"
-    )
+    """The same, from the deltas PostgreSQL keeps: each cell's rows added up (a cell whose facts all left sums to
+    nothing; none is below nothing)."""
+    figures = MoneyFigure.objects.values(*MoneyFigure.CELL).annotate(total=Sum("amount"), n=Sum("facts"))
+    cells = figures.values_list(*MoneyFigure.CELL, "total", "n")
     assert all(facts > 0 or (facts == 0 and amount == 0) for *_key, amount, facts in cells)
     sums = {tuple(key): (amount, facts) for *key, amount, facts in cells if facts}
-    counted = MoneyProjectCount.objects.values_list("year", "axis", "award_type", "projects")
+    counts = MoneyProjectCount.objects.values(*MoneyProjectCount.CELL).annotate(n=Sum("projects"))
+    counted = counts.values_list(*MoneyProjectCount.CELL, "n")
     assert all(n >= 0 for *_key, n in counted)
     return sums, {tuple(key): n for *key, n in counted if n}
 
@@ -172,6 +177,44 @@ def test_a_deleted_project_and_a_truncated_ledger_table_leave_no_facts_behind(tw
     assert_kept()
 
 
+def test_a_published_project_deleted_before_its_ledger_takes_its_money_out_of_the_sums_at_once(
+    two_projects, ficosec_org
+):
+    """Raw SQL may delete a project before its ledger (the foreign keys are checked at commit): its facts leave the
+    figures with it, as nothing would file them once the project is gone."""
+    project, other, _commitment, _paid = two_projects
+    Commitment.objects.create(project=other, organization=ficosec_org, amount=Decimal("10.00"), date=date(2023, 1, 1))
+    before = kept_figures()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM projects_project WHERE id = %s", [other.pk])
+        assert kept_figures() != before
+        assert_kept()
+        cursor.execute("DELETE FROM projects_commitment WHERE project_id = %s", [other.pk])
+        assert not MoneyFact.objects.filter(project_id=other.pk).exists()
+        assert_kept()
+        transaction.set_rollback(True)  # (the project's other rows stay: their checks, deferred, go with it)
+    assert kept_figures() == before
+
+
+def test_the_deltas_are_folded_into_one_row_per_cell_as_they_pile_up(two_projects):
+    """Every write adds rows of its own; about every 1,024 rows one writer folds them into one row per cell, and the
+    figures read the same before and after."""
+    from axes.models import Axis
+
+    project, *_ = two_projects
+    axes = list(Axis.objects.order_by("number"))
+    cells = len(plain_figures()[0])
+    for n in range(400):  # a move writes 2 rows per cell it leaves and reaches: 2 cells here
+        Project.objects.filter(pk=project.pk).update(axis=axes[n % len(axes)])
+        assert MoneyFigure.objects.count() < 1024 + 2 * cells
+    assert_kept()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT projects_money_compact()")
+    assert MoneyFigure.objects.count() == cells
+    assert MoneyProjectCount.objects.count() == len(plain_figures()[1])
+    assert_kept()
+
+
 def test_an_invoice_edit_that_leaves_its_date_alone_rewrites_nothing(two_projects):
     facts = set(MoneyFact.objects.values_list("pk", flat=True))
     ExpenseProof.objects.update(reviewed_at=timezone.now(), issuer_name="Otro nombre")
@@ -191,9 +234,10 @@ def test_the_figures_add_up_the_facts_of_published_projects_only(two_projects, r
     assert total["projects"] == 1
 
 
-def at_once(first, second):
+def at_once(first, second, then=None):
     """Run first() in a transaction left open until second(), started in its own transaction meanwhile, has been
-    seen to wait for it; then let both commit. Each runs in a thread of its own, with its own connection."""
+    seen to wait for it (or for a second, if it does not), then() in first's transaction after that; then let both
+    commit. Each runs in a thread of its own, with its own connection. Returns whether second() waited."""
     written, go, errors = threading.Event(), threading.Event(), []
 
     def run(write, hold):
@@ -203,6 +247,8 @@ def at_once(first, second):
                 if hold:
                     written.set()
                     assert go.wait(10)
+                    if then:
+                        then()
         except Exception as error:  # reported below
             errors.append(error)
         finally:
@@ -324,4 +370,58 @@ def test_an_axis_change_and_a_ledger_write_on_one_project_at_once_file_every_pes
     write = lambda: ExpenseProof.record(invoice("eje-y-factura", total="1160.00"), first)  # noqa: E731
     assert at_once(*((move, write) if axis_first else (write, move)))
     assert MoneyFact.objects.filter(measure="proven").exists()
+    assert_kept()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ledger_writes_on_two_projects_filed_alike_do_not_wait_for_each_other(
+    reference_data, published_project, ficosec_org, org_a, org_b
+):
+    """Each delta is a row of its own: the second project's write adds its rows beside the first's while the first
+    is still open, instead of waiting for the rows of the same cells (and risking a deadlock with it)."""
+    other = make_project("FIC-2024-092", "Proyecto archivado igual", org_b, "published")
+    Project.objects.filter(pk=other.pk).update(axis=published_project.axis_id, award_type=published_project.award_type)
+    commit = lambda project: lambda: Commitment.objects.create(  # noqa: E731
+        project=project, organization=ficosec_org, amount=Decimal("700.00"), date=date(2024, 6, 1)
+    )
+    commit(published_project)()
+    commit(other)()
+    assert not at_once(commit(published_project), commit(other))
+    assert MoneyFact.objects.filter(measure="committed").count() == 2
+    assert_kept()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ledger_write_and_a_publication_change_of_one_project_wait_in_one_order(
+    reference_data, published_project, ficosec_org
+):
+    """A ledger write locks the project's row before its money lock, as an update of the project does: the
+    withdrawal waits for the write to commit. Taken the other way round, the write would hold the money lock and
+    wait for the row (its refresh_derived), the withdrawal the row and wait for the money lock: a deadlock."""
+    insert = lambda: Commitment.objects.bulk_create(  # noqa: E731  (the INSERT of Commitment.save, without the rest)
+        [Commitment(project=published_project, organization=ficosec_org, amount=Decimal("5.00"), date=date(2024, 1, 1))]
+    )
+    withdraw = lambda: Project.objects.filter(pk=published_project.pk).update(  # noqa: E731
+        publication_state=Project.Publication.DRAFT
+    )
+    assert at_once(insert, withdraw, then=lambda: Project.objects.filter(pk=published_project.pk).refresh_derived())
+    assert kept_figures() == plain_figures() == ({}, {})  # withdrawn after the write: nothing published has money
+    assert_kept()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_funders_kind_change_and_a_publication_change_wait_in_one_order(
+    reference_data, published_project, ficosec_org, org_b
+):
+    """A funder's kind change locks the rows of the projects it funds before the money lock: a publication change of
+    one of them waits for it, while it goes on to refresh those projects (as an organization's edit does)."""
+    Commitment.objects.create(
+        project=published_project, organization=org_b, amount=Decimal("9.00"), date=date(2024, 1, 1)
+    )
+    kind = lambda: Organization.objects.filter(pk=org_b.pk).update(kind=Organization.Kind.COMPANY)  # noqa: E731
+    withdraw = lambda: Project.objects.filter(pk=published_project.pk).update(  # noqa: E731
+        publication_state=Project.Publication.DRAFT
+    )
+    assert at_once(kind, withdraw, then=lambda: Project.objects.filter(pk=published_project.pk).refresh_derived())
+    assert not Project.objects.filter(pk=published_project.pk, publication_state="published").exists()
     assert_kept()

@@ -114,8 +114,8 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
             assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"))]
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_%_money_%'")
             # commitments, disbursements, charges; an invoice's date (0014); a project's and an organization's
-            # update, the facts' truncation (0017)
-            assert cursor.fetchone()[0] == 3 * 4 + 1 + 3
+            # update, the facts' truncation (0017); a project's deletion (0019)
+            assert cursor.fetchone()[0] == 3 * 4 + 1 + 3 + 1
             # The sums at the figures' grain came back too (migration 0017).
             cursor.execute("SELECT measure, year, amount, facts FROM projects_moneyfigure")
             assert cursor.fetchall() == [("committed", 2024, Decimal("1234.50"), 1)]

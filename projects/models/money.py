@@ -422,10 +422,13 @@ class MoneyFact(models.Model):
 class MoneyFigure(models.Model):
     """The money facts of the published projects summed at the grain of the public figures (measure, year, kind, the
     funder's kind and whether it is FICOSEC, the project's axis and award type): what projects.accountability reads,
-    a few thousand rows whatever the number of projects. Written only by PostgreSQL (migration 0017), by deltas: a
-    ledger write subtracts the old facts of the projects it touched and adds the new ones (projects_money_refresh),
-    a change of a project's publication, axis or award type moves its facts between rows, and a change of an
-    organization's kind moves its facts too. A row whose facts all left keeps facts = 0 (it is never read)."""
+    a few thousand rows whatever the number of projects. Written only by PostgreSQL (migrations 0017, 0019), by
+    deltas, each a row of its own: a ledger write subtracts the old facts of the projects it touched and adds the new
+    ones (projects_money_refresh), a change of a project's publication, axis or award type or its deletion moves its
+    facts, and so does a change of an organization's kind. A cell is the sum of its rows (cells()); every 1,024 rows
+    or so, projects_money_compact() folds them into one per cell."""
+
+    CELL = ("measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type")
 
     measure = models.CharField(max_length=10, choices=MoneyFact.Measure.choices)
     year = models.IntegerField()
@@ -435,25 +438,25 @@ class MoneyFigure(models.Model):
     axis = models.ForeignKey("axes.Axis", on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False)
     award_type = models.CharField(max_length=20, choices=Project.Award.choices, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
-    facts = models.IntegerField()  # the money facts summed here
+    facts = models.IntegerField()  # the money facts summed here (subtracted: negative)
 
     class Meta:
         verbose_name = _("suma de dinero")
         verbose_name_plural = _("sumas de dinero")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["measure", "year", "kind", "funder_is_ficosec", "funder_kind", "axis", "award_type"],
-                nulls_distinct=False,
-                name="money_figure_once",
-            )
-        ]
+
+    @classmethod
+    def cells(cls, **filters):
+        """(cell..., amount, facts) of each cell holding facts now: its rows added up."""
+        rows = cls.objects.filter(**filters).values(*cls.CELL)
+        return rows.annotate(total=Sum("amount"), n=Sum("facts")).filter(n__gt=0).values_list(*cls.CELL, "total", "n")
 
 
 class MoneyProjectCount(models.Model):
     """The published projects with a commitment, per year of commitment (year 0: in any year), axis and award type:
-    the figures' share of projects, kept by the same deltas as MoneyFigure (migration 0017)."""
+    the figures' share of projects, kept by the same deltas as MoneyFigure, each a row of its own (cells())."""
 
     ANY_YEAR = 0
+    CELL = ("year", "axis", "award_type")
 
     year = models.IntegerField()
     axis = models.ForeignKey("axes.Axis", on_delete=models.DO_NOTHING, null=True, related_name="+", db_constraint=False)
@@ -463,8 +466,9 @@ class MoneyProjectCount(models.Model):
     class Meta:
         verbose_name = _("proyectos con dinero")
         verbose_name_plural = _("proyectos con dinero")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["year", "axis", "award_type"], nulls_distinct=False, name="money_project_count_once"
-            )
-        ]
+
+    @classmethod
+    def cells(cls, **filters):
+        """(year, axis, award type, projects) of each cell counting projects now: its rows added up."""
+        rows = cls.objects.filter(**filters).values(*cls.CELL)
+        return rows.annotate(n=Sum("projects")).filter(n__gt=0).values_list(*cls.CELL, "n")
