@@ -12,6 +12,7 @@ import secrets
 import time
 from datetime import UTC, datetime
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, Subquery
@@ -112,6 +113,15 @@ def catalogue_generation(path, language):
         return drawn["generation"], None
     # A new generation each time: a page found out of date is never served from its old fragment.
     return f"{key}:{stamp()}:{secrets.token_hex(8)}", key
+
+
+def page_key(request, generation):
+    """The cache key of the whole catalogue page drawn as `generation` for this request, or None when the page shows
+    something of the request's own (messages). Besides the generation (address and language): the host, as the
+    language links are absolute, and whether the visitor is signed in (the menu)."""
+    if len(messages.get_messages(request)):
+        return None
+    return f"{generation}:{request.scheme}://{request.get_host()}:{int(request.user.is_authenticated)}"
 
 
 def remember_catalogue(key, generation, page):

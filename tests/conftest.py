@@ -279,12 +279,14 @@ def default_language():
 
 @pytest.fixture(autouse=True)
 def demo_flag_off():
-    """The test database holds no demo data: say so to the demo flag's cache (shared by the tests of one process),
-    so that no test sees another's flag and no page pays the flag's one query (tests of the flag clear it)."""
+    """Every test starts with an empty cache (process memory, shared by the tests of one process), so that no test
+    is served a page another drew; and the test database holds no demo data: say so to the demo flag's cache, so
+    that no page pays the flag's one query (tests of the flag clear it)."""
     from django.core.cache import cache
 
     from projects.models import SiteFlag
 
+    cache.clear()
     cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)
     yield
     cache.set(SiteFlag.cache_key(SiteFlag.DEMO), False)

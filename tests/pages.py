@@ -125,3 +125,10 @@ def shown_money(page):
     ficosec = re.search(r"\$([\d,]+(?:\.\d\d)?) de FICOSEC", text)
     assert total and ficosec, f"no totals on {page.url}: {text!r}"
     return tuple(Decimal(m.group(1).replace(",", "")) for m in (total, ficosec))
+
+
+def shown_cards(page):
+    """[(code, title)] of the project cards a list page shows, in their order."""
+    codes = [" ".join(meta.split()).split()[-1] for meta in page.texts.get(".project-card__meta", [])]
+    titles = [" ".join(title.split()) for title in page.texts.get(".project-card__title", [])]
+    return list(zip(codes, titles, strict=True))

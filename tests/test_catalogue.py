@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from axes.models import Axis, Line
 from projects import geo
@@ -19,6 +20,7 @@ from projects.models import AwardDecision, Municipality, Organization, Participa
 from projects.models.projects import project_history
 
 from .conftest import make_project
+from .pages import Page, shown_cards, shown_count
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +32,17 @@ def every_state(published_project, draft_project, review_project, archived_proje
     return published_project
 
 
+def cards(response):
+    """[(code, title)] of the cards the page shows, as a visitor reads them (cached or drawn afresh)."""
+    return shown_cards(Page(response.content.decode()))
+
+
 def codes(response):
-    return [project.code for project in response.context["page"]]
+    return [code for code, _title in cards(response)]
+
+
+def count(response):
+    return shown_count(Page(response.content.decode()))
 
 
 def download(client, fmt, query=""):
@@ -272,7 +283,8 @@ def test_search_ignores_accents_and_case_and_stems_spanish(client, catalogue, qu
 
 def test_violencia_familiar_finds_violencia_en_la_familia(client, catalogue):
     assert "FIC-2020-013" not in codes(client.get("/proyectos/", {"q": "violencia familiar"}))
-    Project.objects.filter(pk=catalogue["fourth"].pk).update(summary="Atención a la violencia en la familia.")
+    edit_summary = dict(summary="Atención a la violencia en la familia.", updated_at=timezone.now())  # as saves do
+    Project.objects.filter(pk=catalogue["fourth"].pk).update(**edit_summary)
     assert "FIC-2020-013" in codes(client.get("/proyectos/", {"q": "violencia familiar"}))
 
 
@@ -488,14 +500,14 @@ def test_a_deleted_project_leaves_the_cached_pages_at_once_even_when_it_was_not_
     oldest = Project.objects.published().order_by("updated_at").first()
     for url in ("/proyectos/", "/", f"/proyectos/?q={oldest.title.split()[0]}"):
         assert oldest.title in client.get(url).content.decode(), url  # cached with it
-    count = client.get("/proyectos/").context["page"].paginator.count
+    shown = count(client.get("/proyectos/"))
     newest = Project.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
     AwardDecision.objects.filter(project=oldest).delete()  # protected: an administrator removes it first
     oldest.delete()
     assert Project.objects.order_by("-updated_at").values_list("updated_at", flat=True).first() == newest
     for url in ("/proyectos/", f"/proyectos/?q={oldest.title.split()[0]}"):
         assert oldest.title not in client.get(url).content.decode(), url
-    assert f"{count - 1} proyectos" in client.get("/proyectos/").content.decode()
+    assert f"{shown - 1} proyectos" in client.get("/proyectos/").content.decode()
 
 
 # --- The catalogue page's cache: dropped when what it shows changes, and only then --------------------------------
@@ -515,6 +527,43 @@ def drawn_again(client, url):
     with CaptureQueriesContext(connection) as captured:
         body = client.get(url).content.decode()
     return any("pg_snapshot_xmin" in q["sql"] for q in captured.captured_queries), body
+
+
+def test_a_kept_catalogue_page_is_sent_whole_and_apart_per_host_and_for_signed_in_visitors(
+    client, catalogue, editor, settings, django_assert_num_queries
+):
+    """A page still shown as drawn is sent as it was: two queries (the catalogue's version, the listed projects'
+    newest edit), no template. The language links name the host, and a signed-in visitor's menu has the staff
+    link: each is kept apart. A visitor with a message to read gets a page of their own, kept for nobody."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from projects import figures
+
+    settings.ALLOWED_HOSTS = ["testserver", "otro.example"]
+    url = "/proyectos/?municipality=08021"
+    drawn = client.get(url)
+    with django_assert_num_queries(2):
+        kept = client.get(url)
+    assert kept.content == drawn.content and not kept.templates  # sent as drawn: no template rendered
+    assert codes(kept) and ">Gestión</a>" not in kept.content.decode()
+    elsewhere = client.get(url, HTTP_HOST="otro.example").content.decode()
+    assert 'href="http://otro.example/en/proyectos/?municipality=08021"' in elsewhere
+    assert "http://testserver/" not in elsewhere
+    client.force_login(editor)
+    staff = client.get(url)
+    assert ">Gestión</a>" in staff.content.decode() and codes(staff) == codes(kept)
+    client.logout()
+    assert ">Gestión</a>" not in client.get(url).content.decode()
+
+    request = RequestFactory().get(url)
+    request.user, request.session = editor, SessionStore()
+    request._messages = FallbackStorage(request)
+    assert figures.page_key(request, "g")
+    request._messages.add(20, "Guardado.")
+    assert figures.page_key(request, "g") is None and len(get_messages(request)) == 1  # (not read: still to show)
 
 
 def test_a_title_edit_redraws_the_pages_that_list_the_project_and_no_other(client, catalogue):
@@ -542,15 +591,15 @@ def test_a_search_page_follows_an_edit_that_adds_or_removes_a_match_it_does_not_
     cache.clear()
     url = "/proyectos/?q=familia"
     first = client.get(url)
-    matched = first.context["page"].paginator.count
+    matched = count(first)
     assert matched >= 2
     unrelated = Project.objects.get(code="FIC-2022-011")
     edit_title(unrelated, "Policía de proximidad en Delicias, segunda etapa")  # matches neither before nor after
     assert drawn_again(client, url)[0] is False
     edit_title(unrelated, "Policía de proximidad y familia en Delicias")  # now it matches
     again, body = drawn_again(client, url)
-    assert again and client.get(url).context["page"].paginator.count == matched + 1
-    listed = client.get(url).context["page"][0].code
+    assert again and count(client.get(url)) == matched + 1
+    listed = codes(client.get(url))[0]
     later = Project.objects.published().search("familia").exclude(code=listed).exclude(pk=unrelated.pk).first()
     Project.objects.filter(pk=later.pk).update(description="<p>Otro texto.</p>", summary="Otro resumen.")
     edit_title(later, "Observatorio sin la palabra")
@@ -570,7 +619,7 @@ def saved(project, **fields):
 def fresh(client, url):
     """The page's list as the database gives it now (nothing cached): [(code, title)]."""
     cache.clear()
-    return [(p.code, p.title) for p in client.get(url).context["page"]]
+    return cards(client.get(url))
 
 
 def test_a_broad_search_is_kept_through_edits_that_leave_its_matches_and_redrawn_when_they_change(
@@ -593,7 +642,7 @@ def test_a_broad_search_is_kept_through_edits_that_leave_its_matches_and_redrawn
     saved(unlisted, title=f"{unlisted.title} (segunda etapa)")  # still a match
     again, body = drawn_again(client, url)
     assert not again and f">{unlisted.title} (segunda etapa)</a>" not in body
-    assert [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+    assert cards(client.get(url)) == fresh(client, url)
 
     client.get(url)
     mediation = Project.objects.get(code="FIC-2021-010")
@@ -602,7 +651,7 @@ def test_a_broad_search_is_kept_through_edits_that_leave_its_matches_and_redrawn
     client.get(url)
     saved(mediation, title="Mediación escolar en Juárez")  # stops matching
     again, body = drawn_again(client, url)
-    assert again and [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+    assert again and cards(client.get(url)) == fresh(client, url)
 
 
 def test_a_ranked_search_is_redrawn_when_an_unlisted_match_changes_relevance_and_kept_otherwise(
@@ -616,15 +665,15 @@ def test_a_ranked_search_is_redrawn_when_an_unlisted_match_changes_relevance_and
     monkeypatch.setattr(public, "PAGE_SIZE", 1)
     cache.clear()
     url = "/proyectos/?q=familia"
-    page = client.get(url).context["page"]
-    assert not client.get(url).context["broad"] and page.paginator.count == 2
-    unlisted = Project.objects.published().search("familia").exclude(code=page[0].code).get()
+    first = client.get(url)
+    assert not first.context["broad"] and first.context["page"].paginator.count == 2 == count(first)
+    unlisted = Project.objects.published().search("familia").exclude(code=codes(first)[0]).get()
     saved(unlisted, summary=f"{unlisted.summary} Con talleres.")
     assert drawn_again(client, url)[0] is False
     before = fresh(client, url)
     saved(unlisted, title=f"Familia: {unlisted.title}")
     again, body = drawn_again(client, url)
-    assert again and [(p.code, p.title) for p in client.get(url).context["page"]] == fresh(client, url)
+    assert again and cards(client.get(url)) == fresh(client, url)
     assert fresh(client, url) != before  # the retitled match moved up to the first page
 
 
@@ -742,7 +791,7 @@ def test_an_order_by_title_is_redrawn_after_any_edit(client, catalogue):
     client.get(url)
     edit_title(Project.objects.get(code="FIC-2021-010"), "Aaa primero en el orden")
     again, body = drawn_again(client, url)
-    codes_in_order = [p.code for p in client.get(url).context["page"]]
+    codes_in_order = codes(client.get(url))
     assert again and codes_in_order[0] == "FIC-2021-010"
 
 

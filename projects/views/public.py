@@ -5,13 +5,11 @@ the projects the visitor may see (`Project.objects.visible_to`), which for the p
 the organization pages for the organizations taking part in those (`Organization.objects.visible_to`).
 """
 
-import operator
-from functools import partial
-
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -81,23 +79,21 @@ def axis_money_chart(data):
 
 @require_GET
 def project_list(request):
-    """The catalogue. Its content is cached per query string and language while nothing it shows changes (the
-    template's cache fragment is keyed on figures.catalogue_generation()); the results, facets and filters are only
-    computed on a miss, and what they showed is then recorded (figures.remember_catalogue)."""
+    """The catalogue. The whole page is cached per address, language, host and whether the visitor is signed in,
+    while nothing it shows changes (figures.catalogue_generation, figures.page_key): a page still shown as drawn is
+    sent as it was, without a query of the catalogue or a template. On a miss, what the page shows is recorded
+    (figures.remember_catalogue)."""
     generation, remember = figures.catalogue_generation(request.get_full_path(), get_language())
-    drawn = {}
-    computed = SimpleLazyObject(lambda: drawn.setdefault("page", catalogue_page(request)))
-    lazy = {
-        name: SimpleLazyObject(partial(operator.getitem, computed, name))
-        for name in ("page", "filterset", "order", "facets", "active", "broad", "bound", "totals", "map")
-    }
-    response = render(
-        request,
-        "projects/public/project_list.html",
-        {"generation": generation, "orderings": ORDER_LABELS, **lazy},
-    )
-    if remember and "page" in drawn:
-        figures.remember_catalogue(remember, generation, drawn["page"])
+    key = figures.page_key(request, generation)
+    body = cache.get(key) if key and not remember else None
+    if body is not None:
+        return HttpResponse(body)
+    page = catalogue_page(request)
+    response = render(request, "projects/public/project_list.html", {"orderings": ORDER_LABELS, **page})
+    if remember:
+        figures.remember_catalogue(remember, generation, page)
+    if key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # (a page holding a form's token is one's own)
+        cache.set(key, response.content, 60 * 60)
     return response
 
 
