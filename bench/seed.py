@@ -204,8 +204,8 @@ def check_derived(sample=300):
             row["pk"]: (
                 row["total_amount"],
                 row["ficosec_amount"],
-                sorted(row["search_places"].split()),
-                sorted(row["search_organizations"].split()),
+                row["search_places"],  # (the same text in the same order: a first edit would log a change)
+                row["search_organizations"],
                 *(row[column] for column in LINKED_ID_COLUMNS),
             )
             for row in Project.objects.filter(pk__in=ids).values("pk", *columns)

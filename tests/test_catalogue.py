@@ -566,6 +566,29 @@ def test_a_kept_catalogue_page_is_sent_whole_and_apart_per_host_and_for_signed_i
     assert figures.page_key(request, "g") is None and len(get_messages(request)) == 1  # (not read: still to show)
 
 
+def test_a_save_that_changes_nothing_shown_keeps_every_cached_page_whatever_order_its_rows_are_read_in(
+    client, published_project, org_b
+):
+    """The derived search text lists a project's organizations in the order they were added: a participation row
+    rewritten (which moves it in the table) reads back in another order, and a refresh of the project then wrote
+    another text, logged as a change of what the catalogue counts: every cached page was drawn again."""
+    from projects import figures
+
+    zeta = Organization.objects.create(name="Zeta Asociación Civil", acronym="ZAC", kind="osc")
+    first = Participation.objects.create(project=published_project, organization=zeta, role="funder", amount=1)
+    Participation.objects.create(project=published_project, organization=org_b, role="funder", amount=1)
+    Project.objects.filter(pk=published_project.pk).refresh_derived()
+    written = Project.objects.values_list("search_organizations", flat=True).get(pk=published_project.pk)
+    assert written.index("Zeta") < written.index(org_b.name)
+    version = figures.catalogue_version()
+    other = "/proyectos/?municipality=08019"  # a page that does not list the project
+    client.get(other)
+    Participation.objects.filter(pk=first.pk).update(note="Reescrita")  # (a new row version, last in the table)
+    Project.objects.filter(pk=published_project.pk).refresh_derived()
+    assert Project.objects.values_list("search_organizations", flat=True).get(pk=published_project.pk) == written
+    assert figures.catalogue_version() == version and drawn_again(client, other)[0] is False
+
+
 def test_a_title_edit_redraws_the_pages_that_list_the_project_and_no_other(client, catalogue):
     cache.clear()
     edited = Project.objects.get(code="FIC-2022-011")  # axis 1, Delicias

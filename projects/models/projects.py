@@ -217,10 +217,14 @@ class ProjectQuerySet(models.QuerySet):
         money = Participation.objects.filter(project=models.OuterRef("pk")).values("project")
         total = money.annotate(s=Sum("amount")).values("s")
         ficosec = money.filter(organization__is_ficosec=True).annotate(s=Sum("amount")).values("s")
+        # (in the order the rows were added: the same text for the same rows, so a save that changes nothing else
+        # logs no change to the catalogue, whatever order the database reads them in)
         organizations = (
             Participation.objects.filter(project=models.OuterRef("pk"))
             .values("project")
-            .annotate(names=StringAgg(Concat("organization__name", Value(" "), "organization__acronym"), " "))
+            .annotate(
+                names=StringAgg(Concat("organization__name", Value(" "), "organization__acronym"), " ", order_by="pk")
+            )
             .values("names")
         )
         places = (
@@ -228,7 +232,9 @@ class ProjectQuerySet(models.QuerySet):
             .values("project")
             .annotate(
                 names=StringAgg(
-                    Concat("municipality__name", Value(" "), Coalesce("municipality__region__name", Value(""))), " "
+                    Concat("municipality__name", Value(" "), Coalesce("municipality__region__name", Value(""))),
+                    " ",
+                    order_by="pk",
                 )
             )
             .values("names")
