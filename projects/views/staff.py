@@ -34,7 +34,7 @@ from ..forms import (
     TransitionForm,
     measurement_formset,
 )
-from ..models import Indicator, Organization, Project, StaleVersion, is_staff_user
+from ..models import Indicator, Project, StaleVersion, is_staff_user
 from . import governance
 
 
@@ -221,7 +221,7 @@ def project_form(request, project):
             "project": project,
             "new_organization": new_organization,
             "conflict": conflict,
-            "organizations": OrganizationChoiceField.shown_list(Organization.objects.only("slug", "name", "acronym")),
+            "organizations": OrganizationChoiceField.datalist(),
             "errors": error_summary(form, partners, indicators, measurements)
             if posted and "add_organization" not in data
             else [],
