@@ -11,7 +11,9 @@ import hashlib
 import secrets
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection
@@ -92,36 +94,60 @@ TEXT_ORDERS = {"title", "-title", "updated_at", "-updated_at"}
 @functools.cache
 def _version_sql():
     names = [newest_change_sql(model) for model in (Axis, Line, Organization)]
-    return f"SELECT {CatalogueChange.newest_sql()}, GREATEST({', '.join(names)})"
+    listed = f"(SELECT max(updated_at) FROM {Project._meta.db_table} WHERE id = ANY(%s))"
+    return f"SELECT {CatalogueChange.newest_sql()}, GREATEST({', '.join(names)}), {listed}"
+
+
+def _versions(listed=()):
+    """(the catalogue's version, the newest `updated_at` of the `listed` projects): one query, all a page kept in the
+    cache costs the database (a search also reads the projects changed since it was drawn)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(), [list(listed)])
+        newest, named, listed_at = cursor.fetchone()
+    return f"{newest or 0}-{named.timestamp() if named else 0}", listed_at
 
 
 def catalogue_version():
     """The newest entry of the catalogue's change log and the newest edit of an axis, line or organization name."""
-    with connection.cursor() as cursor:  # one query: a page kept in the cache costs this and the check of its cards
-        cursor.execute(_version_sql())
-        newest, named = cursor.fetchone()
-    return f"{newest or 0}-{named.timestamp() if named else 0}"
+    return _versions()[0]
 
 
 def catalogue_generation(path, language):
-    """(generation, key): the generation of the cached page at `path` in `language` (part of its fragment's cache
-    key), and the key under which remember_catalogue() records a new one (None when the cached one still holds)."""
+    """(generation, key): the generation of the cached page at `path` in `language` (part of its cache key,
+    page_key()), and the key under which remember_catalogue() records a new one (None when the cached one still
+    holds: drawn at the catalogue's version of now, and nothing it shows changed since)."""
     page = hashlib.sha256(f"{language}:{path}".encode()).hexdigest()  # a query string may be 8 KB long
-    key = f"catalogue-page:{catalogue_version()}:{page}"
+    key = f"catalogue-page:{page}"
     drawn = cache.get(key)
-    if drawn is not None and _still_shown(key, drawn):
+    version, listed_at = _versions(drawn["listed"] if drawn else ())
+    if drawn is not None and drawn.get("version") == version and _still_shown(key, drawn, listed_at):
         return drawn["generation"], None
-    # A new generation each time: a page found out of date is never served from its old fragment.
-    return f"{key}:{stamp()}:{secrets.token_hex(8)}", key
+    # A new generation each time: a page found out of date is never served from its old copy.
+    return f"{key}:{version}:{stamp()}:{secrets.token_hex(8)}", key
 
 
 def page_key(request, generation):
     """The cache key of the whole catalogue page drawn as `generation` for this request, or None when the page shows
-    something of the request's own (messages). Besides the generation (address and language): the host, as the
-    language links are absolute, and whether the visitor is signed in (the menu)."""
+    something of the request's own (messages). Besides the generation (address, language and data): the build
+    (_build()), the host, as the language links are absolute, and whether the visitor is signed in (the menu). The
+    demo banner follows the data: loading the demo writes projects, a new generation."""
     if len(messages.get_messages(request)):
         return None
-    return f"{generation}:{request.scheme}://{request.get_host()}:{int(request.user.is_authenticated)}"
+    signed_in = int(request.user.is_authenticated)
+    return f"{generation}:{_build()}:{request.scheme}://{request.get_host()}:{signed_in}"
+
+
+@functools.cache
+def _build():
+    """A digest of what a deployment changes in every page besides the data: the project's templates, its
+    translations and the static files' hashed names. A page kept in the cache is never sent by another build."""
+    digest = hashlib.sha256()
+    folders = [*settings.TEMPLATES[0]["DIRS"], *settings.LOCALE_PATHS]
+    files = sorted(path for folder in folders for path in Path(folder).rglob("*") if path.suffix in {".html", ".mo"})
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    for path in [*files, manifest] if manifest.exists() else files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def remember_catalogue(key, generation, page):
@@ -134,6 +160,7 @@ def remember_catalogue(key, generation, page):
         key,
         {
             "generation": generation,
+            "version": generation.split(":")[-3],
             "since": float(generation.split(":")[-2]),
             "expires": time.time() + 60 * 60,
             "listed": [project.pk for project in listed],
@@ -148,13 +175,13 @@ def remember_catalogue(key, generation, page):
     )
 
 
-def _still_shown(key, drawn):
+def _still_shown(key, drawn, listed_at):
     """Whether nothing a page drawn as recorded (remember_catalogue) shows has changed since (the change log and the
-    names are in its key). The changed projects found to leave a search as it was are recorded with the entry (each
-    with its `updated_at`), so that the next visitor's check does not read them again; `since` itself never moves (a
-    transaction that took its `updated_at` earlier may commit later)."""
-    listed = Project.objects.filter(pk__in=drawn["listed"]).aggregate(m=Max("updated_at"))["m"]
-    if (listed.timestamp() if listed else 0) != drawn["listed_at"]:
+    names are its version, compared first; `listed_at`: its projects' newest `updated_at` now). The changed projects
+    found to leave a search as it was are recorded with the entry (each with its `updated_at`), so that the next
+    visitor's check does not read them again; `since` itself never moves (a transaction that took its `updated_at`
+    earlier may commit later)."""
+    if (listed_at.timestamp() if listed_at else 0) != drawn["listed_at"]:
         return False
     if not drawn["words"] and not drawn["any_change"]:
         return True

@@ -16,7 +16,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from ficosec import throttle
-from ficosec.history import newest_change_sql
 
 from . import roles
 from .models import (
@@ -227,15 +226,16 @@ class OrganizationChoiceField(forms.ModelChoiceField):
     @classmethod
     def datalist(cls):
         """The list as HTML (<datalist id="organizaciones">, shown_list() of every organization): 5,000 organizations
-        take 250 ms to tell apart and write out, so it is kept in the cache under the organizations' newest history
-        entry, count and newest id (a name edited by a bulk update without history is not seen, as in the
-        catalogue's names: projects.figures)."""
+        take 250 ms to tell apart and write out, so it is kept in the cache under the number and newest id of the
+        organizations and of their history rows (a count, as history rows may commit out of order; a name edited by
+        a bulk update without history is not seen, as in the catalogue's names: projects.figures)."""
+        history = Organization.history.model._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {newest_change_sql(Organization)}, count(*), max(id) FROM {Organization._meta.db_table}"
+                f"SELECT (SELECT count(*) FROM {history}), (SELECT max(history_id) FROM {history}), count(*), max(id)"
+                f" FROM {Organization._meta.db_table}"
             )
-            newest, count, last = cursor.fetchone()
-        key = f"organization-datalist:{newest.timestamp() if newest else 0}:{count}:{last}"
+            key = "organization-datalist:" + ":".join(str(value) for value in cursor.fetchone())
         html = cache.get(key)
         if html is None:
             texts = cls.shown_list(Organization.objects.only("slug", "name", "acronym"))

@@ -425,3 +425,18 @@ def test_a_funders_kind_change_and_a_publication_change_wait_in_one_order(
     assert at_once(kind, withdraw, then=lambda: Project.objects.filter(pk=published_project.pk).refresh_derived())
     assert not Project.objects.filter(pk=published_project.pk, publication_state="published").exists()
     assert_kept()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_funders_kind_change_waits_for_its_first_commitment_not_yet_committed(
+    reference_data, published_project, org_b
+):
+    """The funder's first fact, filed by a transaction still open, is in no committed fact the kind change could
+    find its project by: the change waits for the money lock that transaction holds, then moves that fact too.
+    Without the wait, the fact would stay filed under the old kind."""
+    first = lambda: Commitment.objects.create(  # noqa: E731
+        project=published_project, organization=org_b, amount=Decimal("300.00"), date=date(2024, 2, 1)
+    )
+    kind = lambda: Organization.objects.filter(pk=org_b.pk).update(kind=Organization.Kind.COMPANY)  # noqa: E731
+    assert at_once(first, kind)
+    assert_kept()

@@ -80,9 +80,11 @@ BEGIN
                 SELECT FROM projects_moneyfact f WHERE f.project_id = p.id AND f.measure = 'committed')
         ) AS y
         GROUP BY 1, 2, 3;
-    -- the ids of these rows end at currval: they crossed a multiple of 1,024
-    IF added > 0 AND currval(pg_get_serial_sequence('projects_moneyfigure', 'id')) % 1024 < added THEN
-        PERFORM projects_money_compact();
+    -- the ids of these rows end at currval: they crossed a multiple of 1,024 (about: concurrent inserts interleave)
+    IF added > 0 THEN
+        IF currval(pg_get_serial_sequence('projects_moneyfigure', 'id')) % 1024 < added THEN
+            PERFORM projects_money_compact();
+        END IF;
     END IF;
 END $$;
 
@@ -166,8 +168,9 @@ END $$;
 CREATE TRIGGER projects_project_money_delete AFTER DELETE ON projects_project
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_project_money_deleted();
 
--- An organization whose kind or FICOSEC flag changed: the facts it funds move between the funder rows, under the
--- locks of the projects they belong to (their rows first, even past 64: a rare write).
+-- An organization whose kind or FICOSEC flag changed: the facts it funds move between the funder rows. The rows of
+-- the projects it funds first (even past 64: a rare write), then the exclusive money lock: a writer filing a first
+-- fact of this funder on another project, not committed yet, is waited for and its fact moved too.
 CREATE OR REPLACE FUNCTION projects_organization_money() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     changed bigint[];
@@ -180,7 +183,7 @@ BEGIN
     END IF;
     funded := ARRAY(SELECT DISTINCT project_id FROM projects_moneyfact WHERE organization_id = ANY(changed) ORDER BY 1);
     PERFORM FROM projects_project WHERE id = ANY(funded) ORDER BY id FOR NO KEY UPDATE;
-    PERFORM projects_money_lock(funded);
+    PERFORM pg_advisory_xact_lock(hashtextextended('projects_money', 0));
     INSERT INTO projects_moneyfigure ({CELL}, amount, facts)
     SELECT f.measure, f.year, f.kind, side.is_ficosec, side.kind, p.axis_id, p.award_type,
            SUM(side.sign * f.amount), SUM(side.sign)
