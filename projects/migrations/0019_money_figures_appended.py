@@ -29,6 +29,33 @@ LOCK_ALL = "SELECT pg_advisory_xact_lock(hashtextextended('projects_money', 0));
 
 CELL = "measure, year, kind, funder_is_ficosec, funder_kind, axis_id, award_type"
 
+
+def locked_by_helper(sql, ids, empty):
+    """0014's and 0017's locks (shared, per project; exclusive past 64) replaced by projects_money_lock(ids)."""
+    before = f"""    IF cardinality({ids}) = 0 THEN
+        RETURN{empty};
+    ELSIF cardinality({ids}) > 64 THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended('projects_money', 0));
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(hashtextextended('projects_money', 0));
+        PERFORM pg_advisory_xact_lock(hashtextextended('projects_money', id)) FROM unnest({ids}) AS id;
+    END IF;
+"""
+    after = f"""    IF cardinality({ids}) = 0 THEN
+        RETURN{empty};
+    END IF;
+    PERFORM projects_money_lock({ids});
+"""
+    assert sql.count(before) == 1
+    return sql.replace(before, after)
+
+
+# 0017's functions (0014's rule of the year each measure counts in, kept once), with the new locks.
+REFRESH = locked_by_helper(M0017.REFRESH, "ids", "")
+PROJECT = locked_by_helper(M0017.PROJECT.split("CREATE TRIGGER")[0], "moved", " NULL").replace(
+    "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"
+)
+
 FUNCTIONS = f"""
 -- The locks a money writer takes before it reads or moves the facts of the projects ids (distinct, in id order).
 CREATE FUNCTION projects_money_lock(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -88,65 +115,8 @@ BEGIN
     END IF;
 END $$;
 
-CREATE OR REPLACE FUNCTION projects_money_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    ids := ARRAY(SELECT DISTINCT unnest(ids) ORDER BY 1);  -- a project once, in id order
-    IF cardinality(ids) = 0 THEN
-        RETURN;
-    END IF;
-    PERFORM projects_money_lock(ids);
-    PERFORM projects_money_figures_of(ids, -1);
-    DELETE FROM projects_moneyfact WHERE project_id = ANY(ids);
-    INSERT INTO projects_moneyfact (project_id, measure, year, organization_id, kind, amount)
-    SELECT c.project_id, 'committed', EXTRACT(YEAR FROM c.date), c.organization_id, c.kind, SUM(c.amount)
-        FROM projects_commitment c
-        WHERE c.project_id = ANY(ids)
-        GROUP BY 1, 3, 4, 5
-    UNION ALL
-    SELECT c.project_id, 'paid', EXTRACT(YEAR FROM d.actual_date), c.organization_id, c.kind, SUM(d.amount)
-        FROM projects_disbursement d JOIN projects_commitment c ON c.id = d.commitment_id
-        WHERE c.project_id = ANY(ids) AND d.actual_date IS NOT NULL
-        GROUP BY 1, 3, 4, 5
-    UNION ALL
-    SELECT c.project_id, 'proven', EXTRACT(YEAR FROM p.issued_on), c.organization_id, c.kind, SUM(ch.amount)
-        FROM projects_charge ch
-        JOIN projects_expenseproof p ON p.id = ch.proof_id
-        JOIN projects_disbursement d ON d.id = ch.disbursement_id
-        JOIN projects_commitment c ON c.id = d.commitment_id
-        WHERE c.project_id = ANY(ids)
-        GROUP BY 1, 3, 4, 5;
-    PERFORM projects_money_figures_of(ids, 1);
-END $$;
-
-CREATE OR REPLACE FUNCTION projects_project_money() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    moved bigint[];
-    published bigint[];
-    axes bigint[];
-    awards text[];
-BEGIN
-    moved := ARRAY(
-        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE (o.publication_state = 'published' OR n.publication_state = 'published')
-          AND (o.publication_state, o.axis_id, o.award_type) IS DISTINCT FROM (n.publication_state, n.axis_id, n.award_type)
-        ORDER BY 1);
-    IF cardinality(moved) = 0 THEN
-        RETURN NULL;
-    END IF;
-    PERFORM projects_money_lock(moved);
-    SELECT array_agg(o.id), array_agg(o.axis_id), array_agg(o.award_type) INTO published, axes, awards
-        FROM old_rows o WHERE o.id = ANY(moved) AND o.publication_state = 'published';
-    IF published IS NOT NULL THEN
-        PERFORM projects_money_figures(published, axes, awards, -1);
-    END IF;
-    SELECT array_agg(n.id), array_agg(n.axis_id), array_agg(n.award_type) INTO published, axes, awards
-        FROM new_rows n WHERE n.id = ANY(moved) AND n.publication_state = 'published';
-    IF published IS NOT NULL THEN
-        PERFORM projects_money_figures(published, axes, awards, 1);
-    END IF;
-    RETURN NULL;
-END $$;
-
+{REFRESH}
+{PROJECT}
 -- A published project deleted while it still has facts (its ledger goes later in the transaction, or never: a
 -- deferred constraint then fails the commit): its facts leave the sums now, as nothing will file them later.
 CREATE FUNCTION projects_project_money_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
