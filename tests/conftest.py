@@ -278,7 +278,7 @@ def default_language():
 
 
 @pytest.fixture(autouse=True)
-def demo_flag_off():
+def empty_cache_and_demo_flag_off():
     """Every test starts with an empty cache (process memory, shared by the tests of one process), so that no test
     is served a page another drew; and the test database holds no demo data: say so to the demo flag's cache, so
     that no page pays the flag's one query (tests of the flag clear it)."""

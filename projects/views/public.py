@@ -79,9 +79,9 @@ def axis_money_chart(data):
 
 @require_GET
 def project_list(request):
-    """The catalogue. The whole page is cached per address, language, host and whether the visitor is signed in,
-    while nothing it shows changes (figures.catalogue_generation, figures.page_key): a page still shown as drawn is
-    sent as it was, without a query of the catalogue or a template. On a miss, what the page shows is recorded
+    """The catalogue. The whole page is cached per address, language, build, host and whether the visitor is signed
+    in, while nothing it shows changes (figures.catalogue_generation, figures.page_key): a page still shown as drawn
+    is sent as it was, after one query and without a template. On a miss, what the page shows is recorded
     (figures.remember_catalogue)."""
     generation, remember = figures.catalogue_generation(request.get_full_path(), get_language())
     key = figures.page_key(request, generation)
