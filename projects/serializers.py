@@ -4,14 +4,23 @@ Projects are read through `project_rows()`: one SQL query builds each project wi
 indicators (latest measurement included) as JSON in PostgreSQL, whatever the page size. List and detail both use
 it, so they cannot drift; `ProjectSerializer` documents that shape for the OpenAPI schema and validates writes.
 Writes call the model's own rules (`full_clean()`, which includes the database constraints' Spanish messages).
+Lists read each project's document as `project_documents()` stored it, built by `project_rows()` when it is missing
+or out of date.
 """
 
+import functools
+import hashlib
 from decimal import Decimal
+from pathlib import Path
 
+import orjson
+from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import F, OuterRef, Subquery, TextField
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, Coalesce, JSONObject
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,6 +40,8 @@ from .models import (
     Period,
     Population,
     Project,
+    ProjectDocument,
+    ProjectVersion,
     Region,
     Sector,
     is_staff_user,
@@ -57,6 +68,15 @@ def as_text(name):
 
 def project_rows(queryset, detail=False, staff=False, window=None):
     """Plain dicts ready for JSON, one per project of `queryset` (in its order; `window` a slice), in one query."""
+    rows = project_values(queryset, detail, staff)
+    if window is not None:
+        rows = rows[window]
+    return [shape(row) for row in rows]
+
+
+def project_values(queryset, detail=False, staff=False, extra=()):
+    """The values query of project_rows(): each project's columns with its lines, places, partners and indicators
+    read as arrays and JSON in the same statement (and `extra`, names of the queryset's own annotations)."""
     partners = (
         Participation.objects.filter(project=OuterRef("pk"))
         .order_by("role", F("amount").desc(nulls_last=True), "pk")
@@ -108,10 +128,73 @@ def project_rows(queryset, detail=False, staff=False, window=None):
         ),
         partner_list=ArraySubquery(partners),
         indicator_list=ArraySubquery(indicators),
-    ).values(*fields, "axis_slug", "line_slugs", "municipality_codes", "region_slugs", "partner_list", "indicator_list")
-    if window is not None:
-        rows = rows[window]
-    return [shape(row) for row in rows]
+    ).values(
+        *fields,
+        "axis_slug",
+        "line_slugs",
+        "municipality_codes",
+        "region_slugs",
+        "partner_list",
+        "indicator_list",
+        *extra,
+    )
+    return rows
+
+
+# --- Stored documents -----------------------------------------------------------------------------------------------
+# A list of projects is the concatenation of their JSON documents as stored (ProjectDocument), each served while its
+# project's version (ProjectVersion, which PostgreSQL moves with every change a document reads: migration 0020) is
+# still the one it was built at. A missing or out-of-date one is built by project_rows() with the version read in the
+# same statement, and stored for the next caller.
+
+
+def project_documents(queryset, staff=False, window=None, fields=()):
+    """[(*fields, document)] for the projects of `queryset` (in its order; `window` a slice): each project's `fields`
+    as values and its list document as JSON text (shape() of project_rows(), for a staff caller or the public, in
+    the active language). One query when every document is stored; two more build and store the others."""
+    variant, build = f"{'staff' if staff else 'public'}:{get_language()}", document_build()
+    version = Coalesce(Subquery(ProjectVersion.objects.filter(project=OuterRef("pk")).values("version")), 0)
+    stored = ProjectDocument.objects.filter(
+        project=OuterRef("pk"), variant=variant, build=build, version=OuterRef("document_version")
+    )
+    rows = queryset.annotate(document_version=version, document=Subquery(stored.values("body")))
+    rows = rows.values_list(*fields, "pk", "document")
+    rows = list(rows[window] if window is not None else rows)
+    missing = [row[-2] for row in rows if row[-1] is None]
+    if not missing:
+        return [(*row[:-2], row[-1]) for row in rows]
+    built = {}
+    fresh = Project.objects.filter(pk__in=missing).annotate(document_version=version)
+    for row in project_values(fresh, staff=staff, extra=("pk", "document_version")):
+        built[row.pop("pk")] = (row.pop("document_version"), orjson.dumps(shape(row), default=str).decode())
+    ids = sorted(built)  # stored in id order: two callers storing the same documents never deadlock
+    with connection.cursor() as cursor:
+        cursor.execute(STORE, [variant, build, ids, [built[pk][0] for pk in ids], [built[pk][1] for pk in ids]])
+    return [  # (a project deleted between the two statements is left out)
+        (*row[:-2], row[-1] if row[-1] is not None else built[row[-2]][1])
+        for row in rows
+        if row[-1] is not None or row[-2] in built
+    ]
+
+
+STORE = f"""
+INSERT INTO {ProjectDocument._meta.db_table} AS stored (variant, build, project_id, version, body)
+SELECT %s, %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
+    ON CONFLICT (project_id, variant)
+    DO UPDATE SET build = EXCLUDED.build, version = EXCLUDED.version, body = EXCLUDED.body
+    WHERE (stored.build, stored.version) IS DISTINCT FROM (EXCLUDED.build, EXCLUDED.version)
+"""
+
+
+@functools.cache
+def document_build():
+    """A digest of what writes a document besides the data: the projects app's code, its translations and the
+    settings it reads (the small-cell threshold, the address prefix). A document is never served by another build."""
+    digest = hashlib.sha256(f"{settings.SMALL_CELL_THRESHOLD}:{settings.FORCE_SCRIPT_NAME}".encode())
+    app = Path(__file__).parent
+    for path in sorted([*app.rglob("*.py"), *Path(settings.LOCALE_PATHS[0]).rglob("*.mo")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def shape(row):

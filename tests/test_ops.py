@@ -124,6 +124,11 @@ def test_a_backup_restores_into_a_fresh_database_with_the_same_projects_history_
             assert cursor.fetchall() == [(date(2024, 3, 31), Decimal("40.0000"))]
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'projects_measurement_latest_%'")
             assert cursor.fetchone()[0] == 4
+            # The triggers that move the projects' document versions (migration 0020): a project's update, deletion
+            # and truncation; every write to its partners, indicators, measurements, lines and places; a change of
+            # the names of organizations, axes, lines, municipalities and regions.
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%\\_document\\_%'")
+            assert cursor.fetchone()[0] == 3 + 5 * 4 + 5
         restored.close()
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')

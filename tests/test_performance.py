@@ -271,8 +271,9 @@ def test_every_query_of_a_selective_search_finds_its_projects_through_the_gin_in
 
 
 def sync_page_query(client):
-    """The data query of the second sync page (the one that continues from a cursor)."""
+    """The data query of the second sync page (the one that continues from a cursor), its documents stored."""
     first = client.get("/api/v1/projects/sync/?page_size=2").json()
+    client.get(first["next"])  # stores the page's documents (projects.serializers.project_documents)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(first["next"]).status_code == 200
     # the rate-limit counter (ficosec.throttle, in the database when there is no Redis) and the page's tombstones

@@ -46,6 +46,8 @@ from ..serializers import (
     ProjectSerializer,
     RegionSerializer,
     TransitionSerializer,
+    iso,
+    project_documents,
     project_rows,
 )
 from .access import ApiKeyAuthentication, CallerThrottle, PortalPermission, PreconditionFailed, PreconditionRequired
@@ -273,7 +275,15 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
         # The page's ids are chosen in a subquery, so that PostgreSQL builds the nested parts of the rows of this
         # page only (with a plain OFFSET it would build them for every row it skips: the last page would crawl).
         page = queryset.filter(pk__in=queryset.values("pk")[window])
-        return paginator.get_paginated_response(project_rows(page, staff=is_staff_user(request.user)))
+        documents = project_documents(page, staff=is_staff_user(request.user))
+        return paginator.get_paginated_response(self.as_results(document for (document,) in documents))
+
+    def as_results(self, documents):
+        """Stored JSON documents as list results: handed to the JSON renderer as they are (orjson.Fragment), read
+        back into dicts for another format (CSV, the browsable page)."""
+        if isinstance(self.request.accepted_renderer, FastJSONRenderer):
+            return [orjson.Fragment(document) for document in documents]
+        return [orjson.loads(document) for document in documents]
 
     def retrieve(self, request, code=None):
         project = get_object_or_404(Project.objects.visible_to(request.user), code=code)
@@ -343,15 +353,18 @@ class ProjectViewSet(mixins.ListModelMixin, ApiViewSet):
                 output_field=BooleanField(),
             )
             queryset = queryset.filter(after)
-        rows = project_rows(queryset, staff=is_staff_user(request.user), window=slice(0, size + 1))
+        rows = project_documents(
+            queryset, staff=is_staff_user(request.user), window=slice(0, size + 1), fields=("updated_at", "code")
+        )
         more, rows = len(rows) > size, rows[:size]
         next_url = None
         if more:
-            next_url = request.build_absolute_uri(
-                f"{request.path}?{_replace_query(request, cursor=encode_cursor(rows[-1]))}"
-            )
+            updated_at, code, _document = rows[-1]
+            cursor = encode_cursor({"updated_at": iso(updated_at), "code": code})
+            next_url = request.build_absolute_uri(f"{request.path}?{_replace_query(request, cursor=cursor)}")
+        results = self.as_results(document for *_fields, document in rows)
         return demo_marked(
-            Response({"next": next_url, "results": rows, "withdrawn": withdrawals_since(request.user, since)})
+            Response({"next": next_url, "results": results, "withdrawn": withdrawals_since(request.user, since)})
         )
 
 

@@ -49,6 +49,8 @@ from .projects import (  # noqa: F401
     Participation,
     Population,
     Project,
+    ProjectDocument,
+    ProjectVersion,
     is_staff_user,
     leverage,
     money_by_sector,

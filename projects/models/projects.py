@@ -721,3 +721,38 @@ class CatalogueChange(models.Model):
         """SQL of the id of the newest entry but those of a change of text only: what cached pages and figures
         are keyed by."""
         return f"(SELECT id FROM {cls._meta.db_table} WHERE NOT text_only ORDER BY id DESC LIMIT 1)"
+
+
+class ProjectVersion(models.Model):
+    """The version of what the API shows of a project: a new number (from one sequence) each time a transaction
+    changes anything its JSON document reads (the project, its partners and their organizations, indicators and
+    measurements, lines, places, axis and region names), written by database triggers (migration 0020) whatever the
+    path of the write. No row means version 0. Only PostgreSQL writes it."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+"
+    )
+    version = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("versión del documento de un proyecto")
+        verbose_name_plural = _("versiones de los documentos de los proyectos")
+
+
+class ProjectDocument(models.Model):
+    """A project's JSON document as the API lists it (projects.serializers.project_documents), stored for one
+    variant (public or staff, in one language) and one build of the code that writes it, at the project's version:
+    it is served only while that is still the project's version. Deleted with its project (migration 0020)."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    variant = models.CharField(max_length=32)
+    build = models.CharField(max_length=16)
+    version = models.BigIntegerField()
+    body = models.TextField()
+
+    class Meta:
+        verbose_name = _("documento de un proyecto")
+        verbose_name_plural = _("documentos de los proyectos")
+        constraints = [models.UniqueConstraint(fields=["project", "variant"], name="project_document_variant")]
