@@ -186,15 +186,21 @@ SELECT %s, %s, * FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
 """
 
 
-@functools.cache
 def document_build():
-    """A digest of what writes a document besides the data: the projects app's code, its translations and the
+    """A digest of what writes a document besides the data: the projects app's code and translations, and the
     settings it reads (the small-cell threshold, the address prefix). A document is never served by another build."""
-    digest = hashlib.sha256(f"{settings.SMALL_CELL_THRESHOLD}:{settings.FORCE_SCRIPT_NAME}".encode())
+    return hashlib.sha256(
+        f"{_code()}:{settings.SMALL_CELL_THRESHOLD}:{settings.FORCE_SCRIPT_NAME}".encode()
+    ).hexdigest()[:16]
+
+
+@functools.cache
+def _code():
+    digest = hashlib.sha256()
     app = Path(__file__).parent
     for path in sorted([*app.rglob("*.py"), *Path(settings.LOCALE_PATHS[0]).rglob("*.mo")]):
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
 
 
 def shape(row):

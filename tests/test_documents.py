@@ -224,3 +224,11 @@ def test_a_partner_written_and_a_project_edit_of_one_project_wait_in_one_order(r
     from django.test import Client
 
     assert listed(Client())["FIC-2024-803"] == truth(Project.objects.get(pk=project.pk))
+
+
+def test_a_new_small_cell_threshold_builds_the_documents_again(client, pair, settings):
+    one, _other = pair
+    Project.objects.filter(pk=one.pk).update(beneficiaries_target=7)
+    assert listed(client)["FIC-2024-801"]["beneficiaries_target"] == "menos de 10"
+    settings.SMALL_CELL_THRESHOLD = 5  # a setting, not data: no version moves
+    assert listed(client)["FIC-2024-801"]["beneficiaries_target"] == 7
