@@ -17,6 +17,7 @@ Inside an atomic block the shared index is left alone and a private copy takes t
 its own uncommitted ones included, so that a rollback leaves nothing behind.
 """
 
+import functools
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -431,9 +432,19 @@ class Index:
 
     def newest_first(self, chosen):
         """The ids of the projects `chosen` in the catalogue's default order: the most recently published first,
-        ties by the higher id (ORDER BY published_at DESC, id DESC; PostgreSQL puts an unknown date first)."""
-        ids = _ids(chosen)
-        return ids[np.lexsort((-ids, -self.arrays["published"][ids]))].tolist()
+        ties by the higher id (ORDER BY published_at DESC, id DESC; PostgreSQL puts an unknown date first). A large
+        choice is read off the snapshot's whole order (newest_order) instead of sorted: 10 → 1 ms for 90,000."""
+        if len(chosen) * 8 < len(self.arrays["published"]):
+            ids = _ids(chosen)
+            return ids[np.lexsort((-ids, -self.arrays["published"][ids]))].tolist()
+        order = self.newest_order
+        return order[self._mask(chosen)[order]].tolist()
+
+    @functools.cached_property
+    def newest_order(self):
+        """Every id of the snapshot's arrays in the catalogue's default order (sorted once per snapshot)."""
+        ids = np.arange(len(self.arrays["published"]), dtype=np.int64)
+        return ids[np.lexsort((-ids, -self.arrays["published"]))]
 
     def linked_counts(self, dimension, chosen):
         """{value id: number of the projects `chosen` linked to it} of a linked dimension or the implementers (none
