@@ -433,7 +433,7 @@ class Index:
     def newest_first(self, chosen):
         """The ids of the projects `chosen` in the catalogue's default order: the most recently published first,
         ties by the higher id (ORDER BY published_at DESC, id DESC; PostgreSQL puts an unknown date first). A large
-        choice is read off the snapshot's whole order (newest_order) instead of sorted: 10 → 1 ms for 90,000."""
+        choice is read off the snapshot's whole order (newest_order) instead of sorted: 10 → 3.6 ms for 90,000."""
         if len(chosen) * 8 < len(self.arrays["published"]):
             ids = _ids(chosen)
             return ids[np.lexsort((-ids, -self.arrays["published"][ids]))].tolist()
