@@ -1,18 +1,17 @@
 """Slow down guessing and flooding with fixed-window counters: after `limit` hits within `window` seconds an identity
 (an account and an address, an address alone, an API key) is refused until the window ends.
 
-The counters must be the same for every worker and application server, so they live in a shared store: the cache
-when it is shared (REDIS_URL set: Redis; or any cache backend that is not process memory), otherwise the database
-table projects.Counter, incremented atomically in one statement. Process memory is never used (docs/deployment.md).
+The counters must be the same for every worker and application server, so they live in a shared store: Redis when
+the cache is Redis (REDIS_URL set), one round trip per hit (INCR, EXPIRE NX and TTL in one MULTI/EXEC), otherwise
+the database table projects.Counter, incremented atomically in one statement. Process memory is never used
+(docs/deployment.md).
 """
 
 import hashlib
 import random
-import time
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 PRUNE_SHARE = 0.01  # of the hits that also forget the windows closed for a day
@@ -22,9 +21,13 @@ def _key(scope, ident):
     return f"throttle:{scope}:{hashlib.sha256(ident.encode()).hexdigest()[:32]}"
 
 
-def shared_cache():
-    """True when the default cache is seen by every worker (Redis, Memcached, database), not process memory."""
-    return not isinstance(caches["default"], LocMemCache | DummyCache)
+def redis(key):
+    """(the Redis client of the default cache, the cache's own name for `key`) when the cache is Redis; else None.
+    The counters then sit among the cache's keys (its prefix and version) and go where the cache is cleared."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return None
+    return cache._cache.get_client(write=True), cache.make_and_validate_key(key)
 
 
 # Now and then (`prune`), the same statement forgets the windows that closed long ago (not this key's: one statement
@@ -51,18 +54,12 @@ WHERE key = %(key)s AND expires_at > clock_timestamp()
 def hit(scope, ident, window):
     """Count one hit; (hits in the current window, seconds until it closes)."""
     key = _key(scope, ident)
-    if shared_cache():
-        now = time.time()
-        cache.add(key + ":closes", now + window, window)
-        cache.add(key, 0, window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
-            cache.set(key + ":closes", now + window, window)
-            count = 1
-        closes = cache.get(key + ":closes") or now + window
-        return count, max(1, int(closes - now))
+    if shared := redis(key):
+        client, name = shared
+        # The window opens with the first hit (EXPIRE NX sets the expiry of a key that has none) and closes when the
+        # key expires; the next hit then starts a new one at 1. One transaction, so no hit sees a key without expiry.
+        count, _set, left = client.pipeline().incr(name).expire(name, window, nx=True).ttl(name).execute()
+        return count, max(1, left)
     with connection.cursor() as cursor:
         cursor.execute(HIT_SQL, {"key": key, "window": window, "prune": random.random() < PRUNE_SHARE})
         count, left = cursor.fetchone()
@@ -72,11 +69,10 @@ def hit(scope, ident, window):
 def peek(scope, ident):
     """(hits in the current window, seconds until it closes), without counting; (0, 0) when none is open."""
     key = _key(scope, ident)
-    if shared_cache():
-        count, closes = cache.get(key), cache.get(key + ":closes")
-        if not count or closes is None or closes <= time.time():
-            return 0, 0
-        return count, max(1, int(closes - time.time()))
+    if shared := redis(key):
+        client, name = shared
+        count, left = client.pipeline().get(name).ttl(name).execute()
+        return (int(count), max(1, left)) if count is not None and left > 0 else (0, 0)
     with connection.cursor() as cursor:
         cursor.execute(PEEK_SQL, {"key": key})
         row = cursor.fetchone()
@@ -97,8 +93,9 @@ def fail(scope, ident, limit, window):
 
 def clear(scope, ident):
     key = _key(scope, ident)
-    if shared_cache():
-        cache.delete_many([key, key + ":closes"])
+    if shared := redis(key):
+        client, name = shared
+        client.delete(name)
         return
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM projects_counter WHERE key = %s", [key])
@@ -110,7 +107,7 @@ def client_ip(request):
 
 def reset():
     """Forget every counter and lock (an operator lifting all locks; tests)."""
-    if shared_cache():
-        cache.clear()
+    if isinstance(caches["default"], RedisCache):
+        caches["default"].clear()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM projects_counter")

@@ -92,6 +92,52 @@ def test_a_hit_is_one_query_and_now_and_then_forgets_windows_closed_for_a_day(db
     assert ("viejo" in kept) is not prune and "reciente" in kept and throttle._key("api", "1.2.3.4") in kept
 
 
+def test_redis_counters_are_one_round_trip_a_hit_and_their_window_closes(db, settings, monkeypatch):
+    """With the cache in Redis a hit is one round trip (INCR, EXPIRE NX, TTL in one MULTI/EXEC): the window opens
+    with the first hit, later hits do not move its end, and once it closes the count starts again at 1."""
+    import uuid
+
+    import redis
+    from django.core.cache import caches
+
+    from ficosec import throttle
+
+    from .test_ops import REDIS_URL
+
+    prefix = f"limits-{uuid.uuid4().hex}"  # this test's own keys: other workers share the Redis database
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+    monkeypatch.setattr(
+        redis.connection.Connection,
+        "send_packed_command",
+        lambda self, command, *args, **kwargs: sent.append(command) or send(self, command, *args, **kwargs),
+    )
+    hits = [throttle.hit("api", "5.6.7.8", 2)]
+    sent.clear()  # the first also opened the connection (CLIENT SETINFO)
+    hits += [throttle.hit("api", "5.6.7.8", 2) for _ in range(2)]
+    assert len(sent) == 2 and all(b"MULTI" in b"".join(command) for command in sent)  # one round trip per hit
+    assert [count for count, _left in hits] == [1, 2, 3] and all(left in (1, 2) for _count, left in hits)
+    assert throttle.peek("api", "5.6.7.8")[0] == 3 and throttle.locked_for("api", "5.6.7.8", 3) > 0
+    assert throttle.locked_for("api", "5.6.7.8", 4) == 0
+    other = redis.Redis.from_url(REDIS_URL)  # another worker's connection sees the same counter, with its expiry
+    (name,) = other.keys(f"{prefix}:*")
+    assert int(other.get(name)) == 3 and 0 < other.pttl(name) <= 2000
+    time.sleep(other.pttl(name) / 1000 + 0.05)
+    assert throttle.peek("api", "5.6.7.8") == (0, 0)
+    assert throttle.hit("api", "5.6.7.8", 2)[0] == 1
+    throttle.clear("api", "5.6.7.8")
+    assert throttle.peek("api", "5.6.7.8") == (0, 0) and other.keys(f"{prefix}:*") == []
+    assert Counter.objects.count() == 0  # nothing went to the database
+    caches["default"].close()
+
+
 # --- Against a real 2-worker gunicorn ---------------------------------------------------------------------------
 
 
