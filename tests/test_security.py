@@ -257,6 +257,28 @@ def test_a_partner_cannot_read_another_organizations_drafts_by_guessing(
         assert client.get(f"/api/v1/participations/{project.participations.first().pk}/").status_code == 404
 
 
+def test_the_organization_filter_offers_each_caller_only_organizations_of_projects_it_sees(
+    client, editor, partner, org_b, other_draft, review_project
+):
+    """The filter's form class is built once for every request (ProjectFilter.get_form_class), but the organization
+    choices stay the caller's own: beta takes part only in projects the public and alfa's partner cannot see, so for
+    them it is an unknown choice, whoever asked before."""
+    url = f"/api/v1/projects/?organization={org_b.slug}"
+    callers = [None, editor, partner, None, editor]
+    for caller in callers:
+        client.logout()
+        if caller is not None:
+            client.force_login(caller)
+        response = client.get(url)
+        if caller is editor:
+            assert response.status_code == 200
+            assert sorted(row["code"] for row in response.json()["results"]) == sorted(
+                [other_draft.code, review_project.code]
+            )
+        else:
+            assert response.status_code == 400 and "organization" in response.json()["errors"]
+
+
 def test_a_partner_cannot_change_another_organizations_data_by_guessing(client, partner, other_draft):
     client.force_login(partner)
     measurement = other_draft.indicators.get().measurements.get()
