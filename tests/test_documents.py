@@ -226,6 +226,28 @@ def test_a_partner_written_and_a_project_edit_of_one_project_wait_in_one_order(r
     assert listed(Client())["FIC-2024-803"] == truth(Project.objects.get(pk=project.pk))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_deletion_and_a_reader_storing_the_same_documents_lock_them_in_one_order(reference_data, org_a):
+    """A reader stores documents in project order (STORE); the deletion of those projects locks their documents in
+    the same order before deleting them. Here the later project's document lies first on disk: deleted in the
+    order of a scan, the deletion would take it, then wait for the reader's lock on the earlier one while the
+    reader waits for the later one (a deadlock)."""
+    from projects.serializers import STORE, document_build
+
+    early = make_project("FIC-2024-804", "Primero en orden", org_a)
+    late = make_project("FIC-2024-805", "Primero en disco", org_a)
+    AwardDecision.objects.filter(project__in=[early, late]).delete()  # it would protect them from deletion
+    variant, build = "public:es-mx", document_build()
+    for project in (late, early):  # the later project's document written (and laid on disk) first
+        raw(STORE, variant, build, [project.pk], [1], ["{}"])
+    store = lambda project: raw(STORE, variant, build, [project.pk], [2], ["{}"])  # noqa: E731  (a new version)
+    delete = lambda: Project.objects.filter(pk__in=[early.pk, late.pk]).delete()  # noqa: E731
+    assert at_once(lambda: store(early), delete, then=lambda: store(late))  # the deletion waited for the reader
+    assert not Project.objects.filter(pk__in=[early.pk, late.pk]).exists()
+    assert not ProjectDocument.objects.filter(project_id__in=[early.pk, late.pk]).exists()
+    assert not ProjectVersion.objects.filter(project_id__in=[early.pk, late.pk]).exists()
+
+
 def test_a_new_small_cell_threshold_builds_the_documents_again(client, pair, settings):
     one, _other = pair
     Project.objects.filter(pk=one.pk).update(beneficiaries_target=7)
