@@ -178,12 +178,20 @@ def test_staff_public_and_each_language_read_their_own_documents(client, pair, s
 
 def test_the_sync_pages_serve_the_stored_documents_and_see_a_measurement(client, pair):
     one, other = pair
+    from django.test.utils import CaptureQueriesContext
+
     first = client.get("/api/v1/projects/sync/").json()["results"]
     assert [item["code"] for item in first] == ["FIC-2024-801", "FIC-2024-802"]
+    assert stored(one) and stored(other)  # the first page stored both documents
+    kept = stored(other)
     Measurement.objects.create(indicator=one.indicators.get(), date=date(2025, 1, 31), value=90)
     again = {item["code"]: item for item in client.get("/api/v1/projects/sync/").json()["results"]}
     assert again["FIC-2024-801"]["indicators"][0]["latest_value"] == "90.0000"
     assert again == {"FIC-2024-801": truth(one), "FIC-2024-802": truth(other)}
+    assert stored(other) == kept  # the other project's document was served as stored, not built again
+    with CaptureQueriesContext(connection) as third:
+        assert client.get("/api/v1/projects/sync/").json()["results"] == list(again.values())
+    assert not [query for query in third if "INSERT INTO projects_projectdocument" in query["sql"]]  # all as stored
 
 
 def test_a_deleted_project_takes_its_documents_and_version_with_it(client, pair):
