@@ -2,7 +2,7 @@
 (an account and an address, an address alone, an API key) is refused until the window ends.
 
 The counters must be the same for every worker and application server, so they live in a shared store: Redis when
-the cache is Redis (REDIS_URL set), one round trip per hit (INCR, EXPIRE NX and TTL in one MULTI/EXEC), otherwise
+the cache is Redis (REDIS_URL set), one round trip per hit (SET NX EX, INCR and PTTL in one MULTI/EXEC), otherwise
 the database table projects.Counter, incremented atomically in one statement. Process memory is never used
 (docs/deployment.md).
 """
@@ -56,10 +56,11 @@ def hit(scope, ident, window):
     key = _key(scope, ident)
     if shared := redis(key):
         client, name = shared
-        # The window opens with the first hit (EXPIRE NX sets the expiry of a key that has none) and closes when the
-        # key expires; the next hit then starts a new one at 1. One transaction, so no hit sees a key without expiry.
-        count, _set, left = client.pipeline().incr(name).expire(name, window, nx=True).ttl(name).execute()
-        return count, max(1, left)
+        # The window opens with the first hit (SET NX EX creates the key, at 0, with its expiry; INCR keeps it) and
+        # closes when the key expires: the next hit then starts a new one at 1. One transaction, so no hit ever sees
+        # a key without its expiry.
+        _created, count, left = client.pipeline().set(name, 0, ex=window, nx=True).incr(name).pttl(name).execute()
+        return count, seconds(left)
     with connection.cursor() as cursor:
         cursor.execute(HIT_SQL, {"key": key, "window": window, "prune": random.random() < PRUNE_SHARE})
         count, left = cursor.fetchone()
@@ -71,12 +72,17 @@ def peek(scope, ident):
     key = _key(scope, ident)
     if shared := redis(key):
         client, name = shared
-        count, left = client.pipeline().get(name).ttl(name).execute()
-        return (int(count), max(1, left)) if count is not None and left > 0 else (0, 0)
+        count, left = client.pipeline().get(name).pttl(name).execute()
+        return (int(count), seconds(left)) if count is not None and left > 0 else (0, 0)
     with connection.cursor() as cursor:
         cursor.execute(PEEK_SQL, {"key": key})
         row = cursor.fetchone()
     return (row[0], max(1, int(row[1]))) if row else (0, 0)
+
+
+def seconds(milliseconds):
+    """Whole seconds until a Redis key expires (its PTTL), rounded up: a lock is never said to be over early."""
+    return max(1, -(-milliseconds // 1000))
 
 
 def locked_for(scope, ident, limit):

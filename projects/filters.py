@@ -174,7 +174,9 @@ class ProjectFilter(django_filters.FilterSet):
         caller: `form` gives each form its filter's own."""
         cls = type(self)
         if "built_form" not in cls.__dict__:
-            cls.built_form = super().get_form_class()
+            built = super().get_form_class()
+            built.base_fields["organization"].queryset = Organization.objects.none()  # not this caller's choices
+            cls.built_form = built
         return cls.built_form
 
     @property

@@ -185,9 +185,12 @@ def test_the_sync_pages_serve_the_stored_documents_and_see_a_measurement(client,
     assert stored(one) and stored(other)  # the first page stored both documents
     kept = stored(other)
     Measurement.objects.create(indicator=one.indicators.get(), date=date(2025, 1, 31), value=90)
-    again = {item["code"]: item for item in client.get("/api/v1/projects/sync/").json()["results"]}
+    with CaptureQueriesContext(connection) as second:
+        again = {item["code"]: item for item in client.get("/api/v1/projects/sync/").json()["results"]}
     assert again["FIC-2024-801"]["indicators"][0]["latest_value"] == "90.0000"
     assert again == {"FIC-2024-801": truth(one), "FIC-2024-802": truth(other)}
+    (store,) = [query["sql"] for query in second if "INSERT INTO projects_projectdocument" in query["sql"]]
+    assert store.split("unnest(", 1)[1].startswith(f"ARRAY[{one.pk}]::bigint[]")  # built and stored: `one` alone
     assert stored(other) == kept  # the other project's document was served as stored, not built again
     with CaptureQueriesContext(connection) as third:
         assert client.get("/api/v1/projects/sync/").json()["results"] == list(again.values())
