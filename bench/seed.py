@@ -484,6 +484,11 @@ class Catalogue:
             ]
         )
         self.ledger.annual_reports()
+        # Statistics first, as autovacuum would have them by then: at 1,000,000 projects, without them, each upload's
+        # money trigger planned its reads as if a proof had 44,000 charges and took 3.5 s (44 ms after ANALYZE), so
+        # the 2,000 uploads would have taken hours.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.ledger.near_duplicates(self.log)
 
     def reset_sequences(self, models):
