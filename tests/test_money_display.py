@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from projects.models import Indicator, Participation, Project
 from projects.resources import ProjectResource
-from projects.templatetags.portal import mxn, whole
+from projects.templatetags.portal import grouped, mxn, whole
 
 from .conftest import make_project
 from .pages import Page, shown_count, shown_money
@@ -53,6 +53,33 @@ def unknown_project(org_b, ficosec_org):
 )
 def test_money_is_rounded_half_up_and_unknown_money_says_so(value, decimals, shown):
     assert (mxn(value) if decimals is None else mxn(value, decimals)) == shown
+
+
+@pytest.mark.parametrize("language", ["es-mx", "en", "de", "zh-hans"])
+@pytest.mark.parametrize(
+    "value, decimals",
+    [
+        (0, 0),
+        (7, 0),
+        (1234, 0),
+        (-1234567, 0),
+        (10**15 + 1, 0),
+        (Decimal("1234567.89"), 2),
+        (Decimal("-0.01"), 2),
+        (Decimal("999.50"), 2),
+        (Decimal("3879927"), 0),
+        (Decimal("1000000.000"), 3),
+        (Decimal("0.00"), 2),
+    ],
+)
+def test_grouped_numbers_read_as_djangos_number_format_writes_them(language, value, decimals):
+    """`grouped` (the catalogue's fast path for its map and filter counts) writes what number_format does, in the
+    portal's languages and in languages with other marks (German: 1.234,5) or grouping (Chinese, by four)."""
+    from django.utils import translation
+    from django.utils.formats import number_format
+
+    with translation.override(language):
+        assert grouped(value, decimals) == number_format(value, decimals, force_grouping=True)
 
 
 def test_people_are_counted_in_whole_numbers():
