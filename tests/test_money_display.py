@@ -49,6 +49,9 @@ def unknown_project(org_b, ficosec_org):
         (Decimal("1250000.50"), None, "$1,250,000.50"),
         (Decimal("1250000"), None, "$1,250,000.00"),
         (None, None, "Monto no publicado"),
+        (Decimal("-0.004"), None, "$0.00"),  # never "$-0.00"
+        (Decimal("NaN"), None, "—"),
+        ("Infinity", 0, "—"),
     ],
 )
 def test_money_is_rounded_half_up_and_unknown_money_says_so(value, decimals, shown):
@@ -70,6 +73,9 @@ def test_money_is_rounded_half_up_and_unknown_money_says_so(value, decimals, sho
         (Decimal("3879927"), 0),
         (Decimal("1000000.000"), 3),
         (Decimal("0.00"), 2),
+        (Decimal("-0.00"), 2),
+        (Decimal("-0"), 0),
+        (Decimal("-0.004"), 2),
     ],
 )
 def test_grouped_numbers_read_as_djangos_number_format_writes_them(language, value, decimals):
@@ -84,6 +90,7 @@ def test_grouped_numbers_read_as_djangos_number_format_writes_them(language, val
 
 def test_people_are_counted_in_whole_numbers():
     assert whole(Decimal("233.40")) == "233" and whole(Decimal("9.5")) == "10" and whole(None) == "—"
+    assert whole(Decimal("-0.4")) == "0" and whole("NaN") == "—"
     assert Indicator(unit="personas").counts_whole and Indicator(unit="adolescentes").counts_whole
     assert not Indicator(unit="%").counts_whole and not Indicator(unit="tasa por 100 mil").counts_whole
 

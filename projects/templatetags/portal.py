@@ -29,7 +29,8 @@ def grouped(value, decimals=0):
     marks = separators(get_language())
     if marks is None:
         return number_format(value, decimals, force_grouping=True)
-    text = format(value, ",d") if isinstance(value, int) else format(value, f",.{decimals}f")
+    # "z": a value that rounds to zero reads 0, never -0 (number_format's cutoff)
+    text = format(value, ",d") if isinstance(value, int) else format(value, f"z,.{decimals}f")
     return text if marks == (".", ",") else text.translate(str.maketrans({".": marks[0], ",": marks[1]}))
 
 
@@ -42,6 +43,8 @@ def mxn(value, decimals=2):
     try:
         amount = Decimal(value)
     except (TypeError, ValueError, InvalidOperation):
+        return "—"
+    if not amount.is_finite():
         return "—"
     amount = amount.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)  # half up, as accountants do
     return f"${grouped(amount, int(decimals))}"
@@ -56,7 +59,7 @@ def whole(value):
         amount = Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     except (TypeError, ValueError, InvalidOperation):
         return "—"
-    return grouped(amount)
+    return grouped(amount) if amount.is_finite() else "—"
 
 
 @register.filter
