@@ -370,8 +370,10 @@ def server(name, command, env, port, probe):
     instance = Server(name, process, port)
     try:
         # The master builds the catalogue's counting index before it forks (gunicorn.conf.py), the matches of its
-        # kept words included: about half a minute at 100,000 projects on a 2-core machine, minutes at 1,000,000.
-        deadline = time.monotonic() + 15 * 60
+        # kept words included: about half a minute at 100,000 projects on a 2-core machine, and at 1,000,000 just
+        # over 15 minutes the first time after a seed (stop 26), so the wait allows 45.
+        started = time.monotonic()
+        deadline = started + 45 * 60
         while True:
             try:
                 with urllib.request.urlopen(instance.base + probe, timeout=5) as response:
@@ -381,7 +383,8 @@ def server(name, command, env, port, probe):
                 if process.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"bench: the {name} server did not start; see bench/results/{name}-server.log.tmp")
                 time.sleep(0.3)
-        say(f"{name} server up on port {port} ({len(instance.workers())} workers)")
+        waited = time.monotonic() - started
+        say(f"{name} server up on port {port} ({len(instance.workers())} workers) after {waited:.0f} s")
         yield instance
     finally:
         instance.sampling = False
